@@ -1,0 +1,52 @@
+"""The ``fengkong`` command line: one Typer app; each pack registers its own commands."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from fengkong import __version__, pii
+
+app = typer.Typer(
+    name="fengkong",
+    help="fengkong (风控): big-data risk control for consumer credit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+#: Modules that contribute commands. Each defines ``register(app: typer.Typer) -> None``
+#: and imports its heavy dependencies inside the command bodies, so ``fengkong --help`` stays fast.
+COMMAND_MODULES: list[str] = [
+    "fengkong.eventio_cli",
+]
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        console.print(f"fengkong {__version__}")
+        raise typer.Exit(0)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+def main() -> None:
+    """Entry point of the ``fengkong`` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    pii.install_log_redaction()
+    _register_all()
+    app(prog_name="fengkong")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

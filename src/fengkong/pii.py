@@ -1,0 +1,228 @@
+"""Identity-data protection: keyed deterministic tokens, masking, and log redaction.
+
+ID number, phone, name and bank card are replaced at the boundary by HMAC-SHA256
+tokens under a secret key, so joins and velocity counts still work while the
+plaintext never reaches logs, stores or reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+KEY_ENV = "FENGKONG_PII_KEY"
+KEY_FILE_ENV = "FENGKONG_PII_KEY_FILE"
+DEFAULT_KEY_FILE = Path(".fengkong") / "pii.key"
+
+#: Raw identity columns accepted at the boundary and the token column each becomes.
+RAW_TO_TOKEN: dict[str, str] = {
+    "id_no": "id_token",
+    "name": "name_token",
+    "phone": "phone_token",
+    "bank_card": "card_token",
+    "contact_phones": "contact_tokens",
+    "rep_phone": "rep_phone_token",
+}
+#: The kind of identity element behind each token column (part of the HMAC input).
+TOKEN_KIND: dict[str, str] = {
+    "id_token": "id",
+    "name_token": "name",
+    "phone_token": "phone",
+    "card_token": "card",
+    "contact_tokens": "phone",
+    "rep_phone_token": "phone",
+}
+
+TOKEN_HEX_CHARS = 24
+
+
+class PiiKeyError(RuntimeError):
+    """No usable tokenisation key was configured."""
+
+
+def normalise(kind: str, value: str) -> str:
+    """Canonical form of an identity element before hashing (so formatting differences join)."""
+    v = unicodedata.normalize("NFKC", value).strip()
+    if kind in ("phone", "card"):
+        v = re.sub(r"[\s\-]", "", v)
+        if kind == "phone" and v.startswith("+86"):
+            v = v[3:]
+    elif kind == "id":
+        v = v.upper()
+    elif kind == "name":
+        v = re.sub(r"\s+", "", v)
+    return v
+
+
+class Tokenizer:
+    """HMAC-SHA256 tokens of identity elements under one secret key."""
+
+    def __init__(self, key: bytes):
+        if len(key) < 16:
+            raise PiiKeyError("the PII key must be at least 16 bytes")
+        self._key = key
+
+    def __repr__(self) -> str:  # never print the key
+        return "Tokenizer(key=<hidden>)"
+
+    def token(self, kind: str, value: str | None) -> str | None:
+        """Token of one identity element (``None`` stays ``None``)."""
+        if value is None:
+            return None
+        msg = f"{kind}\x1f{normalise(kind, value)}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:TOKEN_HEX_CHARS]
+
+    def tokens(self, kind: str, values: Iterable[str | None]) -> list[str | None]:
+        """Tokens of many values of one kind."""
+        return [self.token(kind, v) for v in values]
+
+    def tokenise_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Replace raw identity columns of a frame by token columns; derive age/gender from ID numbers."""
+        out = frame
+        if "id_no" in frame.columns:
+            out = _derive_from_id(out)
+        for raw, tok in RAW_TO_TOKEN.items():
+            if raw not in out.columns:
+                continue
+            kind = TOKEN_KIND[tok]
+            col = out[raw]
+            if col.dtype == pl.List(pl.Utf8):
+                uniq = col.explode().drop_nulls().unique().to_list()
+                mapping = dict(zip(uniq, self.tokens(kind, uniq), strict=True))
+                new = col.list.eval(pl.element().replace_strict(mapping, default=None))
+            else:
+                col = col.cast(pl.Utf8)
+                uniq = col.drop_nulls().unique().to_list()
+                mapping = dict(zip(uniq, self.tokens(kind, uniq), strict=True))
+                new = col.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+            out = out.with_columns(new.alias(tok)).drop(raw)
+        return out
+
+
+def _derive_from_id(frame: pl.DataFrame) -> pl.DataFrame:
+    """Age at the event and gender from an 18-digit resident ID number (before it is dropped)."""
+    idn = pl.col("id_no").cast(pl.Utf8)
+    birth = idn.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    adds = []
+    if "age" not in frame.columns and "ts" in frame.columns:
+        ts = pl.col("ts")
+        ref = ts.str.slice(0, 10).str.to_date(strict=False) if frame["ts"].dtype == pl.Utf8 else ts.dt.date()
+        def mmdd(d: pl.Expr) -> pl.Expr:
+            return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+        age = (ref.dt.year() - birth.dt.year()) - (mmdd(ref) < mmdd(birth)).cast(pl.Int32)
+        adds.append(age.cast(pl.Int16).alias("age"))
+    if "gender" not in frame.columns:
+        digit = idn.str.slice(16, 1).cast(pl.Int32, strict=False)
+        adds.append(pl.when(digit.is_null()).then(None).when(digit % 2 == 1).then(pl.lit("M"))
+                    .otherwise(pl.lit("F")).alias("gender"))
+    return frame.with_columns(adds) if adds else frame
+
+
+def load_key(create: bool = False, key_file: Path | None = None) -> bytes:
+    """The tokenisation key: ``$FENGKONG_PII_KEY`` (hex), else a key file.
+
+    The key file is ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``. With ``create``
+    a missing file is made with a fresh random key and mode 0600.
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        try:
+            return bytes.fromhex(env.strip())
+        except ValueError:
+            raise PiiKeyError(f"{KEY_ENV} must be hex-encoded") from None
+    path = Path(key_file or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise PiiKeyError(f"key file {path} is readable by others (mode {mode:o}); chmod 600 it")
+        return bytes.fromhex(path.read_text().strip())
+    if not create:
+        raise PiiKeyError(
+            f"no PII key: set {KEY_ENV} (hex) or {KEY_FILE_ENV}, or run `fengkong demo` to create {path}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key.hex())
+    return key
+
+
+def tokenizer(create: bool = False, key_file: Path | None = None) -> Tokenizer:
+    """A :class:`Tokenizer` with the configured key."""
+    return Tokenizer(load_key(create=create, key_file=key_file))
+
+
+# ---------------------------------------------------------------- masking for display
+
+
+def mask_id(value: str) -> str:
+    """``110101199001011234`` → ``110***********1234``."""
+    v = normalise("id", value)
+    return v[:3] + "*" * max(len(v) - 7, 0) + v[-4:] if len(v) > 7 else "*" * len(v)
+
+
+def mask_phone(value: str) -> str:
+    """``13812345678`` → ``138****5678``."""
+    v = normalise("phone", value)
+    return v[:3] + "*" * max(len(v) - 7, 0) + v[-4:] if len(v) > 7 else "*" * len(v)
+
+
+def mask_card(value: str) -> str:
+    """``6222021234567890123`` → ``6222 **** **** ***0123``-style: first 4 and last 4 kept."""
+    v = normalise("card", value)
+    return v[:4] + "*" * max(len(v) - 8, 0) + v[-4:] if len(v) > 8 else "*" * len(v)
+
+
+def mask_name(value: str) -> str:
+    """``张三丰`` → ``张**``; ``Li Lei`` → ``L*****``."""
+    v = value.strip()
+    return v[:1] + "*" * (len(v) - 1) if v else v
+
+
+def mask_token(token: str | None) -> str:
+    """Short display form of a token (tokens are safe, but long)."""
+    return "-" if token is None else token[:8] + "…"
+
+
+# ---------------------------------------------------------------- log redaction
+
+_ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+_CARD_RE = re.compile(r"(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)")
+_PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d{9}(?!\d)")
+
+
+def redact(text: str) -> str:
+    """Mask anything in free text that looks like an ID number, bank card or mobile number."""
+    text = _ID_RE.sub(lambda m: mask_id(m.group()), text)
+    text = _CARD_RE.sub(lambda m: mask_card(m.group()), text)
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group()), text)
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that masks identity-looking numbers in every record it passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        clean = redact(msg)
+        if clean != msg:
+            record.msg, record.args = clean, None
+        return True
+
+
+def install_log_redaction(logger: logging.Logger | None = None) -> None:
+    """Attach :class:`RedactingFilter` to every handler of a logger (root by default)."""
+    lg = logger or logging.getLogger()
+    for h in lg.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in h.filters):
+            h.addFilter(RedactingFilter())

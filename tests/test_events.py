@@ -1,0 +1,119 @@
+"""Event model: schema, scalar validation and file loading with quarantine."""
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+
+from fengkong import eventio, events
+from fengkong.events import EventValidationError
+
+
+def _app(**kw):
+    base = dict(event_id="e1", event_type="application", ts="2026-01-05T10:00:00+08:00", customer_id="c1",
+                product="cash_loan", amount_fen=500000, term_months=12)
+    base.update(kw)
+    return base
+
+
+def test_union_schema_has_every_field_once():
+    for et in events.EVENT_TYPES:
+        for f in events.fields_of(et):
+            assert events.EVENT_SCHEMA[f.name] == f.dtype
+
+
+def test_validate_event_normalises_and_names_bad_field():
+    ok = events.validate_event(_app(is_emulator="true", contact_tokens=["a", "b"]))
+    assert ok["ts"].tzinfo is not None and ok["is_emulator"] is True and ok["contact_tokens"] == ["a", "b"]
+    with pytest.raises(EventValidationError, match=r"'amount_fen'.*below the minimum"):
+        events.validate_event(_app(amount_fen=0))
+    with pytest.raises(EventValidationError, match=r"'ts'.*no timezone"):
+        events.validate_event(_app(ts="2026-01-05T10:00:00"))
+    with pytest.raises(EventValidationError, match=r"'product'.*not one of"):
+        events.validate_event(_app(product="mortgage"))
+    with pytest.raises(EventValidationError, match=r"'amout_fen'.*unknown field"):
+        events.validate_event(_app(amout_fen=1))
+    with pytest.raises(EventValidationError, match=r"'customer_id'.*required"):
+        events.validate_event(_app(customer_id=None))
+
+
+def test_typed_record_round_trip():
+    rec = events.record_from_dict(_app())
+    assert isinstance(rec, events.Application)
+    assert rec.validated()["amount_fen"] == 500000
+
+
+ROWS = """event_id,ts,customer_id,product,amount_fen,term_months,is_emulator,contact_tokens
+e1,2026-01-01T10:00:00+08:00,c1,cash_loan,1000,12,true,a|b
+e2,2026-01-01T10:00:00,c1,cash_loan,1000,12,,
+e3,2026-01-01T11:00:00+08:00,c1,mortgage,-5,12,maybe,
+e1,2026-01-01T12:00:00+08:00,c1,cash_loan,1000,12,,
+e4,2026-01-01T13:00:00+08:00,,cash_loan,12.5,x,0,
+e5,2026-01-02T09:00:00Z,c2,credit_line,2000000,12,false,"[""t1""]"
+"""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_bad_rows_are_reported_and_quarantined_good_rows_kept(tmp_path, fmt):
+    src = tmp_path / "application.csv"
+    src.write_text(ROWS)
+    path = src
+    if fmt == "jsonl":
+        path = tmp_path / "application.jsonl"
+        frame = pl.read_csv(src, infer_schema=False)
+        path.write_text("\n".join(json.dumps(r) for r in frame.to_dicts()) + "\nnot json\n")
+    elif fmt == "parquet":
+        path = tmp_path / "application.parquet"
+        pl.read_csv(src, infer_schema=False).write_parquet(path)
+    res = eventio.read_events(path)
+    assert res.frame["event_id"].to_list() == ["e1", "e5"]
+    assert res.frame["contact_tokens"].to_list() == [["a", "b"], ["t1"]]
+    assert res.frame["ts"].dtype == events.TS_DTYPE
+    assert res.frame["ts"][1] == dt.datetime(2026, 1, 2, 17, 0, tzinfo=events.TZ)
+    got = {(e.row, e.field) for e in res.errors}
+    assert {(2, "ts"), (3, "product"), (3, "amount_fen"), (3, "is_emulator"), (4, "event_id"),
+            (5, "customer_id"), (5, "amount_fen"), (5, "term_months")} <= got
+    quarantined = [json.loads(x) for x in res.quarantine_path.read_text().splitlines()]
+    expected_bad = [2, 3, 4, 5] + ([7] if fmt == "jsonl" else [])
+    assert [q["_row"] for q in quarantined] == expected_bad
+    assert res.frame.height + len(quarantined) == (7 if fmt == "jsonl" else 6)  # nothing silently dropped
+
+
+def test_unknown_file_type_is_a_clear_error(tmp_path):
+    p = tmp_path / "application.xls"
+    p.write_text("x")
+    with pytest.raises(EventValidationError, match=r"unsupported file type"):
+        eventio.read_events(p)
+
+
+def test_raw_identity_columns_are_tokenised_at_the_boundary(tmp_path):
+    from fengkong.pii import Tokenizer
+
+    tok = Tokenizer(b"k" * 32)
+    p = tmp_path / "customer.csv"
+    p.write_text("event_id,ts,customer_id,id_no,phone,name\n"
+                 "c1,2026-01-01T10:00:00+08:00,c1,110101199003071234,13812345678,张三\n")
+    res = eventio.read_events(p, tokenizer=tok)
+    row = res.frame.row(0, named=True)
+    assert row["id_token"] == tok.token("id", "110101199003071234")
+    assert row["phone_token"] == tok.token("phone", "138 1234 5678")
+    assert row["age"] == 35 and row["gender"] == "M"
+    assert "110101199003071234" not in str(res.frame.to_dicts())
+    with pytest.raises(EventValidationError, match=r"'id_no'.*no tokenisation key"):
+        eventio.read_events(p)
+
+
+def test_cli_validate_exits_nonzero_and_reports(tmp_path):
+    from typer.testing import CliRunner
+
+    from fengkong import cli
+
+    cli._register_all()
+    p = tmp_path / "application.csv"
+    p.write_text(ROWS)
+    out = tmp_path / "good.parquet"
+    r = CliRunner().invoke(cli.app, ["events", "validate", str(p), "--out", str(out)])
+    assert r.exit_code == 1, r.output
+    assert "row 3: field 'product'" in r.output and "2 good rows, 4 quarantined" in r.output
+    assert pl.read_parquet(out).height == 2
