@@ -117,3 +117,12 @@ def test_cli_validate_exits_nonzero_and_reports(tmp_path):
     assert r.exit_code == 1, r.output
     assert "row 3: field 'product'" in r.output and "2 good rows, 4 quarantined" in r.output
     assert pl.read_parquet(out).height == 2
+
+
+def test_docs_events_md_is_current():
+    from pathlib import Path
+
+    from fengkong.eventdoc import render
+
+    doc = Path(__file__).parents[1] / "docs" / "events.md"
+    assert doc.read_text(encoding="utf-8") == render(), "regenerate: fengkong events schema > docs/events.md"

@@ -48,5 +48,13 @@ def validate(
     raise typer.Exit(1 if res.quarantined_rows else 0)
 
 
+@events_app.command("schema")
+def schema() -> None:
+    """Print the event model (every field, type, rule and meaning) as Markdown."""
+    from fengkong.eventdoc import render
+
+    typer.echo(render(), nl=False)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(events_app, name="events")

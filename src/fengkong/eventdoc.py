@@ -1,0 +1,90 @@
+"""Render the event model (every field, type and meaning) as Markdown for docs/events.md."""
+
+from __future__ import annotations
+
+from fengkong.events import COMMON, ENTITY_KEYS, EVENT_TYPES, SPECS, Field
+
+INTRO = """# The event model
+
+Every risk question in fengkong starts with an **event**. There are seven event types; each
+is a typed record (`fengkong.events.Application`, …) and a row of one tabular schema
+(`fengkong.events.EVENT_SCHEMA`, Polars/Arrow dtypes): a stream of mixed events is one
+frame whose columns are the union of all fields, and a field name has one dtype everywhere.
+
+Rules that hold for every event:
+
+- `event_id` is unique; a second event with the same id is a duplicate (rejected in a file,
+  returned from the stored decision online).
+- `ts` is timezone-aware. Text without an offset is rejected; values are stored in
+  Asia/Shanghai (the business calendar).
+- Money is integer fen (`*_fen`, 1 yuan = 100 fen); rates are annual decimals (0.18 = 18 %).
+- Identity elements (ID number, name, phone, bank card, contact and representative phones) are
+  never stored: only their keyed tokens (`*_token`, see [pii.md](pii.md)). A file may carry the
+  raw columns `id_no`, `name`, `phone`, `bank_card`, `contact_phones`, `rep_phone`; they are
+  tokenised at the boundary, before validation, and dropped. Age and gender are derived from an
+  ID number when the file does not give them.
+- *Entity keys* are the fields features can be keyed by (velocity per phone, distinct IDs per
+  device…).
+
+## Reading a file of events
+
+```sh
+fengkong events validate application.csv --out good.parquet
+```
+
+Parquet, CSV and JSON Lines are accepted; the event type comes from the file name
+(`application.csv`, `purchase-2026-01.parquet`) or `--type`. Each field is validated column by
+column (type, required, allowed values, range) and every bad row is reported as
+`row N: field 'F': reason` (rows are 1-based data rows; in a CSV, line = row + 1) and written,
+with its original values and reasons, to `<file>.quarantine.jsonl`. Good rows go on; the
+command exits 1 when anything was quarantined. Nothing is dropped silently: good rows +
+quarantined rows = rows read. In Python:
+
+```python
+from fengkong import eventio
+res = eventio.read_events("application.csv")
+res.frame          # the good rows, typed
+res.errors         # [RowError(row=3, field='product', reason="'mortgage' is not one of ...")]
+res.quarantine_path
+```
+
+A single event (the online path) is checked by `fengkong.events.validate_event(dict)`, which
+raises `EventValidationError` naming the field; unknown fields are an error there too.
+"""
+
+
+def _type_name(f: Field) -> str:
+    return {"datetime": "timestamp (tz)", "date": "date", "bool": "bool", "int": str(f.dtype).lower(),
+            "float": "float64", "list": "list[str]", "str": "str"}[f.kind]
+
+
+def _rule(f: Field) -> str:
+    parts = []
+    if f.required:
+        parts.append("required")
+    if f.choices:
+        parts.append("one of " + ", ".join(f"`{c}`" for c in f.choices))
+    if f.min is not None:
+        parts.append(f"≥ {f.min:g}")
+    if f.max is not None:
+        parts.append(f"≤ {f.max:g}")
+    if f.entity:
+        parts.append("entity key")
+    return "; ".join(parts)
+
+
+def _table(fields: tuple[Field, ...]) -> str:
+    rows = ["| field | type | rules | meaning |", "|---|---|---|---|"]
+    rows += [f"| `{f.name}` | {_type_name(f)} | {_rule(f)} | {f.doc} |" for f in fields]
+    return "\n".join(rows)
+
+
+def render() -> str:
+    """The whole of docs/events.md."""
+    out = [INTRO, "## Fields every event has\n", _table(COMMON), ""]
+    for et in EVENT_TYPES:
+        out.append(f"## `{et}`\n")
+        out.append("Entity keys: " + ", ".join(f"`{k}`" for k in ENTITY_KEYS[et]) + ".\n")
+        out.append(_table(SPECS[et]))
+        out.append("")
+    return "\n".join(out)
