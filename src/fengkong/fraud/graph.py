@@ -1,0 +1,342 @@
+"""The online association graph: applicants and identity elements, kept incrementally as events arrive.
+
+Union-find (path compression + union by size) holds cluster membership; each cluster root keeps its
+size, recent applications in day buckets and counts of defaulted / blacklisted / risky members; each
+node keeps its degree (link events) and distinct-neighbour count. ``read`` answers a decision in
+microseconds, ``update`` applies an event once (idempotent by ``event_id``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fengkong.events import TZ
+from fengkong.fraud.links import (
+    DEFAULT_DPD,
+    FIELDS_BY_TYPE,
+    KIND_CODE,
+    KINDS,
+    app_key,
+    elem_key,
+    transfer_links,
+    with_caps,
+)
+
+_EPOCH = dt.date(1970, 1, 1)
+_ID, _PH, _DV, _EM, _AG = (KIND_CODE[k] for k in ("id", "ph", "dv", "em", "ag"))
+WINDOW_DAYS = 7
+
+F_DEFAULTED, F_BLACKLISTED, F_RISKY = 1, 2, 4
+FLAG_BITS = {"defaulted": F_DEFAULTED, "blacklisted": F_BLACKLISTED, "risky": F_RISKY}
+
+#: Names of the features ``read`` returns, with their meaning (docs/fraud.md lists them too).
+FEATURES: dict[str, str] = {
+    "graph_cluster_applicants": "Applicants in the cluster this application joins (itself included).",
+    "graph_cluster_elements": "Identity elements in that cluster.",
+    "graph_cluster_apps_7d": "Other applications in that cluster in the 7 calendar days up to this one.",
+    "graph_cluster_defaulted": "Members of that cluster that have reached 30+ days past due.",
+    "graph_cluster_blacklisted": "Members of that cluster on a block list.",
+    "graph_cluster_risky_elements": "Elements in that cluster marked risky (e.g. an attacker's device).",
+    "graph_applicant_known": "The applicant had any link before this event.",
+    "graph_device_identities": "Distinct applicants seen on this device before.",
+    "graph_phone_identities": "Distinct applicants linked to this phone (own or as contact) before.",
+    "graph_id_applicants": "Distinct applicant keys seen with this ID token before.",
+    "graph_device_new_to_applicant": "This device was never linked to this applicant before.",
+    "graph_phone_new_to_applicant": "This phone was never linked to this applicant before.",
+    "graph_applicant_devices": "Distinct devices linked to this applicant before.",
+    "graph_applicant_phones": "Distinct phones linked to this applicant before.",
+    "graph_agent_applicants": "Distinct applicants that came with this intermediary code before.",
+    "graph_employer_applicants": "Distinct applicants that declared this employer before.",
+    "graph_element_risky": "One of this event's elements is marked risky.",
+}
+
+
+def day_of(ts: dt.datetime) -> int:
+    """Business day number (days since 1970-01-01 in Asia/Shanghai)."""
+    return (ts.astimezone(TZ).date() - _EPOCH).days
+
+
+class AssociationGraph:
+    """Incremental applicant–element graph with per-cluster statistics.
+
+    Parameters: ``caps`` overrides the hub cap of element kinds (see :mod:`fengkong.fraud.links`).
+    """
+
+    def __init__(self, caps: Mapping[str, int] | None = None) -> None:
+        self.caps = with_caps(dict(caps or {}))
+        self._cap_by_code = [self.caps[k] for k in KINDS]
+        self._idx: dict[str, int] = {}
+        self._parent: list[int] = []
+        self._kind: bytearray = bytearray()  # 255 = applicant, else KIND_CODE
+        self._flags: bytearray = bytearray()
+        self._deg: list[int] = []  # link events
+        self._nbr: list[int] = []  # distinct neighbours
+        self._c_apps: list[int] = []  # per root: applicants
+        self._c_elems: list[int] = []  # per root: elements
+        self._c_flag: list[list[int]] = [[], [], []]  # per root: defaulted, blacklisted, risky
+        self._buckets: dict[int, dict[int, int]] = {}  # root -> {day: applications}
+        self._edges: dict[int, bool] = {}  # (app << 32 | elem) -> unioned into the cluster
+        self._app_kind: dict[int, int] = {}  # (app << 4 | kind code) -> distinct elements of that kind
+        self._seen: set[str] = set()
+        self.events_applied = 0
+
+    # ------------------------------------------------------------------ structure
+
+    def __len__(self) -> int:
+        return len(self._parent)
+
+    @property
+    def n_elements(self) -> int:
+        return len(self._parent) - self.n_applicants
+
+    @property
+    def n_applicants(self) -> int:
+        return self._kind.count(255)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self._edges)
+
+    def _node(self, key: str, kind: int) -> int:
+        i = self._idx.get(key)
+        if i is not None:
+            return i
+        i = len(self._parent)
+        self._idx[key] = i
+        self._parent.append(i)
+        self._kind.append(kind)
+        self._flags.append(0)
+        self._deg.append(0)
+        self._nbr.append(0)
+        self._c_apps.append(1 if kind == 255 else 0)
+        self._c_elems.append(0 if kind == 255 else 1)
+        for lst in self._c_flag:
+            lst.append(0)
+        return i
+
+    def _find(self, i: int) -> int:
+        parent = self._parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def _union(self, a: int, b: int) -> int:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return ra
+        size_a = self._c_apps[ra] + self._c_elems[ra]
+        size_b = self._c_apps[rb] + self._c_elems[rb]
+        if size_a < size_b:
+            ra, rb = rb, ra
+        self._parent[rb] = ra
+        self._c_apps[ra] += self._c_apps[rb]
+        self._c_elems[ra] += self._c_elems[rb]
+        for lst in self._c_flag:
+            lst[ra] += lst[rb]
+        small = self._buckets.pop(rb, None)
+        if small:
+            big = self._buckets.get(ra)
+            if big is None:
+                self._buckets[ra] = small
+            else:
+                if len(big) < len(small):
+                    big, small = small, big
+                    self._buckets[ra] = big
+                for d, c in small.items():
+                    big[d] = big.get(d, 0) + c
+        return ra
+
+    # ------------------------------------------------------------------ events
+
+    @staticmethod
+    def _elements(event: Mapping[str, Any]) -> list[tuple[int, str]]:
+        et = event["event_type"]
+        fields = FIELDS_BY_TYPE.get(et, ())
+        if et == "transfer" and not transfer_links(event):
+            return []
+        out: list[tuple[int, str]] = []
+        for lf in fields:
+            v = event.get(lf.field)
+            if not v:
+                continue
+            code = KIND_CODE[lf.kind]
+            if isinstance(v, list):
+                out.extend((code, elem_key(lf.kind, x)) for x in v if x)
+            else:
+                out.append((code, elem_key(lf.kind, v)))
+        return out
+
+    def update(self, event: Mapping[str, Any]) -> bool:
+        """Apply one validated event; returns False when its ``event_id`` was already applied."""
+        eid = event["event_id"]
+        if eid in self._seen:
+            return False
+        self._seen.add(eid)
+        self.events_applied += 1
+        et = event["event_type"]
+        cid = event.get("customer_id")
+        if not cid:
+            return True
+        if et == "repayment":
+            dpd = event.get("dpd")
+            if dpd is not None and dpd >= DEFAULT_DPD:
+                self.flag(app_key(cid), "defaulted")
+            return True
+        elems = self._elements(event)
+        if not elems and et != "application":
+            return True
+        a = self._node(app_key(cid), 255)
+        edges, nbr, deg, caps, app_kind = self._edges, self._nbr, self._deg, self._cap_by_code, self._app_kind
+        for code, key in elems:
+            e = self._node(key, code)
+            deg[a] += 1
+            deg[e] += 1
+            ek = (a << 32) | e
+            if ek in edges:
+                continue
+            join = nbr[e] < caps[code]
+            edges[ek] = join
+            nbr[e] += 1
+            nbr[a] += 1
+            ak = (a << 4) | code
+            app_kind[ak] = app_kind.get(ak, 0) + 1
+            if join:
+                self._union(a, e)
+        if et == "application":
+            r = self._find(a)
+            day = day_of(event["ts"])
+            b = self._buckets.get(r)
+            if b is None:
+                self._buckets[r] = {day: 1}
+            else:
+                b[day] = b.get(day, 0) + 1
+                if len(b) > 2 * WINDOW_DAYS:
+                    for d in [d for d in b if d <= day - WINDOW_DAYS]:
+                        del b[d]
+        return True
+
+    def flag(self, key: str, what: str) -> None:
+        """Mark a node (``c:<customer_id>`` or ``<kind>:<value>``) defaulted, blacklisted or risky.
+
+        Unknown nodes are created, so a list entry loaded before its first event still counts.
+        """
+        bit = FLAG_BITS[what]
+        kind = 255 if key.startswith("c:") else KIND_CODE.get(key.split(":", 1)[0])
+        if kind is None:
+            raise ValueError(f"node key {key!r} has no known kind prefix (c:, {', '.join(k + ':' for k in KINDS)})")
+        i = self._node(key, kind)
+        if self._flags[i] & bit:
+            return
+        self._flags[i] |= bit
+        self._c_flag[bit.bit_length() - 1][self._find(i)] += 1
+
+    def flagged(self, key: str, what: str) -> bool:
+        i = self._idx.get(key)
+        return i is not None and bool(self._flags[i] & FLAG_BITS[what])
+
+    # ------------------------------------------------------------------ reads
+
+    def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Features of ``event`` against the graph as it stands before the event (no state change).
+
+        Cluster figures describe the cluster the event's applicant would be in once its links are
+        applied: the union of the clusters of the applicant and of each element it would join.
+        """
+        idx, nbr, edges, caps, find = self._idx, self._nbr, self._edges, self._cap_by_code, self._find
+        cid = event.get("customer_id") or ""
+        a = idx.get(app_key(cid))
+        roots: set[int] = set()
+        new_app = a is None
+        if a is not None:
+            roots.add(find(a))
+        out: dict[str, Any] = {
+            "graph_applicant_known": a is not None and nbr[a] > 0,
+            "graph_device_identities": 0, "graph_phone_identities": 0, "graph_id_applicants": 0,
+            "graph_device_new_to_applicant": False, "graph_phone_new_to_applicant": False,
+            "graph_agent_applicants": 0, "graph_employer_applicants": 0, "graph_element_risky": False,
+        }
+        flags = self._flags
+        for code, key in self._elements(event):
+            e = idx.get(key)
+            if e is None:
+                if code == _DV:
+                    out["graph_device_new_to_applicant"] = True
+                elif code == _PH and key[3:] == (event.get("phone_token") or ""):
+                    out["graph_phone_new_to_applicant"] = True
+                continue
+            linked = a is not None and ((a << 32) | e) in edges
+            if (linked and edges[(a << 32) | e]) or (not linked and nbr[e] < caps[code]):
+                roots.add(find(e))
+            if flags[e] & F_RISKY:
+                out["graph_element_risky"] = True
+            n_other = nbr[e] - (1 if linked else 0)
+            if code == _DV:
+                out["graph_device_identities"] = max(out["graph_device_identities"], n_other)
+                out["graph_device_new_to_applicant"] |= not linked
+            elif code == _PH:
+                out["graph_phone_identities"] = max(out["graph_phone_identities"], n_other)
+                if key[3:] == (event.get("phone_token") or ""):
+                    out["graph_phone_new_to_applicant"] = not linked
+            elif code == _ID:
+                out["graph_id_applicants"] = max(out["graph_id_applicants"], n_other)
+            elif code == _AG:
+                out["graph_agent_applicants"] = n_other
+            elif code == _EM:
+                out["graph_employer_applicants"] = n_other
+        out["graph_applicant_devices"] = 0 if a is None else self._app_kind.get((a << 4) | _DV, 0)
+        out["graph_applicant_phones"] = 0 if a is None else self._app_kind.get((a << 4) | _PH, 0)
+        day = day_of(event["ts"]) if event.get("ts") is not None else None
+        out.update(self._cluster_stats(roots, day))
+        out["graph_cluster_applicants"] += 1 if new_app else 0
+        return out
+
+    def _cluster_stats(self, roots: Iterable[int], day: int | None) -> dict[str, int]:
+        apps = elems = apps7 = 0
+        fl = [0, 0, 0]
+        for r in roots:
+            apps += self._c_apps[r]
+            elems += self._c_elems[r]
+            for j in range(3):
+                fl[j] += self._c_flag[j][r]
+            b = self._buckets.get(r)
+            if b and day is not None:
+                apps7 += sum(c for d, c in b.items() if day - WINDOW_DAYS < d <= day)
+        return {"graph_cluster_applicants": apps, "graph_cluster_elements": elems, "graph_cluster_apps_7d": apps7,
+                "graph_cluster_defaulted": fl[0], "graph_cluster_blacklisted": fl[1],
+                "graph_cluster_risky_elements": fl[2]}
+
+    def read_update(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Read the features of ``event`` and then apply it (the decision path)."""
+        out = self.read(event)
+        self.update(event)
+        return out
+
+    def cluster(self, key: str, as_of: dt.datetime | None = None) -> dict[str, int]:
+        """Statistics of the cluster containing node ``key`` (e.g. ``c:<customer_id>``)."""
+        i = self._idx.get(key)
+        if i is None:
+            raise KeyError(f"node {key!r} is not in the graph")
+        day = day_of(as_of) if as_of is not None else None
+        stats = self._cluster_stats([self._find(i)], day)
+        return {k.removeprefix("graph_cluster_").removesuffix("_elements") if k.endswith("risky_elements")
+                else k.removeprefix("graph_cluster_"): v for k, v in stats.items()}
+
+    def component_labels(self) -> dict[str, str]:
+        """Every node key mapped to the smallest node key of its cluster (a canonical label)."""
+        keys = list(self._idx)
+        roots = [self._find(self._idx[k]) for k in keys]
+        best: dict[int, str] = {}
+        for k, r in zip(keys, roots, strict=True):
+            if r not in best or k < best[r]:
+                best[r] = k
+        return {k: best[r] for k, r in zip(keys, roots, strict=True)}
+
+    def node_stats(self, key: str) -> tuple[int, int]:
+        """(degree, distinct neighbours) of a node."""
+        i = self._idx[key]
+        return self._deg[i], self._nbr[i]
