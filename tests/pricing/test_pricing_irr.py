@@ -1,0 +1,77 @@
+"""The IRR solvers: loud failures, no wrong roots, vectorised == scalar exactly on a sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from fengkong.pricing import IRRError, annualised_cost, build_schedule, solve_irr
+from fengkong.pricing.irr import npv, solve_irr_vector
+from fengkong.pricing.vector import loans_apr, product_of_row
+
+
+def test_no_sign_change_fails_loudly():
+    with pytest.raises(IRRError, match="never change sign"):
+        solve_irr([100, 10, 10])
+
+
+def test_multiple_roots_are_refused():
+    # (1.1 - x)(1.2 - x) style flows: -1, 2.3, -1.32 has IRRs 10 % and 20 %
+    with pytest.raises(IRRError, match="several IRRs"):
+        solve_irr([-1.0, 2.3, -1.32])
+
+
+def test_root_is_a_root_even_for_huge_rates():
+    flows = [-100.0, 1000.0]
+    r = solve_irr(flows)
+    assert r == pytest.approx(9.0)
+    assert abs(npv(r, flows)) < 1e-9
+
+
+def test_negative_rate():
+    assert solve_irr([-100.0, 50.0, 40.0]) < 0
+
+
+def test_vector_matches_scalar_rows():
+    rng = np.random.default_rng(3)
+    n, T = 300, 24
+    flows = np.zeros((n, T + 1))
+    flows[:, 0] = -rng.uniform(1000, 100000, n)
+    terms = rng.integers(1, T + 1, n)
+    for i in range(n):
+        flows[i, 1:terms[i] + 1] = -flows[i, 0] * rng.uniform(0.02, 1.5) / terms[i]
+    v = solve_irr_vector(flows)
+    s = np.array([solve_irr(f[: terms[i] + 1].tolist()) for i, f in enumerate(flows)])
+    np.testing.assert_allclose(v, s, rtol=0, atol=1e-12)
+
+
+def test_vector_falls_back_to_scalar_for_unusual_rows():
+    flows = np.array([[-100.0, 50.0, 60.0], [-1.0, 2.3, -1.32]])
+    with pytest.raises(IRRError):
+        solve_irr_vector(flows)
+
+
+def test_loans_apr_vector_equals_scalar_schedule_exactly():
+    rng = np.random.default_rng(7)
+    N = 600
+    methods = np.array(["equal_installment", "equal_principal", "interest_first", "fee_per_period", "fee_total",
+                        "daily_rate"])
+    df = pl.DataFrame({
+        "loan_id": [f"L{i}" for i in range(N)],
+        "ts": [dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)] * N,
+        "amount_fen": rng.integers(100_00, 200_000_00, N),
+        "term_months": rng.choice([3, 6, 12, 24, 36], N),
+        "repayment_method": rng.choice(methods, N),
+        "contract_rate": np.round(rng.uniform(0, 0.24, N), 4),
+        "fee_rate": np.round(rng.uniform(0, 0.008, N), 4),
+        "upfront_fee_fen": rng.integers(0, 2, N) * rng.integers(0, 5000, N),
+        "guarantee_fee_rate": np.round(rng.uniform(0, 0.004, N), 4),
+    })
+    out = loans_apr(df)
+    for row in out.iter_rows(named=True):
+        c = annualised_cost(build_schedule(product_of_row(row)), breakdown=False)
+        assert c.total_cost_fen == row["total_cost_fen"], row["loan_id"]
+        assert abs(c.apr_irr - row["apr_irr"]) < 1e-10, row["loan_id"]
