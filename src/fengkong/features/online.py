@@ -1,0 +1,418 @@
+"""Online features: ``read(event)`` from state strictly before it, ``update(event)`` folding it in.
+
+State is time-indexed per (stream, key) so late events land at their own timestamp; it lives in a
+pluggable store (memory, SQLite, Redis). The same declarations as :mod:`fengkong.features.offline`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from typing import Any
+
+from fengkong.features.spec import UNITS, Feature, FeatureSet, parse_window
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class LateEventError(ValueError):
+    """An event is older than the store's watermark minus the late tolerance; it was not folded in."""
+
+
+def ts_us(ts: dt.datetime) -> int:
+    """Microseconds since the epoch of a timezone-aware datetime (exact)."""
+    d = ts - _EPOCH
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+class _Stream:
+    """Features sharing key, source event types, filter and value: one state list per key."""
+
+    def __init__(self, sid: str, proto: Feature, late_us: int):
+        self.sid = sid
+        self.key = proto.key
+        self.events = frozenset(proto.events)
+        self.filter = proto.filter.python if proto.filter else None
+        self.value = proto.value.python if proto.value else None
+        self.features: list[Feature] = []
+        self.late_us = late_us
+
+    def finish(self) -> None:
+        ws = [f.window_us for f in self.features if f.window_us is not None]
+        self.lifetime = any(f.window_us is None for f in self.features)
+        self.keep_us = (max(ws) if ws else 0) + self.late_us
+        self.need_distinct = any(f.agg == "distinct" and f.window_us is None for f in self.features)
+
+    def keyof(self, e: dict) -> str | None:
+        if len(self.key) == 1:
+            v = e.get(self.key[0])
+            return None if v is None else f"s|{self.sid}|{v}"
+        vals = [e.get(k) for k in self.key]
+        if any(v is None for v in vals):
+            return None
+        return f"s|{self.sid}|" + "\x1f".join(str(v) for v in vals)
+
+
+def _new_state() -> dict:
+    return {"t": [], "i": [], "v": [], "c": None}
+
+
+def _new_summary() -> dict:
+    return {"n": 0, "nv": 0, "s": 0, "mn": None, "mx": None, "d": [], "f": None, "l": None, "fa": None,
+            "la": None}
+
+
+def _compact(st: dict, horizon: int, stream: _Stream) -> None:
+    """Fold entries with t < horizon into the lifetime summary (or drop them) — bounded memory."""
+    ts = st["t"]
+    k = bisect_left(ts, horizon)
+    if k == 0:
+        return
+    if stream.lifetime:
+        c = st["c"] or _new_summary()
+        ids, vs = st["i"], st["v"]
+        dset = set(c["d"]) if stream.need_distinct else None
+        for j in range(k):
+            t, i, v = ts[j], ids[j], vs[j]
+            c["n"] += 1
+            if c["fa"] is None:
+                c["fa"] = [t, i]
+            c["la"] = [t, i]
+            if v is not None:
+                c["nv"] += 1
+                if isinstance(v, int | bool):
+                    c["s"] += int(v)
+                c["mn"] = v if c["mn"] is None or v < c["mn"] else c["mn"]
+                c["mx"] = v if c["mx"] is None or v > c["mx"] else c["mx"]
+                if c["f"] is None:
+                    c["f"] = [t, i, v]
+                c["l"] = [t, i, v]
+                if dset is not None:
+                    dset.add(v)
+        if dset is not None:
+            c["d"] = list(dset)
+        st["c"] = c
+    del st["t"][:k], st["i"][:k], st["v"][:k]
+
+
+def _agg(f: Feature, st: dict | None, t: int) -> Any:
+    agg = f.agg
+    if st is None:
+        return 0 if agg in ("count", "sum", "distinct") else None
+    ts, vs = st["t"], st["v"]
+    hi = bisect_left(ts, t)
+    w = f.window_us
+    lo = 0 if w is None else bisect_left(ts, t - w, 0, hi)
+    c = st["c"] if w is None else None
+    if agg == "count":
+        return hi - lo + (c["n"] if c else 0)
+    if agg == "time_since_last":
+        if hi > lo:
+            return (t - ts[hi - 1]) * (1.0 / UNITS[f.unit])
+        return (t - c["la"][0]) * (1.0 / UNITS[f.unit]) if c and c["la"] else None
+    if agg == "time_since_first":
+        if c and c["fa"]:
+            return (t - c["fa"][0]) * (1.0 / UNITS[f.unit])
+        return (t - ts[lo]) * (1.0 / UNITS[f.unit]) if hi > lo else None
+    if agg == "last":
+        for j in range(hi - 1, lo - 1, -1):
+            if vs[j] is not None:
+                return vs[j]
+        return c["l"][2] if c and c["l"] else None
+    if agg == "first":
+        if c and c["f"]:
+            return c["f"][2]
+        for j in range(lo, hi):
+            if vs[j] is not None:
+                return vs[j]
+        return None
+    vals = [v for v in vs[lo:hi] if v is not None]
+    if agg == "sum":
+        return sum(int(v) for v in vals) + (c["s"] if c else 0)
+    if agg == "mean":
+        n = len(vals) + (c["nv"] if c else 0)
+        return (sum(int(v) for v in vals) + (c["s"] if c else 0)) / n if n else None
+    if agg == "distinct":
+        if c:
+            return len(set(vals).union(c["d"]))
+        return len(set(vals))
+    if c and c["nv"]:
+        vals.append(c["mn"] if agg == "min" else c["mx"])
+    if not vals:
+        return None
+    return min(vals) if agg == "min" else max(vals)
+
+
+class OnlineFeatures:
+    """Incremental features for one :class:`FeatureSet` against a state store."""
+
+    def __init__(self, fs: FeatureSet, store: Any, late_tolerance: str = "1h", expire_every: int = 100_000):
+        self.fs = fs
+        self.store = store
+        self.late_us = parse_window(late_tolerance, "late_tolerance") or 0
+        self.expire_every = expire_every
+        self._since_expire = 0
+        self.streams: dict[str, _Stream] = {}
+        for f in fs.features:
+            if f.kind != "window":
+                continue
+            sid = hashlib.sha1(repr(f.stream_id).encode()).hexdigest()[:10]
+            s = self.streams.get(sid)
+            if s is None:
+                s = self.streams[sid] = _Stream(sid, f, self.late_us)
+            s.features.append(f)
+        for s in self.streams.values():
+            s.finish()
+        self.cross = {f.agg: f for f in fs.features if f.kind == "cross"}
+        self.shared_keep = max([f.window_us or 0 for f in self.cross.values()] + [0]) + self.late_us
+        self.keep_us = max([s.keep_us for s in self.streams.values()] + [self.shared_keep, self.late_us])
+        # per event type: streams to read (with their applicable features) and streams to update
+        self._reads: dict[str, list[tuple[_Stream, list[Feature]]]] = {}
+        self._writes: dict[str, list[_Stream]] = {}
+        for et in {t for f in fs.features for t in (f.applies_to or ())} | {
+                t for s in self.streams.values() for t in s.events}:
+            self._plan(et)
+        self._derived = [f for f in fs.order if f.kind == "derived"]
+        self._empty = dict.fromkeys(fs.names)
+
+    def _plan(self, et: str) -> None:
+        self._reads[et] = [(s, [f for f in s.features if et in f.applies_to]) for s in self.streams.values()
+                           if any(et in f.applies_to for f in s.features)]
+        self._writes[et] = [s for s in self.streams.values() if et in s.events]
+
+    # ------------------------------------------------------------------ public API
+
+    def read(self, event: dict) -> dict:
+        """Feature values for ``event`` from state strictly before its ``ts`` (no mutation)."""
+        t = ts_us(event["ts"])
+        return self.store.run(lambda tx: self._read(tx, event, t, check_late=True), write=False)
+
+    def update(self, event: dict) -> None:
+        """Fold ``event`` into the state; re-delivering the same ``event_id`` changes nothing."""
+        t = ts_us(event["ts"])
+        self.store.run(lambda tx: self._update(tx, event, t))
+        self._tick()
+
+    def read_update(self, event: dict) -> dict:
+        """Read then update, in one store transaction."""
+        t = ts_us(event["ts"])
+
+        def op(tx: Any) -> dict:
+            out = self._read(tx, event, t, check_late=True)
+            self._update(tx, event, t)
+            return out
+
+        out = self.store.run(op)
+        self._tick()
+        return out
+
+    def expire(self) -> int:
+        """Drop or compact state older than the longest window (+ tolerance); returns keys touched."""
+        touched = 0
+        for key in list(self.store.keys("s|")):
+            sid = key.split("|", 2)[1]
+            stream = self.streams.get(sid)
+
+            def op(tx: Any, key: str = key, stream: _Stream | None = stream) -> int:
+                wm = tx.get("wm")
+                st = tx.get(key)
+                if st is None or wm is None:
+                    return 0
+                if stream is None:  # a feature that is no longer declared
+                    tx.delete(key)
+                    return 1
+                before = len(st["t"])
+                _compact(st, wm - stream.keep_us, stream)
+                if not st["t"] and st["c"] is None:
+                    tx.delete(key)
+                    return 1
+                if len(st["t"]) != before:
+                    tx.put(key, st)
+                    return 1
+                return 0
+
+            touched += self.store.run(op)
+        for prefix, keep in (("a|", self.shared_keep), ("e|", self.keep_us)):
+            for key in list(self.store.keys(prefix)):
+                def op2(tx: Any, key: str = key, keep: int = keep, prefix: str = prefix) -> int:
+                    wm, st = tx.get("wm"), tx.get(key)
+                    if st is None or wm is None:
+                        return 0
+                    if prefix == "e|":
+                        if st < wm - keep:
+                            tx.delete(key)
+                            return 1
+                        return 0
+                    k = bisect_left(st["t"], wm - keep)
+                    if k:
+                        del st["t"][:k], st["i"][:k], st["u"][:k]
+                        tx.put(key, st) if st["t"] else tx.delete(key)
+                        return 1
+                    return 0
+
+                touched += self.store.run(op2)
+        return touched
+
+    # ------------------------------------------------------------------ internals
+
+    def _tick(self) -> None:
+        self._since_expire += 1
+        if self.expire_every and self._since_expire >= self.expire_every:
+            self._since_expire = 0
+            self.expire()
+
+    def _check_late(self, tx: Any, t: int) -> None:
+        wm = tx.get("wm")
+        if wm is not None and t < wm - self.late_us:
+            raise LateEventError(f"event is {(wm - t) / 1e6:.0f}s older than the newest event seen "
+                                 f"(tolerance {self.late_us / 1e6:.0f}s); not folded in")
+
+    def _read(self, tx: Any, e: dict, t: int, check_late: bool) -> dict:
+        if check_late:
+            self._check_late(tx, t)
+        et = e["event_type"]
+        out = dict(self._empty)
+        for stream, feats in self._reads.get(et, ()):
+            key = stream.keyof(e)
+            if key is None:
+                continue
+            st = tx.get(key)
+            for f in feats:
+                out[f.name] = _agg(f, st, t)
+        if et == "application":
+            f = self.cross.get("contacts_overdue_share")
+            if f is not None:
+                out[f.name] = self._contacts_overdue(tx, e, t)
+            f = self.cross.get("shared_applicants")
+            if f is not None:
+                out[f.name] = self._shared(tx, e, t, f.window_us or 0)
+        for f in self._derived:
+            a, b = out[f.inputs[0]], out[f.inputs[1]]
+            if a is None or b is None:
+                continue
+            if f.op == "ratio":
+                out[f.name] = float(a) / float(b) if b != 0 else None
+            else:
+                out[f.name] = float(a) - float(b)
+        return out
+
+    def _update(self, tx: Any, e: dict, t: int) -> None:
+        eid = e["event_id"]
+        if tx.get("e|" + eid) is not None:
+            return
+        self._check_late(tx, t)
+        et = e["event_type"]
+        wm = tx.get("wm")
+        new_wm = t if wm is None or t > wm else wm
+        staged: list[tuple[str, _Stream, Any]] = []
+        for stream in self._writes.get(et, ()):
+            key = stream.keyof(e)
+            if key is None:
+                continue
+            if stream.filter is not None and not stream.filter(e):
+                continue
+            staged.append((key, stream, stream.value(e) if stream.value else None))
+        for key, stream, v in staged:
+            st = tx.get(key)
+            if st is None:
+                st = _new_state()
+            ts, ids = st["t"], st["i"]
+            pos = bisect_right(ts, t)
+            while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
+                pos -= 1
+            if pos == len(ts):
+                ts.append(t)
+                ids.append(eid)
+                st["v"].append(v)
+            else:
+                ts.insert(pos, t)
+                ids.insert(pos, eid)
+                st["v"].insert(pos, v)
+            if ts[0] < new_wm - stream.keep_us:
+                _compact(st, new_wm - stream.keep_us, stream)
+            tx.put(key, st)
+        if self.cross:
+            self._update_cross(tx, e, et, t, eid, new_wm)
+        tx.put("e|" + eid, t)
+        if new_wm != wm:
+            tx.put("wm", new_wm)
+
+    # ------------------------------------------------------------------ cross-entity
+
+    def _update_cross(self, tx: Any, e: dict, et: str, t: int, eid: str, wm: int) -> None:
+        cust = e.get("customer_id")
+        if "contacts_overdue_share" in self.cross and cust is not None:
+            phone = e.get("phone_token")
+            if phone is not None:
+                links = tx.get("p|" + phone) or {}
+                if links.get(cust) is None or t < links[cust]:
+                    links[cust] = t
+                    tx.put("p|" + phone, links)
+            if et == "repayment" and (e.get("dpd") or 0) > 0:
+                od = tx.get("o|" + cust)
+                if od is None or t < od:
+                    tx.put("o|" + cust, t)
+        if "shared_applicants" in self.cross and et == "application" and cust is not None:
+            for k in _link_keys(e):
+                st = tx.get("a|" + k) or {"t": [], "i": [], "u": []}
+                ts = st["t"]
+                pos = bisect_right(ts, t)
+                ts.insert(pos, t)
+                st["i"].insert(pos, eid)
+                st["u"].insert(pos, cust)
+                cut = bisect_left(ts, wm - self.shared_keep)
+                if cut:
+                    del ts[:cut], st["i"][:cut], st["u"][:cut]
+                tx.put("a|" + k, st)
+
+    def _contacts_overdue(self, tx: Any, e: dict, t: int) -> float | None:
+        contacts = {c for c in (e.get("contact_tokens") or ()) if c is not None}
+        if not contacts:
+            return None
+        bad = 0
+        for c in contacts:
+            links = tx.get("p|" + c)
+            if not links:
+                continue
+            for u, lt in links.items():
+                if lt < t:
+                    od = tx.get("o|" + u)
+                    if od is not None and od < t:
+                        bad += 1
+                        break
+        return bad / len(contacts)
+
+    def _shared(self, tx: Any, e: dict, t: int, w: int) -> int | None:
+        cust = e.get("customer_id")
+        if cust is None:
+            return None
+        keys = _link_keys(e)
+        if not keys:
+            return None
+        seen: set[str] = set()
+        for k in keys:
+            st = tx.get("a|" + k)
+            if st is None:
+                continue
+            ts = st["t"]
+            hi = bisect_left(ts, t)
+            lo = bisect_left(ts, t - w, 0, hi)
+            seen.update(st["u"][lo:hi])
+        seen.discard(cust)
+        return len(seen)
+
+
+def _link_keys(e: dict) -> list[str]:
+    keys = []
+    d = e.get("device_id")
+    if d is not None:
+        keys.append("d:" + d)
+    for c in dict.fromkeys(e.get("contact_tokens") or ()):
+        if c is not None:
+            keys.append("c:" + c)
+    return keys
+
+
+__all__ = ["Callable", "LateEventError", "OnlineFeatures", "ts_us"]
