@@ -1,0 +1,181 @@
+"""CLI of the fraud pack: ``fengkong fraud rings|lock|unlock|not-me|audit`` and ``fengkong evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+fraud_app = typer.Typer(help="Anti-fraud: rings, identity locks, 'not me' reports.", no_args_is_help=True)
+
+_DB = typer.Option(None, "--db", help="Lock registry (SQLite). Default: .fengkong/fraud.sqlite")
+
+
+def _token(id_token: str | None, id_number: str | None) -> str:
+    from fengkong import pii
+
+    if bool(id_token) == bool(id_number):
+        typer.echo("error: give exactly one of --id-token or --id-number", err=True)
+        raise typer.Exit(2)
+    if id_number:
+        try:
+            return pii.tokenizer().token("id", id_number)  # type: ignore[return-value]
+        except pii.PiiKeyError as exc:
+            typer.echo(f"error: --id-number needs the PII key: {exc}", err=True)
+            raise typer.Exit(2) from None
+    return id_token  # type: ignore[return-value]
+
+
+def _world(world: Path):
+    from fengkong.eventio import read_world
+    from fengkong.events import EventValidationError
+
+    try:
+        return read_world(world)
+    except EventValidationError as exc:
+        typer.echo(f"error: --world {world}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@fraud_app.command("rings")
+def rings(
+    world: Path = typer.Option(..., "--world", exists=True, file_okay=False, help="World directory (<type>.parquet)."),
+    top: int = typer.Option(3, help="Report this many rings (highest score first)."),
+    ring_id: str = typer.Option(None, "--ring", help="Report only this ring id."),
+    min_score: float = typer.Option(0.5, help="Ring score threshold (0–1)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Detect rings in a world (graph + Leiden) and print the ring report."""
+    from fengkong.fraud.report import render_ring
+    from fengkong.fraud.rings import detect_rings, ring_report
+
+    events = _world(world)
+    table, members = detect_rings(events, min_score=min_score)
+    reports = ring_report(events, table, members, ring_id=ring_id, top=top)
+    if ring_id and not reports:
+        typer.echo(f"error: --ring {ring_id}: no such ring (found {table.height})", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps({"rings_found": table.height, "members": members.height,
+                               "rings": [r.to_dict() for r in reports]}, ensure_ascii=False))
+        return
+    typer.echo(f"{table.height} rings, {members.height} members (score ≥ {min_score})")
+    for r in reports:
+        typer.echo(render_ring(r))
+
+
+@fraud_app.command("lock")
+def lock(
+    id_token: str = typer.Option(None, "--id-token", help="Token of the ID number."),
+    id_number: str = typer.Option(None, "--id-number", help="Raw ID number (tokenised here, never stored)."),
+    actor: str = typer.Option("person", help="Who asks: person or lender."),
+    reason: str = typer.Option(..., help="Why (kept in the audit trail)."),
+    db: Path = _DB,
+) -> None:
+    """Lock an identity: every later application with it is rejected (IDENTITY_LOCKED)."""
+    from fengkong import pii
+    from fengkong.fraud.locks import IdentityLocks, LockError
+
+    tok = _token(id_token, id_number)
+    try:
+        changed = IdentityLocks(db).lock(tok, actor, reason)
+    except LockError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"identity {pii.mask_token(tok)} {'locked' if changed else 'was already locked'}")
+
+
+@fraud_app.command("unlock")
+def unlock(
+    id_token: str = typer.Option(None, "--id-token"),
+    id_number: str = typer.Option(None, "--id-number"),
+    actor: str = typer.Option("person", help="Who asks: person or lender."),
+    reason: str = typer.Option(..., help="Why (kept in the audit trail)."),
+    db: Path = _DB,
+) -> None:
+    """Unlock an identity."""
+    from fengkong import pii
+    from fengkong.fraud.locks import IdentityLocks, LockError
+
+    tok = _token(id_token, id_number)
+    try:
+        changed = IdentityLocks(db).unlock(tok, actor, reason)
+    except LockError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"identity {pii.mask_token(tok)} {'unlocked' if changed else 'was not locked'}")
+
+
+@fraud_app.command("not-me")
+def not_me(
+    application: list[str] = typer.Option(..., "--application", "-a", help="event_id of an application (repeat)."),
+    world: Path = typer.Option(..., "--world", exists=True, file_okay=False, help="Where the applications are."),
+    id_token: str = typer.Option(None, "--id-token"),
+    id_number: str = typer.Option(None, "--id-number"),
+    actor: str = typer.Option("lender", help="Who files it: person or lender."),
+    reason: str = typer.Option("not-me report", help="Kept in the audit trail."),
+    no_lock: bool = typer.Option(False, "--no-lock", help="Do not lock the identity."),
+    db: Path = _DB,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Record a victim's 'not me' report: mark applications, freeze collection, lock, mark attacker elements."""
+    from fengkong.fraud.locks import IdentityLocks, LockError
+
+    tok = _token(id_token, id_number)
+    events = _world(world)
+    try:
+        out = IdentityLocks(db).report_not_me(tok, application, events, actor=actor, reason=reason,
+                                              lock=not no_lock)
+    except LockError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"marked {len(out['applications'])} applications, froze collection on {len(out['frozen_loans'])} "
+               f"loans, {len(out['risky_elements'])} elements marked risky, identity locked: {out['locked']}")
+
+
+@fraud_app.command("audit")
+def audit(
+    id_token: str = typer.Option(None, "--id-token"),
+    id_number: str = typer.Option(None, "--id-number"),
+    db: Path = _DB,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Print the audit trail of identity locks and 'not me' reports (all, or one identity)."""
+    from fengkong import pii
+    from fengkong.fraud.locks import IdentityLocks
+
+    tok = _token(id_token, id_number) if (id_token or id_number) else None
+    rows = IdentityLocks(db).audit(tok)
+    if as_json:
+        typer.echo(json.dumps({"audit": rows}, ensure_ascii=False))
+        return
+    for r in rows:
+        typer.echo(f"{r['seq']:>5} {r['ts']} {r['action']:<7} {pii.mask_token(r['id_token'])} {r['actor']:<6} "
+                   f"{r['reason']} {json.dumps(r['detail'], ensure_ascii=False)}")
+
+
+def evaluate(
+    world: Path = typer.Option(..., "--world", exists=True, file_okay=False, help="Simulated world directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object keyed by pattern."),
+) -> None:
+    """Run the reference fraud strategy over a simulated world and measure it against the planted patterns."""
+    from fengkong.fraud.evaluate import EvaluationError, evaluate_world, render_table
+
+    try:
+        res = evaluate_world(world)
+    except EvaluationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(res, ensure_ascii=False))
+    else:
+        typer.echo(render_table(res))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(fraud_app, name="fraud")
+    app.command("evaluate")(evaluate)
