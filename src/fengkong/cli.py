@@ -26,6 +26,7 @@ err_console = Console(stderr=True)
 COMMAND_MODULES: list[str] = [
     "fengkong.eventio_cli",
     "fengkong.fraud.cli",
+    "fengkong.pricing.cli",
 ]
 
 

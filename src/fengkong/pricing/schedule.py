@@ -373,7 +373,9 @@ def product_from_mapping(d: Mapping[str, Any], **overrides: Any) -> Product:
         raise PricingError("principal", "required")
     if merged.get("term") is None:
         raise PricingError("term", "required")
-    principal = yuan_to_fen(merged["principal"], "principal") if not _negative(merged["principal"]) else -1
+    if _negative(merged["principal"]):
+        raise PricingError("principal", f"must be a positive amount of yuan, got {merged['principal']!r}")
+    principal = yuan_to_fen(merged["principal"], "principal")
     term = merged["term"]
     if isinstance(term, str):
         try:
