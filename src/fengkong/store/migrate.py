@@ -1,0 +1,29 @@
+"""Run the store's Alembic migrations programmatically (shipped inside the package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fengkong.store.schema import VERSION_TABLE
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+HEAD = "0001"
+
+
+def upgrade(engine: Any) -> None:
+    """Bring the database to the newest schema (no-op when it is already there)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as conn:
+        if inspect(conn).has_table(VERSION_TABLE):
+            cur = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+            if cur == HEAD:
+                return
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

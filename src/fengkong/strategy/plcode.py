@@ -1,0 +1,242 @@
+"""Vectorised evaluation of a checked strategy over a frame of events with Polars expressions.
+
+Same semantics as :mod:`fengkong.strategy.pycode`, column by column: one ``with_columns`` stage per
+node in flow order, then the outcome policy, outputs, reason codes and rule hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from fengkong.strategy.expr import PlGen
+from fengkong.strategy.pycode import ACTION_BY_RANK
+from fengkong.strategy.spec import ACTION_RANK, Assign, Cell, Model, RuleSet, Scorecard, StrategySpec, Table
+
+_PL = {"int": pl.Int64, "float": pl.Float64, "str": pl.Utf8, "bool": pl.Boolean}
+
+
+def _cell(c: Cell, x: pl.Expr) -> pl.Expr:
+    if c.kind == "any":
+        return pl.lit(True)
+    if c.kind == "missing":
+        return x.is_null()
+    if c.kind == "eq":
+        return (x == pl.lit(c.values[0])).fill_null(False)
+    if c.kind in ("in", "not_in"):
+        e = x.is_in(pl.Series(list(c.values)).implode()).fill_null(False)
+        return (~e & x.is_not_null()) if c.kind == "not_in" else e
+    e = pl.lit(True)
+    if c.ge is not None:
+        e = e & (x >= c.ge)
+    if c.gt is not None:
+        e = e & (x > c.gt)
+    if c.le is not None:
+        e = e & (x <= c.le)
+    if c.lt is not None:
+        e = e & (x < c.lt)
+    return e.fill_null(False)
+
+
+def _gate(when: pl.Expr | None, e: pl.Expr) -> pl.Expr:
+    return e if when is None else pl.when(when).then(e).otherwise(None)
+
+
+def prepare(spec: StrategySpec, frame: pl.DataFrame) -> pl.LazyFrame:
+    """Cast the used event/feature columns to 64-bit types (missing ones become null columns)."""
+    lf = frame.lazy()
+    cols = set(frame.columns)
+    exprs = []
+    for s in {s.column: s for s in spec.used.values() if s.source in ("event", "feature")}.values():
+        dtype = _PL.get(s.type)
+        if s.column not in cols:
+            if s.type == "datetime":
+                from fengkong.events import TS_DTYPE
+
+                dtype = TS_DTYPE
+            elif s.type == "list":
+                dtype = pl.List(pl.Utf8)
+            elif s.type == "date":
+                dtype = pl.Date
+            exprs.append(pl.lit(None, dtype=dtype).alias(s.column))
+        elif dtype is not None and frame.schema[s.column] != dtype:
+            exprs.append(pl.col(s.column).cast(dtype))
+    return lf.with_columns(exprs) if exprs else lf
+
+
+def evaluate_frame(spec: StrategySpec, frame: pl.DataFrame, lists: Mapping[str, Any] | None = None,
+                   pyfuncs: Mapping[str, Any] | None = None) -> pl.DataFrame:
+    """Evaluate every row; returns event_id (if present), outcome, reason_codes, rules_hit, outputs, scores,
+    and one boolean ``hit.<rule id>`` column per rule."""
+    g = PlGen({"lists": lists or {}})
+    lf = prepare(spec, frame)
+    hit_cols: dict[int, str] = {}
+    models = pyfuncs or {}
+    for step in spec.steps:
+        node = spec.nodes[step.node]
+        when = g.bool_(step.when) if step.when is not None else None
+        if when is not None:
+            lf = lf.with_columns(when.alias(f"__when.{node.id}"))
+            when = pl.col(f"__when.{node.id}")
+        if isinstance(node, RuleSet):
+            conds = []
+            for r in node.rules:
+                c = g.bool_(r.when)
+                conds.append((c if when is None else (when & c)).alias(f"__c.{r.index}"))
+            lf = lf.with_columns(conds) if conds else lf
+            hits = []
+            for i, r in enumerate(node.rules):
+                c = pl.col(f"__c.{r.index}")
+                if node.hit_policy == "first" and i:
+                    c = c & ~pl.any_horizontal([pl.col(f"__c.{x.index}") for x in node.rules[:i]])
+                hits.append(c.alias(f"hit.{r.id}"))
+                hit_cols[r.index] = f"hit.{r.id}"
+            lf = lf.with_columns(hits) if hits else lf
+            hit = pl.any_horizontal([pl.col(hit_cols[r.index]) for r in node.rules]) if node.rules else pl.lit(False)
+            rank = pl.max_horizontal([pl.when(pl.col(hit_cols[r.index])).then(ACTION_RANK[r.action]).otherwise(0)
+                                      for r in node.rules]) if node.rules else pl.lit(0)
+            lf = lf.with_columns(
+                hit.alias(f"{node.id}.hit"),
+                rank.replace_strict(list(range(5)), list(ACTION_BY_RANK), return_dtype=pl.Utf8).alias(
+                    f"{node.id}.action"),
+            )
+        elif isinstance(node, Assign):
+            for name, n in node.values.items():
+                t = spec.symbols[name].type
+                e = g.expr(n)
+                if t in _PL:
+                    e = e.cast(_PL[t])
+                lf = lf.with_columns(_gate(when, e).alias(spec.symbols[name].column))
+        elif isinstance(node, Table):
+            lf = lf.with_columns([g.expr(n).alias(f"__ti.{node.id}.{k}") for k, n in node.inputs.items()])
+            outs = []
+            for o in node.outputs:
+                dt = _PL.get(node.out_types[o], pl.Float64)
+
+                def row_cond(conds: dict[str, Cell], nid: str = node.id) -> pl.Expr:
+                    e = pl.lit(True)
+                    for k, c in conds.items():
+                        e = e & _cell(c, pl.col(f"__ti.{nid}.{k}"))
+                    return e
+
+                if node.hit_policy == "first":
+                    e: Any = None
+                    for conds, vals in node.rows:
+                        v = pl.lit(vals[o]).cast(dt)
+                        e = pl.when(row_cond(conds)).then(v) if e is None else e.when(row_cond(conds)).then(v)
+                    dflt = pl.lit(node.default.get(o)).cast(dt)
+                    e = e.otherwise(dflt) if e is not None else dflt
+                else:
+                    parts = []
+                    for conds, vals in node.rows:
+                        if node.aggregate == "count":
+                            parts.append(row_cond(conds).cast(pl.Int64))
+                        elif o in vals:
+                            parts.append(pl.when(row_cond(conds)).then(pl.lit(vals[o]).cast(dt)))
+                    if node.aggregate == "count":
+                        e = pl.sum_horizontal(parts) if parts else pl.lit(0, dtype=pl.Int64)
+                    elif node.aggregate == "sum":
+                        e = pl.sum_horizontal([p.fill_null(0) for p in parts]).cast(dt) if parts else pl.lit(0).cast(dt)
+                    else:
+                        fn = pl.min_horizontal if node.aggregate == "min" else pl.max_horizontal
+                        e = fn(parts) if parts else pl.lit(None).cast(dt)
+                        if o in node.default:
+                            e = e.fill_null(pl.lit(node.default[o]).cast(dt))
+                outs.append(_gate(when, e.cast(dt)).alias(spec.symbols[o].column))
+            lf = lf.with_columns(outs)
+        elif isinstance(node, Scorecard):
+            lf = lf.with_columns([g.expr(ch.input).alias(f"__x.{node.id}.{i}")
+                                  for i, ch in enumerate(node.characteristics)])
+            pts = []
+            for i, ch in enumerate(node.characteristics):
+                x = pl.col(f"__x.{node.id}.{i}")
+                e = None
+                for b in ch.bins:
+                    if b.kind == "else":
+                        e = pl.lit(b.points) if e is None else e.otherwise(pl.lit(b.points))
+                        break
+                    if b.kind == "missing":
+                        c = x.is_null()
+                    elif b.kind == "in":
+                        c = x.is_in(pl.Series(list(b.values)).implode()).fill_null(False)
+                    else:
+                        c = pl.lit(True)
+                        if b.ge is not None:
+                            c = c & (x >= b.ge)
+                        if b.lt is not None:
+                            c = c & (x < b.lt)
+                        c = c.fill_null(False)
+                    e = pl.when(c).then(pl.lit(b.points)) if e is None else e.when(c).then(pl.lit(b.points))
+                pts.append(e.cast(pl.Float64).alias(f"__pts.{node.id}.{i}"))
+            lf = lf.with_columns(pts)
+            score = pl.lit(node.offset, dtype=pl.Float64)
+            for i in range(len(node.characteristics)):
+                score = score + pl.col(f"__pts.{node.id}.{i}")
+            lf = lf.with_columns(_gate(when, score).alias(spec.symbols[node.output].column))
+            if node.pd_output:
+                s = node.scaling
+                sc = pl.col(spec.symbols[node.output].column)
+                pdv = 1.0 / (1.0 + s["base_odds"] * pl.lit(2.0).pow((sc - s["base_score"]) / s["pdo"]))
+                lf = lf.with_columns(pdv.alias(spec.symbols[node.pd_output].column))
+        elif isinstance(node, Model):
+            col = spec.symbols[node.output].column
+            if node.format == "logistic":
+                z = pl.lit(node.intercept, dtype=pl.Float64)
+                for k, n in node.inputs.items():
+                    z = z + pl.lit(node.coef[k], dtype=pl.Float64) * g.expr(n)
+                e = 1.0 / (1.0 + (-z).exp())
+            else:
+                pred = models.get(node.id)
+                if pred is None:
+                    from fengkong.strategy.pycode import LightGBMPredictor
+
+                    pred = LightGBMPredictor(node.artifact_text or "", len(node.inputs))
+                names = list(node.inputs)
+                struct = pl.struct([g.expr(n).cast(pl.Float64).alias(k) for k, n in node.inputs.items()])
+                e = struct.map_batches(
+                    lambda s, pred=pred, names=names: pl.Series(
+                        pred.predict_matrix(s.struct.unnest().select(names).to_numpy()), dtype=pl.Float64),
+                    return_dtype=pl.Float64)
+            lf = lf.with_columns(_gate(when, e).alias(col))
+
+    # policy flags
+    flags = []
+    for action in ("reject", "review", "flag", "allow"):
+        cols = [pl.col(hit_cols[r.index]) for r in spec.rules if r.action == action]
+        flags.append((pl.any_horizontal(cols) if cols else pl.lit(False)).alias(f"__any_{action}"))
+    lf = lf.with_columns(flags)
+    oc: Any = None
+    pr: Any = None
+    for i, orule in enumerate(spec.outcome_rules):
+        if orule.when is None:
+            oc = pl.lit(orule.outcome) if oc is None else oc.otherwise(pl.lit(orule.outcome))
+            pr = pl.lit(i) if pr is None else pr.otherwise(pl.lit(i))
+            break
+        c = g.bool_(orule.when)
+        oc = pl.when(c).then(pl.lit(orule.outcome)) if oc is None else oc.when(c).then(pl.lit(orule.outcome))
+        pr = pl.when(c).then(pl.lit(i)) if pr is None else pr.when(c).then(pl.lit(i))
+    lf = lf.with_columns(oc.alias("outcome"), pr.cast(pl.Int32).alias("__pr"))
+    outs = []
+    for name, n in spec.outputs.items():
+        outs.append(g.expr(n).alias(f"out.{name}"))
+    lf = lf.with_columns(outs) if outs else lf
+    # reason codes: the policy's code, then hit rules by severity then order (deduplicated)
+    pcodes = [r.reason_code for r in spec.outcome_rules]
+    parts = []
+    if any(pcodes):
+        parts.append(pl.col("__pr").replace_strict(list(range(len(pcodes))), pcodes, return_dtype=pl.Utf8))
+    for r in sorted(spec.rules, key=lambda r: (-ACTION_RANK[r.action], r.index)):
+        parts.append(pl.when(pl.col(hit_cols[r.index])).then(pl.lit(r.reason_code)))
+    rid = [pl.when(pl.col(hit_cols[r.index])).then(pl.lit(r.id)) for r in spec.rules]
+    empty = pl.lit([], dtype=pl.List(pl.Utf8))
+    lf = lf.with_columns(
+        (pl.concat_list(parts).list.drop_nulls().list.unique(maintain_order=True) if parts else empty)
+        .alias("reason_codes"),
+        (pl.concat_list(rid).list.drop_nulls() if rid else empty).alias("rules_hit"),
+    )
+    keep = (["event_id"] if "event_id" in frame.columns else []) + ["outcome", "reason_codes", "rules_hit"]
+    keep += [f"out.{k}" for k in spec.outputs] + [spec.symbols[s].column for s in spec.scores]
+    keep += [hit_cols[r.index] for r in spec.rules]
+    return lf.select(keep).collect()
