@@ -22,15 +22,16 @@ def app(eid, cid, ts=T, **kw):
 
 def test_shared_device_joins_clusters_and_counts_recent_apps():
     g = AssociationGraph()
-    g.update(app("e1", "a", device_id="d1", phone_token="p1"))
+    g.update(app("e1", "a", device_id="d1", phone_token="p1", contact_tokens=["k1"]))
     g.update(app("e2", "b", ts=T + dt.timedelta(days=1), device_id="d2", phone_token="p2"))
-    f = g.read(app("e3", "c", ts=T + dt.timedelta(days=2), device_id="d1", contact_tokens=["p2"]))
-    assert f["graph_cluster_applicants"] == 3  # a and b through d1 and contact p2, plus c itself
+    f = g.read(app("e3", "c", ts=T + dt.timedelta(days=2), device_id="d1", phone_token="p2", contact_tokens=["k1"]))
+    assert f["graph_cluster_applicants"] == 3  # a through device d1, b through phone p2, plus c itself
+    assert f["graph_contact_applicants"] == 1 and f["graph_phone_new_to_applicant"] is True
     assert f["graph_cluster_apps_7d"] == 2
     assert f["graph_device_identities"] == 1
     assert f["graph_device_new_to_applicant"] is True
-    assert len(g) == 6  # read added nothing: a, b, d1, d2, p1, p2
-    g.update(app("e3", "c", ts=T + dt.timedelta(days=2), device_id="d1", contact_tokens=["p2"]))
+    assert len(g) == 7  # read added nothing: a, b, d1, d2, p1, p2, k1
+    g.update(app("e3", "c", ts=T + dt.timedelta(days=2), device_id="d1", phone_token="p2", contact_tokens=["k1"]))
     assert g.cluster("c:a") == {"applicants": 3, "elements": 4, "apps_7d": 0, "defaulted": 0,
                                 "blacklisted": 0, "risky": 0}
     later = T + dt.timedelta(days=8, hours=1)

@@ -25,7 +25,7 @@ from fengkong.fraud.links import (
 )
 
 _EPOCH = dt.date(1970, 1, 1)
-_ID, _PH, _DV, _EM, _AG = (KIND_CODE[k] for k in ("id", "ph", "dv", "em", "ag"))
+_ID, _PH, _DV, _EM, _AG, _CT = (KIND_CODE[k] for k in ("id", "ph", "dv", "em", "ag", "ct"))
 WINDOW_DAYS = 7
 
 F_DEFAULTED, F_BLACKLISTED, F_RISKY = 1, 2, 4
@@ -41,7 +41,8 @@ FEATURES: dict[str, str] = {
     "graph_cluster_risky_elements": "Elements in that cluster marked risky (e.g. an attacker's device).",
     "graph_applicant_known": "The applicant had any link before this event.",
     "graph_device_identities": "Distinct applicants seen on this device before.",
-    "graph_phone_identities": "Distinct applicants linked to this phone (own or as contact) before.",
+    "graph_phone_identities": "Distinct applicants that used this phone as their own before.",
+    "graph_contact_applicants": "Most other applicants that listed one of this application's contacts before.",
     "graph_id_applicants": "Distinct applicant keys seen with this ID token before.",
     "graph_device_new_to_applicant": "This device was never linked to this applicant before.",
     "graph_phone_new_to_applicant": "This phone was never linked to this applicant before.",
@@ -259,6 +260,7 @@ class AssociationGraph:
             "graph_device_identities": 0, "graph_phone_identities": 0, "graph_id_applicants": 0,
             "graph_device_new_to_applicant": False, "graph_phone_new_to_applicant": False,
             "graph_agent_applicants": 0, "graph_employer_applicants": 0, "graph_element_risky": False,
+            "graph_contact_applicants": 0,
         }
         flags = self._flags
         for code, key in self._elements(event):
@@ -266,7 +268,7 @@ class AssociationGraph:
             if e is None:
                 if code == _DV:
                     out["graph_device_new_to_applicant"] = True
-                elif code == _PH and key[3:] == (event.get("phone_token") or ""):
+                elif code == _PH:
                     out["graph_phone_new_to_applicant"] = True
                 continue
             linked = a is not None and ((a << 32) | e) in edges
@@ -280,8 +282,9 @@ class AssociationGraph:
                 out["graph_device_new_to_applicant"] |= not linked
             elif code == _PH:
                 out["graph_phone_identities"] = max(out["graph_phone_identities"], n_other)
-                if key[3:] == (event.get("phone_token") or ""):
-                    out["graph_phone_new_to_applicant"] = not linked
+                out["graph_phone_new_to_applicant"] |= not linked
+            elif code == _CT:
+                out["graph_contact_applicants"] = max(out["graph_contact_applicants"], n_other)
             elif code == _ID:
                 out["graph_id_applicants"] = max(out["graph_id_applicants"], n_other)
             elif code == _AG:

@@ -30,7 +30,8 @@ class LinkField:
 LINK_FIELDS: tuple[LinkField, ...] = (
     LinkField("id_token", "id", 5, ("customer", "application")),
     LinkField("phone_token", "ph", 20, ("customer", "application")),
-    LinkField("contact_tokens", "ph", 20, ("application",)),
+    # listed contacts form a social graph that percolates through a whole population: count-only
+    LinkField("contact_tokens", "ct", 0, ("application",)),
     LinkField("device_id", "dv", 20, ("customer", "application", "purchase")),
     LinkField("card_token", "cd", 5, ("customer", "application", "disbursement")),
     LinkField("ip", "ip", 0, ("customer", "application")),
@@ -45,7 +46,7 @@ KIND_CAP: dict[str, int] = {lf.kind: lf.cap for lf in LINK_FIELDS}
 KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 KIND_NAMES: dict[str, str] = {
     "id": "ID token", "ph": "phone", "dv": "device", "cd": "bank card", "ip": "IP address",
-    "em": "employer", "ag": "intermediary code", "cp": "transfer receiver",
+    "em": "employer", "ag": "intermediary code", "ct": "listed contact", "cp": "transfer receiver",
 }
 #: Fields read per event type, in the order the online graph links them.
 FIELDS_BY_TYPE: dict[str, tuple[LinkField, ...]] = {}

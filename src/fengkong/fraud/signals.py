@@ -1,0 +1,201 @@
+"""Fraud signals over a world frame (DOMAIN.md §4.1–4.4), point-in-time and vectorised where the data allows.
+
+Graph features come from replaying the online :class:`~fengkong.fraud.graph.AssociationGraph` over the
+stream (the same code the decision path runs); everything else is Polars over the whole frame. Each
+value for an event uses only events strictly before it, except the merchant batch scores, which are a
+batch job's view of the history up to its run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import polars as pl
+
+from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
+from fengkong.fraud.graph import AssociationGraph
+from fengkong.fraud.provider import HIGH_INCOME_FEN, IDT_SIGNALS
+
+#: Purchases whose amount is a whole multiple of this many fen (100 yuan) and at least ROUND_MIN are "round".
+ROUND_UNIT_FEN = 10_000
+ROUND_MIN_FEN = 100_000
+LOOP_HOURS = 24  # spend at a merchant, money back from that merchant within this many hours
+TRANSFER_OUT_DAYS = 3  # loan money moved out "immediately"
+
+
+def graph_features(events: pl.DataFrame, caps: dict[str, int] | None = None, risky: Iterable[str] = (),
+                   progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
+    """``event_id`` + the graph features of every application, by replaying the online graph in order."""
+    g = AssociationGraph(caps=caps)
+    for n in risky:
+        g.flag(n, "risky")
+    cols = list(GRAPH_FEATURES)
+    out: dict[str, list] = {c: [] for c in cols}
+    ids: list[str] = []
+    names = [c for c in events.columns]
+    n = events.height
+    for k, row in enumerate(events.iter_rows()):
+        ev = dict(zip(names, row, strict=True))
+        if ev["event_type"] == "application":
+            f = g.read_update(ev)
+            ids.append(ev["event_id"])
+            for c in cols:
+                out[c].append(f[c])
+        else:
+            g.update(ev)
+        if progress is not None and k % 50_000 == 0:
+            progress(k, n)
+    schema = {c: (pl.Boolean if isinstance(out[c][0] if out[c] else 0, bool) else pl.Int64) for c in cols}
+    return pl.DataFrame({"event_id": ids, **out}, schema={"event_id": pl.Utf8, **schema})
+
+
+def application_signals(events: pl.DataFrame) -> pl.DataFrame:
+    """Per application: identity, packaging and multi-head signals that are plain columns (``fr_*``)."""
+    apps = events.filter(pl.col("event_type") == "application")
+    inflow = _inflow_90d(events, apps)
+    hour = pl.col("ts").dt.hour()
+    income = pl.col("declared_income_fen").cast(pl.Float64)
+    return apps.join(inflow, on="event_id", how="left").select(
+        "event_id", "customer_id", "ts",
+        # §4.1 identity theft
+        ((pl.col("liveness_score") < 0.6) | (pl.col("face_match_score") < 0.6)).fill_null(False)
+        .alias("fr_liveness_fail"),
+        (pl.col("is_emulator").fill_null(False) | pl.col("is_rooted").fill_null(False)).alias("fr_device_tampered"),
+        (pl.col("phone_name_match") == False).fill_null(False).alias("fr_phone_not_owner"),  # noqa: E712
+        (pl.col("phone_tenure_months") < 3).fill_null(False).alias("fr_phone_new"),
+        ((hour >= 0) & (hour < 6)).alias("fr_night"),
+        (pl.col("ip_province").is_not_null() & pl.col("province").is_not_null()
+         & (pl.col("ip_province") != pl.col("province"))).alias("fr_ip_far"),
+        (pl.col("form_fill_seconds") < 60).fill_null(False).alias("fr_fast_form"),
+        # §4.2 packaging
+        (pl.col("doc_statement_edited").fill_null(False)
+         | (pl.col("housing_fund_backpaid_months").fill_null(0) >= 3)).alias("fr_packaged_docs"),
+        pl.when(pl.col("inflow_monthly_fen") > 0).then(income / pl.col("inflow_monthly_fen"))
+        .alias("fr_income_to_inflow"),
+        (pl.col("bureau_thin_file").fill_null(False) & (income.fill_null(0) >= HIGH_INCOME_FEN))
+        .alias("fr_thin_file_high_income"),
+        # §4.3 multi-head
+        pl.col("bureau_hard_inquiries_7d").fill_null(0).alias("fr_inquiries_7d"),
+        pl.col("bureau_hard_inquiries_30d").fill_null(0).alias("fr_inquiries_30d"),
+        pl.col("bureau_nonbank_loans").fill_null(0).alias("fr_nonbank_loans"),
+        pl.when(income > 0).then(pl.col("monthly_debt_payment_fen").fill_null(0).cast(pl.Float64) / income)
+        .alias("fr_dti"),
+    )
+
+
+def application_features(events: pl.DataFrame, caps: dict[str, int] | None = None, risky: Iterable[str] = (),
+                         locked: Iterable[str] = (),
+                         progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
+    """Every fraud feature of every application (the vectorised twin of ``provider.FraudFeatures``)."""
+    sig = application_signals(events)
+    gf = graph_features(events, caps=caps, risky=risky, progress=progress)
+    locked = list(locked)
+    apps = events.filter(pl.col("event_type") == "application").select("event_id", "id_token")
+    f = sig.join(gf, on="event_id", how="left").join(apps, on="event_id", how="left").with_columns(
+        (pl.col("graph_device_identities") >= 1).alias("fr_device_shared"),
+        (pl.col("graph_phone_new_to_applicant") & pl.col("graph_applicant_known")).alias("fr_phone_new_to_applicant"),
+        pl.col("id_token").is_in(locked).fill_null(False).alias("identity_locked"))
+    return f.with_columns(pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_SIGNALS]).alias("idt_signal_count")
+                          ).drop("id_token")
+
+
+def _inflow_90d(events: pl.DataFrame, apps: pl.DataFrame) -> pl.DataFrame:
+    """Average monthly money-in (transfers in) over the 90 days before each application."""
+    tin = events.filter((pl.col("event_type") == "transfer") & (pl.col("direction") == "in")).select(
+        "customer_id", pl.col("ts").alias("t_in"), "amount_fen")
+    q = apps.select("event_id", "customer_id", "ts")
+    j = q.join(tin, on="customer_id").filter((pl.col("t_in") < pl.col("ts"))
+                                             & (pl.col("t_in") >= pl.col("ts") - pl.duration(days=90)))
+    return j.group_by("event_id").agg((pl.col("amount_fen").sum() / 3.0).alias("inflow_monthly_fen"))
+
+
+def transfer_out_after_disbursement(events: pl.DataFrame, days: int = TRANSFER_OUT_DAYS) -> pl.DataFrame:
+    """Per loan: share of the disbursed amount moved to private individuals / cash within ``days``."""
+    d = events.filter(pl.col("event_type") == "disbursement").select(
+        "customer_id", "loan_id", pl.col("ts").alias("dts"), pl.col("amount_fen").alias("loan_fen"))
+    t = events.filter((pl.col("event_type") == "transfer") & (pl.col("direction") == "out")
+                      & pl.col("counterparty_type").is_in(["individual", "cash"])).select(
+        "customer_id", "ts", "amount_fen")
+    j = d.join(t, on="customer_id").filter((pl.col("ts") >= pl.col("dts"))
+                                           & (pl.col("ts") <= pl.col("dts") + pl.duration(days=days)))
+    s = j.group_by("loan_id").agg(pl.col("amount_fen").sum().alias("out_fen"))
+    return d.join(s, on="loan_id", how="left").with_columns(
+        (pl.col("out_fen").fill_null(0) / pl.col("loan_fen")).clip(0, 1).alias("out_share"))
+
+
+def loan_to_repay(events: pl.DataFrame, days: int = 7) -> pl.DataFrame:
+    """Per customer (§4.3): share of disbursed money sent to other lenders within ``days``, and the count of
+    loans where that happened."""
+    d = events.filter(pl.col("event_type") == "disbursement").select(
+        "customer_id", "loan_id", pl.col("ts").alias("dts"), pl.col("amount_fen").alias("loan_fen"))
+    t = events.filter((pl.col("event_type") == "transfer") & (pl.col("direction") == "out")
+                      & ((pl.col("counterparty_category") == "lender")
+                         | (pl.col("counterparty_type") == "financial"))).select("customer_id", "ts", "amount_fen")
+    j = d.join(t, on="customer_id").filter((pl.col("ts") >= pl.col("dts"))
+                                           & (pl.col("ts") <= pl.col("dts") + pl.duration(days=days)))
+    per_loan = j.group_by("customer_id", "loan_id").agg(pl.col("amount_fen").sum().alias("to_lenders"))
+    loans = d.group_by("customer_id").agg(pl.col("loan_fen").sum().alias("disbursed"), pl.len().alias("loans"))
+    return loans.join(per_loan.group_by("customer_id").agg(pl.col("to_lenders").sum(),
+                                                            pl.len().alias("loans_to_lenders")),
+                      on="customer_id", how="left").with_columns(
+        pl.col("to_lenders", "loans_to_lenders").fill_null(0)).with_columns(
+        (pl.col("to_lenders") / pl.col("disbursed")).clip(0, 1).alias("repay_share"))
+
+
+def purchase_loops(events: pl.DataFrame, hours: int = LOOP_HOURS) -> pl.DataFrame:
+    """Purchases followed within ``hours`` by money back into the buyer's account from the same merchant
+    or from a private individual (the cash-out fund loop, §4.4). One row per purchase with ``loop``."""
+    p = events.filter((pl.col("event_type") == "purchase") & ~pl.col("is_refund").fill_null(False)).select(
+        "event_id", "customer_id", "merchant_id", "ts", "amount_fen", "device_id")
+    back = events.filter((pl.col("event_type") == "transfer") & (pl.col("direction") == "in")
+                         & pl.col("counterparty_type").is_in(["merchant", "individual", "company"])).select(
+        "customer_id", pl.col("ts").alias("t_back"), "counterparty_id", pl.col("amount_fen").alias("back_fen"))
+    j = p.join(back, on="customer_id").filter(
+        (pl.col("t_back") >= pl.col("ts")) & (pl.col("t_back") <= pl.col("ts") + pl.duration(hours=hours))
+        & (pl.col("back_fen") >= pl.col("amount_fen") * 0.5) & (pl.col("back_fen") <= pl.col("amount_fen")))
+    looped = j.select("event_id").unique().with_columns(pl.lit(True).alias("loop"))
+    return p.join(looped, on="event_id", how="left").with_columns(pl.col("loop").fill_null(False))
+
+
+def merchant_scores(events: pl.DataFrame) -> pl.DataFrame:
+    """Per merchant (§4.4): volume, buyers, round-amount share, loop share, buyer concentration, device
+    sharing between buyers, and a cash-out score in 0–1."""
+    p = purchase_loops(events).with_columns(
+        ((pl.col("amount_fen") % ROUND_UNIT_FEN == 0) & (pl.col("amount_fen") >= ROUND_MIN_FEN)).alias("round"))
+    cust_total = p.group_by("customer_id").agg(pl.col("amount_fen").sum().alias("cust_total"))
+    cm = (p.group_by("merchant_id", "customer_id").agg(pl.col("amount_fen").sum().alias("at_m"))
+          .join(cust_total, on="customer_id").with_columns((pl.col("at_m") / pl.col("cust_total")).alias("conc")))
+    conc = cm.group_by("merchant_id").agg((pl.col("conc") >= 0.5).mean().alias("concentrated_buyers"))
+    dev = (p.filter(pl.col("device_id").is_not_null()).group_by("merchant_id", "device_id")
+           .agg(pl.col("customer_id").n_unique().alias("k"), pl.len().alias("n")))
+    dev_share = dev.group_by("merchant_id").agg(
+        (pl.when(pl.col("k") >= 2).then(pl.col("n")).otherwise(0).sum() / pl.col("n").sum()).alias("shared_device"))
+    m = p.group_by("merchant_id").agg(
+        pl.len().alias("purchases"), pl.col("customer_id").n_unique().alias("buyers"),
+        pl.col("amount_fen").sum().alias("volume_fen"), pl.col("round").mean().alias("round_share"),
+        pl.col("loop").mean().alias("loop_share"),
+        (pl.col("loop") & pl.col("round")).mean().alias("round_loop_share"))
+    m = m.join(conc, on="merchant_id", how="left").join(dev_share, on="merchant_id", how="left").with_columns(
+        pl.col("concentrated_buyers", "shared_device").fill_null(0.0))
+    # evidence is shrunk toward zero for merchants with few purchases (a single odd sale proves little)
+    support = (pl.col("purchases") / (pl.col("purchases") + 5.0))
+    raw = (0.45 * pl.col("loop_share") + 0.25 * pl.col("round_share") + 0.15 * pl.col("shared_device")
+           + 0.15 * pl.col("concentrated_buyers"))
+    return m.with_columns((raw * support).alias("score")).sort("score", descending=True)
+
+
+def customer_cash_out(events: pl.DataFrame, merchants: pl.DataFrame) -> pl.DataFrame:
+    """Per credit-line customer: loop purchases, round purchases, spend at high-score merchants, and a score."""
+    p = purchase_loops(events).with_columns(
+        ((pl.col("amount_fen") % ROUND_UNIT_FEN == 0) & (pl.col("amount_fen") >= ROUND_MIN_FEN)).alias("round"))
+    p = p.join(merchants.select("merchant_id", pl.col("score").alias("m_score")), on="merchant_id", how="left")
+    c = p.group_by("customer_id").agg(
+        pl.len().alias("purchases"), pl.col("loop").sum().alias("loops"),
+        (pl.col("loop") & pl.col("round")).sum().alias("round_loops"),
+        (pl.col("amount_fen") * pl.col("m_score").fill_null(0)).sum().alias("risk_weighted_fen"),
+        pl.col("amount_fen").sum().alias("spend_fen"), pl.col("m_score").max().alias("max_merchant_score"))
+    return c.with_columns(
+        (0.6 * (pl.col("loops") / (pl.col("loops") + 1.0)) + 0.4 * (pl.col("risk_weighted_fen")
+                                                                     / pl.col("spend_fen")).fill_nan(0))
+        .alias("score"))
+
