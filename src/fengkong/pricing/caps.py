@@ -31,6 +31,14 @@ def _check(value: str, field_name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def compare_apr(apr: float, config: Config | None = None) -> float:
+    """The APR as compared with caps: rounded half-up to ``cap_check.compare_decimals`` (default 4)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    nd = int(((config or load_config()).data.get("cap_check") or {}).get("compare_decimals", 4))
+    return float(Decimal(repr(apr)).quantize(Decimal(1).scaleb(-nd), rounding=ROUND_HALF_UP))
+
+
 def pricing_cap(on: dt.date, lender_type: str, channel: str, config: Config | None = None) -> Cap:
     """The strictest per-loan cap for a loan disbursed on ``on`` (raises if ``on`` precedes every rule)."""
     cfg = config or load_config()
@@ -75,7 +83,6 @@ def check_offer(cost: CostResult, on: dt.date, lender_type: str, channel: str,
     ports = [f"{r['id']} ({r.get('metric')} <= {r.get('limit')}, {r.get('status')})" for r in cap.portfolio_rules]
     if cap.limit is None:
         return CapCheck(True, cost.apr_irr, None, None, None, None, "NO_PER_LOAN_CAP", evidence, ports)
-    # Compare at 1e-9 so a product priced exactly at the cap passes despite float noise.
-    ok = cost.apr_irr <= cap.limit + 1e-9
+    ok = compare_apr(cost.apr_irr, config) <= cap.limit
     return CapCheck(ok, cost.apr_irr, cap.limit, cap.rule_id, cap.status, cap.limit - cost.apr_irr,
                     "WITHIN_CAP" if ok else "PRICE_ABOVE_CAP", evidence, ports)

@@ -105,7 +105,10 @@ def monitor(loans: pl.DataFrame, quarter: str, *, as_of: dt.date | None = None, 
         qtd = _caps_column(qtd, cfg)
     else:
         qtd = qtd.with_columns(pl.lit(None, dtype=pl.Float64).alias("cap"), pl.lit(None, dtype=pl.Utf8).alias("cap_rule"))
-    qtd = qtd.with_columns((pl.col("cap").is_not_null() & (pl.col("apr_irr") > pl.col("cap") + 1e-9)).alias("breach"))
+    nd = int((cfg.data.get("cap_check") or {}).get("compare_decimals", 4))
+    # same rule as caps.compare_apr: round half-up to nd decimals (the 1e-12 guards binary representation)
+    cmp = ((pl.col("apr_irr") * 10**nd + 0.5 + 1e-9).floor() / 10**nd)
+    qtd = qtd.with_columns((pl.col("cap").is_not_null() & (cmp > pl.col("cap") + 1e-12)).alias("breach"))
     breaches = qtd.filter(pl.col("breach")).sort("apr_irr", descending=True)
     start_wi = max(what_if_from or as_of, as_of + dt.timedelta(days=1))
     remaining = max(0, (q1 - as_of).days - 1)

@@ -48,6 +48,8 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, str]]) -> str:
                 tds.append(f'<td class="n">{yuan(v)}</td>')
             elif kind == "pct":
                 tds.append(f'<td class="n">{pct(v)}</td>')
+            elif kind == "pp":
+                tds.append(f'<td class="n">{"" if v is None else f"{v * 100:+.3f}"}</td>')
             elif kind == "int":
                 tds.append(f'<td class="n">{"" if v is None else f"{int(v):,}"}</td>')
             else:
@@ -89,12 +91,17 @@ def compliance_html(rep: ComplianceReport, path: Path) -> None:
         label, cls = _status(r)
         parts.append(f"<h2>{html.escape(r.lender_type)}: {html.escape(r.rule_id)} (limit {pct(r.limit)}, "
                      f"status: {html.escape(r.status)})</h2>")
+        if r.in_transition:
+            parts.append("<p class='warn'>The rule is in its transition period in this quarter (reported guidance: "
+                         "new-loan average to be brought within the limit by the end of Q1 2026); the figure is "
+                         "monitored, not yet binding.</p>")
         parts.append(_table([{
             "a": "Quarter-to-date weighted average", "v": r.weighted_apr}, {
             "a": f"Projection to quarter end at the mix of the last {rep.recent_days} days", "v": r.projected_apr}, *(
             [{"a": f"What-if: new prices capped at {pct(rep.what_if_cap)} from {rep.what_if_from}",
               "v": r.projected_whatif_apr}] if r.projected_whatif_apr is not None else []), *(
-            [{"a": "Average needed on the rest of the quarter to end at the limit", "v": r.required_rest_apr}]
+            [{"a": "Highest average the rest of the quarter may carry and still end within the limit",
+              "v": r.required_rest_apr}]
             if r.required_rest_apr is not None else [])],
             [("a", "Measure", "text"), ("v", "Rate", "pct")]))
         parts.append(f"<p>Result: <span class='{cls}'>{label}</span> — {r.loans:,} loans, principal "
@@ -120,13 +127,13 @@ def compliance_html(rep: ComplianceReport, path: Path) -> None:
         parts.append(_table(r.drivers, [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"),
                                         ("amount_fen", "Principal (yuan)", "yuan"), ("repayment_method", "Method", "text"),
                                         ("term_months", "Term", "int"), ("apr_irr", "APR (IRR×12)", "pct"),
-                                        ("contribution", "Contribution to excess", "pct")]))
+                                        ("contribution", "Contribution to excess (pp)", "pp")]))
         parts.append("<h3>Segments</h3>")
         seg_cols = [(k, k, "text") for k in ("repayment_method", "term_months", "channel", "partner_id")
                     if r.segments and k in r.segments[0]]
         parts.append(_table(r.segments, [*seg_cols, ("loans", "Loans", "int"), ("amount_fen", "Principal (yuan)", "yuan"),
                                          ("weighted_apr", "Weighted APR", "pct"),
-                                         ("contribution", "Contribution to excess", "pct")]))
+                                         ("contribution", "Contribution to excess (pp)", "pp")]))
     if rep.loans.height:
         fig, ax = plt.subplots(figsize=(9, 3.2))
         ax.hist(rep.loans["apr_irr"].to_numpy() * 100, bins=40, weights=rep.loans["amount_fen"].to_numpy() / 100,
@@ -154,9 +161,15 @@ def _write_html(path: Path, title: str, parts: list[str]) -> None:
 
 def _xlsx_sheet(wb, name: str, rows: list[dict[str, Any]], cols: list[tuple[str, str, str]], fmts) -> None:
     ws = wb.add_worksheet(name)
-    for j, (_, h, _) in enumerate(cols):
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    for j, (k, h, kind) in enumerate(cols):
         ws.write(0, j, h, fmts["head"])
-        ws.set_column(j, j, max(12, len(h) + 2))
+        sample = [r.get(k) for r in rows[:500]]
+        longest = max([len(h)] + [len(str(v)) + (4 if kind == "yuan" else 0) for v in sample if v is not None])
+        ws.set_column(j, j, min(48, max(10, longest + 2)))
     for i, r in enumerate(rows, start=1):
         for j, (k, _, kind) in enumerate(cols):
             v = r.get(k)
@@ -166,6 +179,8 @@ def _xlsx_sheet(wb, name: str, rows: list[dict[str, Any]], cols: list[tuple[str,
                 ws.write_number(i, j, int(v) / 100, fmts["yuan"])
             elif kind == "pct":
                 ws.write_number(i, j, float(v), fmts["pct"])
+            elif kind == "pp":
+                ws.write_number(i, j, float(v) * 100, fmts["pp"])
             elif kind == "int":
                 ws.write_number(i, j, int(v))
             else:
@@ -179,33 +194,59 @@ def _workbook(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
     fmts = {"head": wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1}),
-            "yuan": wb.add_format({"num_format": "#,##0.00"}), "pct": wb.add_format({"num_format": "0.00%"})}
+            "yuan": wb.add_format({"num_format": "#,##0.00"}), "pct": wb.add_format({"num_format": "0.00%"}),
+            "pp": wb.add_format({"num_format": "+0.000;-0.000"}), "title": wb.add_format({"bold": True, "font_size": 13})}
     return wb, fmts
 
 
 def compliance_xlsx(rep: ComplianceReport, path: Path) -> None:
     wb, f = _workbook(path)
-    summary = [{"lender_type": r.lender_type, "rule": r.rule_id, "status": r.status, "limit": r.limit,
-                "loans": r.loans, "principal": r.principal_fen, "avg": r.weighted_apr, "proj": r.projected_apr,
-                "whatif": r.projected_whatif_apr, "req": r.required_rest_apr, "result": _status(r)[0]}
-               for r in rep.rules]
-    _xlsx_sheet(wb, "Summary", summary, [
-        ("lender_type", "Lender type", "text"), ("rule", "Rule", "text"), ("status", "Rule status", "text"),
-        ("limit", "Limit", "pct"), ("loans", "Loans QTD", "int"), ("principal", "Principal QTD (yuan)", "yuan"),
-        ("avg", f"Weighted APR QTD to {rep.as_of}", "pct"), ("proj", "Projected at quarter end", "pct"),
-        ("whatif", f"What-if cap {pct(rep.what_if_cap)}" if rep.what_if_cap else "What-if", "pct"),
-        ("req", "Needed on rest of quarter", "pct"), ("result", "Result", "text")], f)
+    ws = wb.add_worksheet("Summary")
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_column(0, 0, 75)
+    ws.set_column(1, 1, 34)
+    ws.write(0, 0, f"Comprehensive financing cost monitor — {rep.quarter}, quarter to date through {rep.as_of}",
+             f["title"])
+    ws.write(1, 0, "Rates: IRR method (monthly IRR × 12) incl. every normal-performance charge; principal-weighted.")
+    ws.write(2, 0, "New loans quarter to date")
+    ws.write_number(2, 1, rep.loans.height)
+    ws.write(3, 0, "Per-loan cap breaches")
+    ws.write_number(3, 1, rep.breaches.height)
+    row = 5
+    for r in rep.rules:
+        ws.write(row, 0, f"{r.lender_type}: {r.rule_id} ({r.status})", f["head"])
+        ws.write(row, 1, _status(r)[0], f["head"])
+        lines = [("Limit", r.limit, "pct"), ("Loans", r.loans, "int"), ("Principal (yuan)", r.principal_fen, "yuan"),
+                 ("Weighted average APR, quarter to date", r.weighted_apr, "pct"),
+                 (f"Projected at quarter end (mix of last {rep.recent_days} days)", r.projected_apr, "pct")]
+        if r.projected_whatif_apr is not None:
+            lines.append((f"What-if: new prices capped at {pct(rep.what_if_cap)} from {rep.what_if_from}",
+                          r.projected_whatif_apr, "pct"))
+        if r.required_rest_apr is not None:
+            lines.append(("Highest average the rest of the quarter may carry", r.required_rest_apr, "pct"))
+        lines.append(("Days left in quarter", r.remaining_days, "int"))
+        for label, v, kind in lines:
+            row += 1
+            ws.write(row, 0, label)
+            if kind == "pct":
+                ws.write_number(row, 1, float(v), f["pct"])
+            elif kind == "yuan":
+                ws.write_number(row, 1, int(v) / 100, f["yuan"])
+            else:
+                ws.write_number(row, 1, int(v))
+        row += 2
     drivers = [dict(d, lender_type=r.lender_type) for r in rep.rules for d in r.drivers]
     _xlsx_sheet(wb, "Drivers", drivers, [
         ("lender_type", "Lender type", "text"), ("loan_id", "Loan", "text"), ("start", "Disbursed", "text"),
         ("amount_fen", "Principal (yuan)", "yuan"), ("repayment_method", "Method", "text"), ("term_months", "Term", "int"),
-        ("apr_irr", "APR (IRR×12)", "pct"), ("contribution", "Contribution to excess", "pct")], f)
+        ("apr_irr", "APR (IRR×12)", "pct"), ("contribution", "Contribution to excess (pp)", "pp")], f)
     segs = [dict(s, lender_type=r.lender_type) for r in rep.rules for s in r.segments]
     _xlsx_sheet(wb, "Segments", segs, [("lender_type", "Lender type", "text"), ("repayment_method", "Method", "text"),
                                        ("term_months", "Term", "int"), ("channel", "Channel", "text"),
                                        ("partner_id", "Partner", "text"), ("loans", "Loans", "int"),
                                        ("amount_fen", "Principal (yuan)", "yuan"), ("weighted_apr", "Weighted APR", "pct"),
-                                       ("contribution", "Contribution to excess", "pct")], f)
+                                       ("contribution", "Contribution to excess (pp)", "pp")], f)
     loan_cols = [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"), ("lender_type", "Lender", "text"),
                  ("channel", "Channel", "text"), ("repayment_method", "Method", "text"), ("term_months", "Term", "int"),
                  ("amount_fen", "Principal (yuan)", "yuan"), ("total_cost_fen", "Total cost (yuan)", "yuan"),

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from fengkong.pricing.caps import pricing_cap
+from fengkong.pricing.caps import compare_apr, pricing_cap
 from fengkong.pricing.config import Config, load_config
 from fengkong.pricing.cost import annualised_cost
 from fengkong.pricing.errors import PricingError
@@ -91,7 +91,7 @@ def quote(pd: float, *, product: Product, lgd: float | None = None, funding_cost
         return Quote("decline", "PRICE_ABOVE_CAP", None, None, required, cap.limit, cap.rule_id, comps)
     rate = contract_rate_for_apr(product, required)
     apr = annualised_cost(build_schedule(replace(product, rate=Decimal(repr(rate)))), breakdown=False).apr_irr
-    if cap.limit is not None and apr > cap.limit + 1e-9:
+    if cap.limit is not None and compare_apr(apr, cfg) > cap.limit:
         return Quote("decline", "PRICE_ABOVE_CAP", None, apr, required, cap.limit, cap.rule_id, comps)
     return Quote("price", "", rate, apr, required, cap.limit, cap.rule_id, comps)
 

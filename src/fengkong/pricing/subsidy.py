@@ -197,7 +197,7 @@ def build_items(purchases: pl.DataFrame | None, transfers: pl.DataFrame | None, 
             principal = int(loan["amount_fen"])
         it.rate = rules.subsidy_rate(rule, it.contract_rate)
         if it.rate <= 0:
-            it.reason = "CONTRACT_RATE_ZERO"
+            it.reason = "NO_INTEREST_CHARGED"
             continue
         base = it.amount_fen
         if it.loan_id is not None:   # cannot attribute more than the loan principal
