@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.eventio_cli",
     "fengkong.fraud.cli",
     "fengkong.pricing.cli",
+    "fengkong.simulate.cli",
 ]
 
 

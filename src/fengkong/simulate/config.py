@@ -1,0 +1,141 @@
+"""The parameters of a synthetic credit world (:class:`SimConfig`) and their validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+
+class SimConfigError(ValueError):
+    """A simulation parameter is out of range; the message names the parameter."""
+
+    def __init__(self, param: str, reason: str):
+        self.param = param
+        self.reason = reason
+        super().__init__(f"parameter '{param}': {reason}")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Size and pattern parameters of a synthetic world. Same config + same PII key ⇒ same bytes.
+
+    Rates and shares are fractions (0.02 = 2 %). Every planted pattern has a guaranteed
+    minimum count, so even a 2 000-customer world contains each of them.
+    """
+
+    # ---- size
+    customers: int = 10_000
+    months: int = 3
+    start: dt.date = dt.date(2026, 1, 1)  # first day of the world, Asia/Shanghai
+    seed: int = 7
+    # ---- ordinary business
+    cash_loan_share: float = 0.3  # share of applications for a cash loan (rest: credit line)
+    repeat_application_share: float = 0.15  # customers who apply a second time
+    purchases_per_month: float = 16.0  # mean credit-line purchases per active month
+    base_bad_rate: float = 0.05  # mean default probability of an ordinary application
+    late_payment_share: float = 0.12  # ordinary installments paid after the due date
+    # ---- identity theft (冒名贷款)
+    theft_rate: float = 0.004  # identity-theft applications per customer
+    attacker_apps_max: int = 6  # each attacker files 1..this many applications
+    attacker_device_reuse: bool = True  # attackers reuse their 1–3 devices across victims
+    deepfake_pass_share: float = 0.3  # theft applications whose liveness/face scores look normal
+    theft_victim_existing_share: float = 0.4  # victims who are already customers
+    # ---- debt-bearing rings (职业背债 / 包装贷)
+    ring_member_share: float = 0.02  # share of customers recruited into rings
+    ring_size_min: int = 5
+    ring_size_max: int = 30
+    ring_burst_days: int = 5  # members' first applications fall within this many days
+    ring_apps_min: int = 2  # applications per member
+    ring_apps_max: int = 3
+    ring_gap_days_min: int = 2  # days between a member's applications
+    ring_gap_days_max: int = 8
+    ring_forged_share: float = 0.6  # ring applications whose statement shows edit traces
+    ring_agent_code_share: float = 0.5  # rings whose applications carry the agent's referral code
+    ring_device_share: float = 0.6  # ring applications submitted from the agent's devices
+    # ---- multi-head lending (多头借贷) and loan-to-repay-loan
+    multi_head_share: float = 0.03
+    loan_to_repay_share: float = 0.5  # multi-head cash loans whose money goes to other lenders
+    # ---- credit-line cash-out (套现)
+    cash_out_share: float = 0.01  # share of credit-line customers who cash out
+    cash_out_merchants: int = 5  # colluding merchants
+    cash_out_device_share: float = 0.3  # cash-out purchases made on the merchant's device
+    # ---- fund misuse (资金挪用)
+    fund_misuse_share: float = 0.05  # share of ordinary self-payment cash loans misused
+    # ---- complaints
+    complaint_agents: int = 3  # 代理维权 agents filing organised complaints
+    organised_complaint_share: float = 0.3  # delinquent loans (DPD 30–90) recruited by an agent
+    genuine_complaint_rate: float = 0.004  # genuine complaints per customer
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able parameters (start as an ISO date)."""
+        d = dataclasses.asdict(self)
+        d["start"] = self.start.isoformat()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SimConfig:
+        d = dict(d)
+        if isinstance(d.get("start"), str):
+            d["start"] = dt.date.fromisoformat(d["start"])
+        names = {f.name for f in dataclasses.fields(cls)}
+        for k in d:
+            if k not in names:
+                raise SimConfigError(k, "unknown parameter")
+        return cls(**d)
+
+    def validate(self) -> SimConfig:
+        """Raise :class:`SimConfigError` naming the first bad parameter; return self."""
+        ints = {
+            "customers": (500, 5_000_000), "months": (3, 36), "seed": (0, 2**63 - 1),
+            "attacker_apps_max": (1, 50), "ring_size_min": (2, 500), "ring_size_max": (2, 500),
+            "ring_burst_days": (1, 60), "ring_apps_min": (1, 10), "ring_apps_max": (1, 10),
+            "ring_gap_days_min": (1, 60), "ring_gap_days_max": (1, 60),
+            "cash_out_merchants": (1, 1000), "complaint_agents": (1, 1000),
+        }
+        for name, (lo, hi) in ints.items():
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise SimConfigError(name, f"must be an integer, got {v!r}")
+            if not lo <= v <= hi:
+                raise SimConfigError(name, f"{v} is outside the allowed range {lo}..{hi}")
+        shares = ("cash_loan_share", "repeat_application_share", "base_bad_rate", "late_payment_share",
+                  "theft_rate", "deepfake_pass_share", "theft_victim_existing_share", "ring_member_share",
+                  "ring_forged_share", "ring_agent_code_share", "ring_device_share", "multi_head_share",
+                  "loan_to_repay_share", "cash_out_share", "cash_out_device_share", "fund_misuse_share",
+                  "organised_complaint_share", "genuine_complaint_rate")
+        for name in shares:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:
+                raise SimConfigError(name, f"must be a fraction between 0 and 1, got {v!r}")
+        if self.base_bad_rate <= 0 or self.base_bad_rate >= 0.5:
+            raise SimConfigError("base_bad_rate", f"must be in (0, 0.5), got {self.base_bad_rate!r}")
+        if self.theft_rate > 0.1:
+            raise SimConfigError("theft_rate", f"must be at most 0.1, got {self.theft_rate!r}")
+        if self.ring_member_share > 0.2:
+            raise SimConfigError("ring_member_share", f"must be at most 0.2, got {self.ring_member_share!r}")
+        if self.multi_head_share > 0.3:
+            raise SimConfigError("multi_head_share", f"must be at most 0.3, got {self.multi_head_share!r}")
+        if self.cash_out_share > 0.2:
+            raise SimConfigError("cash_out_share", f"must be at most 0.2, got {self.cash_out_share!r}")
+        v = self.purchases_per_month
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 200:
+            raise SimConfigError("purchases_per_month", f"must be a number in (0, 200], got {v!r}")
+        if self.ring_size_min > self.ring_size_max:
+            raise SimConfigError("ring_size_min", f"{self.ring_size_min} is larger than ring_size_max "
+                                 f"{self.ring_size_max}")
+        if self.ring_apps_min > self.ring_apps_max:
+            raise SimConfigError("ring_apps_min", f"{self.ring_apps_min} is larger than ring_apps_max "
+                                 f"{self.ring_apps_max}")
+        if self.ring_gap_days_min > self.ring_gap_days_max:
+            raise SimConfigError("ring_gap_days_min", f"{self.ring_gap_days_min} is larger than "
+                                 f"ring_gap_days_max {self.ring_gap_days_max}")
+        if not isinstance(self.start, dt.date) or isinstance(self.start, dt.datetime):
+            raise SimConfigError("start", f"must be a date, got {self.start!r}")
+        if not isinstance(self.attacker_device_reuse, bool):
+            raise SimConfigError("attacker_device_reuse", "must be true or false")
+        if self.ring_size_min * 2 > 0.3 * self.customers:
+            raise SimConfigError("ring_size_min", f"two rings of {self.ring_size_min} members do not fit in "
+                                 f"30 % of {self.customers} customers")
+        return self
