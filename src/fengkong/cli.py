@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.fraud.cli",
     "fengkong.pricing.cli",
     "fengkong.simulate.cli",
+    "fengkong.modeling.cli",
 ]
 
 

@@ -80,9 +80,11 @@ def _sql_ident(name: str) -> str:
 
 
 def _sql_lit(v: Any) -> str:
+    """A SQL literal; numbers are typed DOUBLE PRECISION everywhere (DuckDB and PostgreSQL would otherwise
+    read 12.5 as DECIMAL and sum exactly, which differs from the engine's and Python's float sums)."""
     if isinstance(v, str):
         return "'" + v.replace("'", "''") + "'"
-    return repr(float(v)) if not float(v).is_integer() else f"{float(v):.1f}"
+    return f"CAST({float(v)!r} AS DOUBLE PRECISION)"
 
 
 def _sql_case(col: str, bins: list[dict[str, Any]], categorical: bool) -> str:

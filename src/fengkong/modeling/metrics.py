@@ -66,7 +66,8 @@ def gains_table(y, score, n_groups: int = 10) -> pl.DataFrame:
     df = (
         pl.DataFrame({"g": g, "y": y, "s": s})
         .group_by("g")
-        .agg(min_score=pl.col("s").min(), max_score=pl.col("s").max(), count=pl.len(), bad=pl.col("y").sum())
+        .agg(min_score=pl.col("s").min(), max_score=pl.col("s").max(), count=pl.len(),
+             bad=pl.col("y").sum().cast(pl.Int64))
         .sort("g")
     )
     total_bad = y.sum()
@@ -95,7 +96,7 @@ def score_bands(y, score, edges: list[float] | None = None, n_bands: int = 10) -
     labels = [f"[{bounds[i]:g}, {bounds[i + 1]:g})" for i in range(len(bounds) - 1)]
     df = (
         pl.DataFrame({"band": idx, "y": y})
-        .group_by("band").agg(count=pl.len(), bad=pl.col("y").sum()).sort("band")
+        .group_by("band").agg(count=pl.len(), bad=pl.col("y").sum().cast(pl.Int64)).sort("band")
     )
     return df.with_columns(
         label=pl.col("band").map_elements(lambda i: labels[i], return_dtype=pl.String),
