@@ -165,8 +165,9 @@ class OnlineFeatures:
             s.features.append(f)
         for s in self.streams.values():
             s.finish()
-        self.cross = {f.agg: f for f in fs.features if f.kind == "cross"}
-        self.shared_keep = max([f.window_us or 0 for f in self.cross.values()] + [0]) + self.late_us
+        self.cross_features = [f for f in fs.features if f.kind == "cross"]
+        self.cross = {f.agg for f in self.cross_features}
+        self.shared_keep = max([f.window_us or 0 for f in self.cross_features] + [0]) + self.late_us
         self.keep_us = max([s.keep_us for s in self.streams.values()] + [self.shared_keep, self.late_us])
         # per event type: streams to read (with their applicable features) and streams to update
         self._reads: dict[str, list[tuple[_Stream, list[Feature]]]] = {}
@@ -282,12 +283,11 @@ class OnlineFeatures:
             for f in feats:
                 out[f.name] = _agg(f, st, t)
         if et == "application":
-            f = self.cross.get("contacts_overdue_share")
-            if f is not None:
-                out[f.name] = self._contacts_overdue(tx, e, t)
-            f = self.cross.get("shared_applicants")
-            if f is not None:
-                out[f.name] = self._shared(tx, e, t, f.window_us or 0)
+            for f in self.cross_features:
+                if f.agg == "contacts_overdue_share":
+                    out[f.name] = self._contacts_overdue(tx, e, t)
+                else:
+                    out[f.name] = self._shared(tx, e, t, f.window_us or 0)
         for f in self._derived:
             a, b = out[f.inputs[0]], out[f.inputs[1]]
             if a is None or b is None:

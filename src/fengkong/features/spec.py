@@ -107,7 +107,12 @@ def feature(name: str, *, key: str | tuple[str, ...] | list[str], agg: str = "co
         if f.kind == "list":
             raise FeatureSpecError(f"{where}: key field {k!r} is a list; use a cross-entity feature")
     src = _types(events, where + ", events")
-    app = _types(applies_to, where + ", applies_to") if applies_to is not None else src
+    if applies_to is None:  # default: the source types that carry the key
+        app = tuple(t for t in src if set(keys) <= {f.name for f in fields_of(t)})
+        if not app:
+            raise FeatureSpecError(f"{where}: no event type in {list(src)} has the key field(s) {list(keys)}")
+    else:
+        app = _types(applies_to, where + ", applies_to")
     for t in app:
         have = {f.name for f in fields_of(t)}
         missing = [k for k in keys if k not in have]

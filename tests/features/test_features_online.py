@@ -1,0 +1,182 @@
+"""Online state: idempotency, late events, restart survival, expiry, unreachable stores, atomicity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+import pytest
+from fk_feature_streams import random_events
+
+from fengkong.features import from_dicts, load_features
+from fengkong.features.online import LateEventError, OnlineFeatures, ts_us
+from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore, StoreUnavailableError
+
+FS = load_features()
+T = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def _app(i: int, minutes: float, device: str = "d1", **kw) -> dict:
+    return {"event_id": f"a{i}", "event_type": "application", "ts": T + dt.timedelta(minutes=minutes),
+            "customer_id": f"c{i}", "device_id": device, "id_token": f"id{i}", **kw}
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store(request, tmp_path):
+    if request.param == "memory":
+        s = MemoryStore()
+    elif request.param == "sqlite":
+        s = SQLiteStore(tmp_path / "state.db")
+    else:
+        url = request.getfixturevalue("redis_url")
+        s = RedisStore(url, prefix=f"fktest:{uuid.uuid4().hex}:")
+    yield s
+    if isinstance(s, RedisStore):
+        s.clear()
+    s.close()
+
+
+def test_redelivery_does_not_double_count(store):
+    of = OnlineFeatures(FS, store)
+    for i in range(3):
+        of.update(_app(i, i))
+    of.update(_app(1, 1))
+    of.read_update(_app(2, 2))
+    assert of.read(_app(9, 10))["app_cnt_device_1h"] == 3
+    assert of.read(_app(9, 10))["distinct_id_per_device_30d"] == 3
+
+
+def test_read_does_not_mutate_and_excludes_the_event_itself(store):
+    of = OnlineFeatures(FS, store)
+    e = _app(0, 0)
+    assert of.read(e)["app_cnt_device_1h"] == 0
+    assert of.read(e)["app_cnt_device_1h"] == 0
+    of.update(e)
+    assert of.read(e)["app_cnt_device_1h"] == 0  # same timestamp is not visible
+    assert of.read(_app(1, 1))["app_cnt_device_1h"] == 1
+
+
+def test_event_later_than_tolerance_is_rejected_and_nothing_is_written(store):
+    of = OnlineFeatures(FS, store, late_tolerance="1h")
+    of.update(_app(0, 600))
+    of.update(_app(1, 600 - 59))  # late but within tolerance: folded in at its ts
+    with pytest.raises(LateEventError, match="older than the newest"):
+        of.read_update(_app(2, 600 - 61))
+    with pytest.raises(LateEventError):
+        of.update(_app(2, 600 - 61))
+    assert of.read(_app(3, 601))["app_cnt_device_24h"] == 2
+    assert of.read(_app(3, 601))["distinct_id_per_device_lifetime"] == 2
+
+
+def test_memory_store_values_are_null_vs_zero_as_documented():
+    of = OnlineFeatures(FS, MemoryStore())
+    v = of.read(_app(0, 0, contact_tokens=[]))
+    assert v["app_cnt_device_1h"] == 0 and v["distinct_id_per_device_30d"] == 0
+    assert v["hours_since_last_app_id"] is None and v["app_cnt_phone_1h"] is None  # no phone: no entity
+    assert v["contacts_overdue_share"] is None and v["shared_applicants_30d"] == 0
+    assert v["purchase_cnt_merchant_1h"] is None  # not a purchase
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_state_survives_restart_and_matches_uninterrupted_run(kind, tmp_path, request):
+    events = sorted(random_events(random.Random(3), 300, span_s=20 * 86400, pool=4),
+                    key=lambda e: (e["ts"], e["event_id"]))
+    ref = OnlineFeatures(FS, MemoryStore())
+    expected = [ref.read_update(e) for e in events]
+    prefix = f"fktest:{uuid.uuid4().hex}:"
+
+    def open_store():
+        if kind == "sqlite":
+            return SQLiteStore(tmp_path / "state.db")
+        return RedisStore(request.getfixturevalue("redis_url"), prefix=prefix)
+
+    got = []
+    s = open_store()
+    of = OnlineFeatures(FS, s)
+    got += [of.read_update(e) for e in events[:150]]
+    s.close()
+    del of, s
+    s = open_store()
+    of = OnlineFeatures(FS, s)
+    of.update(events[149])  # a redelivery across the restart is still a duplicate
+    got += [of.read_update(e) for e in events[150:]]
+    if isinstance(s, RedisStore):
+        s.clear()
+    s.close()
+    assert got == expected
+
+
+def test_expiry_bounds_state_and_keeps_values():
+    fs = from_dicts([{"name": "n_1h", "key": "device_id", "events": ["application"], "window": "1h"},
+                     {"name": "n_all", "key": "id_token", "events": ["application"]}])
+    store = MemoryStore()
+    of = OnlineFeatures(fs, store, late_tolerance="10m", expire_every=0)
+    ref = OnlineFeatures(fs, MemoryStore(), late_tolerance="10m", expire_every=0)
+    for i in range(200):
+        e = _app(i, i * 30, device=f"dev{i}", id_token="same")
+        assert of.read_update(e) == ref.read_update(e)
+    before = len(store.data)
+    touched = of.expire()
+    assert touched > 0
+    assert len(store.data) < before - 150  # old devices and old event-id markers are gone
+    st = next(v for k, v in store.data.items() if k.startswith("s|") and k.endswith("|same"))
+    assert len(st["t"]) <= 3 and st["c"]["n"] >= 197  # lifetime count kept as a compact summary
+    e = _app(500, 200 * 30, device="dev199", id_token="same")
+    assert of.read(e) == ref.read(e)
+
+
+def test_unreachable_redis_names_the_store():
+    with pytest.raises(StoreUnavailableError, match=r"Redis state store redis://127\.0\.0\.1:1/0"):
+        RedisStore("redis://127.0.0.1:1/0")
+
+
+def test_unusable_sqlite_path_names_the_store(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreUnavailableError, match="SQLite state store"):
+        SQLiteStore(blocker / "sub" / "state.db")
+
+
+def test_redis_failure_mid_transaction_writes_nothing(redis_url):
+    s = RedisStore(redis_url, prefix=f"fktest:{uuid.uuid4().hex}:")
+    try:
+        of = OnlineFeatures(FS, s)
+        of.update(_app(0, 0))
+        before = sorted(s.keys())
+
+        def boom(tx):
+            e = _app(1, 1)
+            of._update(tx, e, ts_us(e["ts"]))
+            raise RuntimeError("crash after staging writes")
+
+        with pytest.raises(RuntimeError):
+            s.run(boom)
+        assert sorted(s.keys()) == before
+        assert of.read(_app(2, 2))["app_cnt_device_1h"] == 1
+    finally:
+        s.clear()
+        s.close()
+
+
+def test_sqlite_failure_mid_transaction_writes_nothing(tmp_path):
+    s = SQLiteStore(tmp_path / "state.db")
+    of = OnlineFeatures(FS, s)
+    of.update(_app(0, 0))
+
+    def boom(tx):
+        e = _app(1, 1)
+        of._update(tx, e, ts_us(e["ts"]))
+        raise RuntimeError("crash after staging writes")
+
+    with pytest.raises(RuntimeError):
+        s.run(boom)
+    assert of.read(_app(2, 2))["app_cnt_device_1h"] == 1
+
+
+def test_redis_server_going_away_raises_store_error(redis_url):
+    s = RedisStore(redis_url, prefix=f"fktest:{uuid.uuid4().hex}:")
+    of = OnlineFeatures(FS, s)
+    s.client = s._redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    with pytest.raises(StoreUnavailableError, match="Redis state store"):
+        of.read_update(_app(0, 0))
