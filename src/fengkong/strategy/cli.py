@@ -1,0 +1,451 @@
+"""CLI: ``fengkong decide``, ``strategy validate|deploy|activate|rollback|list|diff|examples``,
+``backtest``, ``audit verify`` and ``lists add|remove|show``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+
+strategy_app = typer.Typer(help="Validate, deploy, activate and roll back strategies.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the decision audit log.", no_args_is_help=True)
+lists_app = typer.Typer(help="Block / allow / watch lists used by in_list() in strategies.", no_args_is_help=True)
+
+DB_HELP = "Store URL (SQLAlchemy); default $FENGKONG_DB or ./fengkong.db."
+SHIPPED = Path(__file__).resolve().parents[1] / "strategies"
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    _console(stderr=True).print(f"[red]error:[/red] {msg}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def _store(db: str | None) -> Any:
+    from fengkong.store import open_store
+
+    try:
+        return open_store(db)
+    except Exception as exc:
+        _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+
+
+def _load_ref(ref: str, db: str | None, features: Any = None) -> Any:
+    """A strategy from a file path, or ``name@version`` (or ``name`` = latest) from the store."""
+    from fengkong.strategy import StrategyError, load_strategy, strategy_from_text
+
+    p = Path(ref)
+    try:
+        if p.exists():
+            return load_strategy(p, features=features)
+        st = _store(db)
+        name, _, version = ref.partition("@")
+        sv = st.versions.get(name, version) if version else st.versions.latest(name)
+        if sv is None:
+            _fail(f"{ref!r} is neither a file nor a deployed strategy")
+        return strategy_from_text(sv.source, f"{sv.name}@{sv.version}", features=features, artifacts=sv.artifacts)
+    except StrategyError as exc:
+        _fail(str(exc))
+
+
+# ---------------------------------------------------------------- decide
+
+
+def _read_events(source: str) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON or an Exception) for each event of a file / stdin."""
+    if source == "-":
+        for n, line in enumerate(sys.stdin, 1):
+            if line.strip():
+                yield n, _parse(line, n)
+        return
+    p = Path(source)
+    if not p.exists():
+        _fail(f"{source}: no such file")
+    text = p.read_text(encoding="utf-8")
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict):
+        yield 1, whole
+        return
+    if isinstance(whole, list):
+        yield from enumerate(whole, 1)
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            yield n, _parse(line, n)
+
+
+def _parse(line: str, n: int) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        return ValueError(f"line {n}: not valid JSON ({exc.msg})")
+
+
+def _feature_engine(state: str | None, no_features: bool) -> Any:
+    if no_features:
+        return None
+    import os
+
+    from fengkong.features import load_features
+    from fengkong.features.online import OnlineFeatures
+    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
+
+    state = state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / "fengkong_state.db")
+    if state == "memory":
+        store = MemoryStore()
+    elif state.startswith("redis://"):
+        store = RedisStore(state)
+    else:
+        store = SQLiteStore(state)
+    return OnlineFeatures(load_features(), store)
+
+
+def _pretty(d: Any) -> str:
+    colour = {"approve": "green", "allow": "green", "reject": "red", "review": "yellow"}.get(d.outcome, "white")
+    outs = " ".join(f"{k}={v}" for k, v in d.outputs.items())
+    scores = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in d.scores.items())
+    reasons = ",".join(d.reason_codes) or "-"
+    extra = " (stored)" if d.replayed else ""
+    return (f"{d.request_id}  [{colour}]{d.outcome.upper()}[/{colour}]  {outs}  {scores}  reasons={reasons}  "
+            f"[dim]{d.strategy}@{d.version} {d.role} {d.latency_ms:.2f} ms{extra}[/dim]")
+
+
+def decide(
+    source: str = typer.Argument(..., help="EVENT.json, a JSON Lines file, or - to read JSON Lines from stdin."),
+    strategy: Path = typer.Option(None, "--strategy", help="Use this strategy file instead of the active one."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    state: str = typer.Option(None, "--state", help="Feature state: SQLite path (default $FENGKONG_STATE or "
+                              "./fengkong_state.db), 'memory', or a redis:// URL."),
+    no_features: bool = typer.Option(False, "--no-features", help="Decide without online feature state."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per decision."),
+) -> None:
+    """Decide events with the active strategy of their type; every decision is recorded before it is printed."""
+    from fengkong.engine import Engine, NoStrategyError
+    from fengkong.events import EventValidationError
+
+    out = _console()
+    err = _console(stderr=True)
+    st = _store(db)
+    fixed = _load_ref(str(strategy), db) if strategy else None
+    eng = Engine(st, _feature_engine(state, no_features), strategy=fixed)
+    failures = 0
+    for n, obj in _read_events(source):
+        try:
+            if isinstance(obj, Exception):
+                raise obj
+            if not isinstance(obj, dict):
+                raise ValueError(f"line {n}: an event must be a JSON object")
+            d = eng.decide(obj)
+        except (EventValidationError, NoStrategyError, ValueError) as exc:
+            failures += 1
+            msg = str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
+            err.print(f"[red]error:[/red] {msg}", markup=True)
+            continue
+        if json_out:
+            sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, default=str) + "\n")
+            sys.stdout.flush()
+        else:
+            out.print(_pretty(d))
+            sys.stdout.flush()
+    st.close()
+    if failures:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- strategy
+
+
+@strategy_app.command("validate")
+def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."),
+             json_out: bool = typer.Option(False, "--json")) -> None:
+    """Type-check strategy files against the event schema and the feature library."""
+    from fengkong.strategy import StrategyError, load_strategy
+
+    results = []
+    for f in files:
+        try:
+            s = load_strategy(f)
+            results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
+                            "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
+        except StrategyError as exc:
+            results.append({"file": str(f), "ok": False, "error": str(exc), "line": exc.line, "column": exc.col})
+    ok = all(r["ok"] for r in results)
+    if json_out:
+        typer.echo(json.dumps({"ok": ok, "results": results}))
+    else:
+        con = _console()
+        for r in results:
+            if r["ok"]:
+                con.print(f"[green]ok[/green] {r['file']}: {r['name']} v{r['version']} ({r['event_type']}, "
+                          f"{r['nodes']} nodes, {r['rules']} rules)")
+            else:
+                _console(stderr=True).print(f"[red]error:[/red] {r['error']}", markup=True)
+    raise typer.Exit(0 if ok else 2)
+
+
+@strategy_app.command("deploy")
+def deploy(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    activate: bool = typer.Option(False, "--activate", help="Make it the champion of its event type."),
+    challenger: float = typer.Option(None, "--challenger", help="Route this percentage of traffic to it."),
+    shadow: bool = typer.Option(False, "--shadow", help="Evaluate and log it, never change the outcome."),
+    split_key: str = typer.Option(None, "--split-key", help="Event field hashed for the split (customer_id)."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Validate and store a strategy version (immutable once deployed); optionally activate it."""
+    from fengkong.store import VersionError
+
+    s = _load_ref(str(file), db)
+    st = _store(db)
+    try:
+        sv, created = st.versions.deploy(s)
+        con = _console()
+        con.print(f"{'deployed' if created else 'already deployed'} {sv.name} v{sv.version} "
+                  f"(sha256 {sv.sha256[:12]})")
+        role = "champion" if activate else "challenger" if challenger else "shadow" if shadow else None
+        if role:
+            route, _ = st.versions.activate(sv.name, sv.version, role, challenger or 0.0, split_key)
+            con.print(f"{route}: {role} is now {sv.name} v{sv.version}")
+    except VersionError as exc:
+        _fail(str(exc))
+    finally:
+        st.close()
+
+
+@strategy_app.command("activate")
+def activate_cmd(
+    name: str = typer.Argument(...), version: str = typer.Argument(...),
+    challenger: float = typer.Option(None, "--challenger"), shadow: bool = typer.Option(False, "--shadow"),
+    off: bool = typer.Option(False, "--off", help="Remove it as challenger/shadow."),
+    split_key: str = typer.Option(None, "--split-key"), db: str = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Make a deployed version champion (default), challenger, or shadow of its route."""
+    from fengkong.store import VersionError
+
+    role = "off" if off else "challenger" if challenger else "shadow" if shadow else "champion"
+    st = _store(db)
+    try:
+        route, cfg = st.versions.activate(name, version, role, challenger or 0.0, split_key)
+        _console().print(f"{route}: champion {cfg.champion}, challengers {cfg.challengers}, shadows {cfg.shadows}")
+    except VersionError as exc:
+        _fail(str(exc))
+    finally:
+        st.close()
+
+
+@strategy_app.command("rollback")
+def rollback(target: str = typer.Argument(..., help="Route (event type[/product]) or strategy name."),
+             db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Restore the routing in force before the last change (one command, recorded in the history)."""
+    from fengkong.store import VersionError, route_of
+
+    st = _store(db)
+    try:
+        route = target
+        if st.versions.routing(target) is None:
+            sv = st.versions.latest(target)
+            if sv is None:
+                _fail(f"{target!r} is neither a route nor a deployed strategy")
+            route = route_of(sv.event_type, sv.product)
+        cfg = st.versions.rollback(route)
+        _console().print(f"{route}: rolled back; champion is now {cfg.champion[0]} v{cfg.champion[1]}"
+                         if cfg.champion else f"{route}: rolled back")
+    except VersionError as exc:
+        _fail(str(exc))
+    finally:
+        st.close()
+
+
+@strategy_app.command("list")
+def list_cmd(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool = typer.Option(False, "--json")) -> None:
+    """Deployed versions and what is active per route."""
+    st = _store(db)
+    versions = st.versions.list()
+    routes = st.versions.routes()
+    st.close()
+    active: dict[tuple[str, str], list[str]] = {}
+    for route, cfg in routes.items():
+        if cfg.champion:
+            active.setdefault(tuple(cfg.champion), []).append(f"champion of {route}")
+        for c in cfg.challengers:
+            active.setdefault((c["name"], c["version"]), []).append(f"challenger {c['percent']:g}% of {route}")
+        for s in cfg.shadows:
+            active.setdefault(tuple(s), []).append(f"shadow of {route}")
+    rows = [{"name": v.name, "version": v.version, "event_type": v.event_type, "product": v.product,
+             "sha256": v.sha256, "deployed_at": v.deployed_at, "active": active.get((v.name, v.version), [])}
+            for v in versions]
+    if json_out:
+        typer.echo(json.dumps({"versions": rows}))
+        return
+    from rich.table import Table
+
+    t = Table(title="Strategy versions")
+    for c in ("name", "version", "event type", "deployed at", "sha256", "active"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["name"], r["version"], r["event_type"] + (f"/{r['product']}" if r["product"] else ""),
+                  r["deployed_at"][:19], r["sha256"][:12], "; ".join(r["active"]))
+    _console().print(t)
+
+
+@strategy_app.command("diff")
+def diff(a: str = typer.Argument(..., help="File or name@version."), b: str = typer.Argument(...),
+         db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Rules added, removed and changed between two strategies, then the text diff."""
+    import difflib
+
+    sa, sb = _load_ref(a, db), _load_ref(b, db)
+    con = _console()
+    ra = {r.id: r for r in sa.rules}
+    rb = {r.id: r for r in sb.rules}
+    con.print(f"--- {sa.name} v{sa.version}\n+++ {sb.name} v{sb.version}", markup=False)
+    for rid in ra.keys() - rb.keys():
+        con.print(f"[red]- rule {rid}[/red]")
+    for rid in rb.keys() - ra.keys():
+        con.print(f"[green]+ rule {rid}[/green]")
+    for rid in sorted(ra.keys() & rb.keys()):
+        x, y = ra[rid], rb[rid]
+        if (x.action, x.reason_code) != (y.action, y.reason_code) or _expr_text(sa, rid) != _expr_text(sb, rid):
+            con.print(f"[yellow]~ rule {rid}[/yellow]: {x.action} → {y.action}; "
+                      f"{_expr_text(sa, rid)!r} → {_expr_text(sb, rid)!r}", markup=True)
+    lines = difflib.unified_diff(sa.spec.source.splitlines(), sb.spec.source.splitlines(),
+                                 f"{sa.name}@{sa.version}", f"{sb.name}@{sb.version}", lineterm="")
+    for line in lines:
+        typer.echo(line)
+
+
+def _expr_text(s: Any, rid: str) -> str:
+    import yaml
+
+    doc = yaml.safe_load(s.spec.source)
+    for n in doc.get("nodes", []):
+        for r in n.get("rules", []) or []:
+            if str(r.get("id")) == rid:
+                return str(r.get("when"))
+    return ""
+
+
+@strategy_app.command("examples")
+def examples(directory: Path = typer.Argument(..., help="Where to copy the shipped reference strategies.")) -> None:
+    """Copy the shipped reference strategies (application, purchase) into DIRECTORY."""
+    import shutil
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for f in sorted(SHIPPED.glob("*.yaml")):
+        shutil.copy(f, directory / f.name)
+        _console().print(f"wrote {directory / f.name}")
+
+
+# ---------------------------------------------------------------- backtest
+
+
+def backtest(
+    strategy: str = typer.Argument(..., help="Strategy file or name@version."),
+    events: Path = typer.Option(..., "--events", exists=True, file_okay=False, help="World directory of events."),
+    labels: Path = typer.Option(None, "--labels", help="event_id + bad (default: DIR/outcomes.parquet if present)."),
+    against: str = typer.Option(None, "--against", help="Second strategy for the swap-set comparison."),
+    out: Path = typer.Option(None, "--out", help="Write CSV files and report.html here."),
+    db: str = typer.Option(None, "--db", help="Store to read lists from (default: no lists)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Vectorised backtest with point-in-time features: outcome mix, rule hits, bad rates, swap set."""
+    from fengkong.eventio import read_world
+    from fengkong.features import load_features
+    from fengkong.features.offline import backfill
+    from fengkong.strategy import backtest as bt
+
+    fs = load_features()
+    s = _load_ref(strategy, db, features=fs.kinds)
+    other = _load_ref(against, db, features=fs.kinds) if against else None
+    con = _console(stderr=json_out)
+    with con.status("reading events and backfilling features…"):
+        ev = read_world(events)
+        feats = backfill(ev, fs)
+    frame = bt.prepare_frame(ev, s, features=feats)
+    lab_path = labels or (events / "outcomes.parquet")
+    lab = bt.load_labels(lab_path) if lab_path.exists() else None
+    lists = _store(db).lists.snapshot() if db else {}
+    res = bt.run(s, frame, lab, other, lists)
+    if out:
+        paths = bt.write_csv(res, out)
+        paths.append(bt.write_html(res, out / "report.html"))
+        con.print("wrote " + ", ".join(str(p) for p in paths))
+    if json_out:
+        typer.echo(json.dumps(res.summary(), default=str))
+    else:
+        bt.print_tables(res, con)
+
+
+# ---------------------------------------------------------------- audit, lists
+
+
+@audit_app.command("verify")
+def audit_verify(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool = typer.Option(False, "--json")) -> None:
+    """Recompute the hash chain of the decision log; exit 1 naming the first broken record."""
+    st = _store(db)
+    res = st.decisions.verify()
+    st.close()
+    if json_out:
+        typer.echo(json.dumps(res.__dict__))
+    elif res.ok:
+        _console().print(f"[green]ok[/green]: {res.checked} decisions, hash chain intact")
+    else:
+        _console(stderr=True).print(f"[red]broken[/red] at record seq {res.first_bad_seq} "
+                                    f"(request {res.request_id}): {res.reason}", markup=True)
+    raise typer.Exit(0 if res.ok else 1)
+
+
+@lists_app.command("add")
+def lists_add(name: str, value: str, kind: str = typer.Option("block", help="block | allow | watch"),
+              reason: str = typer.Option(None), source: str = typer.Option(None),
+              expires_days: float = typer.Option(None, help="Expire after this many days."),
+              db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Add a value (a token, never plaintext identity data) to a list."""
+    import datetime as dt
+
+    st = _store(db)
+    exp = dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days) if expires_days else None
+    try:
+        i = st.lists.add(name, value, kind, reason, source, exp)
+    except ValueError as exc:
+        _fail(str(exc))
+    st.close()
+    _console().print(f"added entry {i} to {name}")
+
+
+@lists_app.command("remove")
+def lists_remove(name: str, value: str, db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Remove a value from a list (the entry is kept, stamped removed)."""
+    st = _store(db)
+    n = st.lists.remove(name, value)
+    st.close()
+    _console().print(f"removed {n} entr{'y' if n == 1 else 'ies'}")
+
+
+@lists_app.command("show")
+def lists_show(name: str = typer.Argument(None), db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Active entries (all lists, or one)."""
+    st = _store(db)
+    for e in st.lists.entries(name):
+        typer.echo(f"{e.list_name}\t{e.kind}\t{e.value}\t{e.reason or ''}\t{e.source or ''}\t{e.expires_at or ''}")
+    st.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("decide")(decide)
+    app.command("backtest")(backtest)
+    app.add_typer(strategy_app, name="strategy")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(lists_app, name="lists")
