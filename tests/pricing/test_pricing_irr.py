@@ -75,3 +75,17 @@ def test_loans_apr_vector_equals_scalar_schedule_exactly():
         c = annualised_cost(build_schedule(product_of_row(row)), breakdown=False)
         assert c.total_cost_fen == row["total_cost_fen"], row["loan_id"]
         assert abs(c.apr_irr - row["apr_irr"]) < 1e-10, row["loan_id"]
+
+
+def test_vector_newton_converges_in_few_iterations_and_stays_converged():
+    # a near-zero-cost loan: converged Newton steps must not be replaced by a bisection jump
+    row = np.array([[-19_993_067.0] + [3_332_761.0] * 6 + [0.0] * 30])
+    exact = solve_irr(row[0].tolist())
+    for k in (3, 5, 12, 50):
+        assert solve_irr_vector(row, max_iter=k)[0] == pytest.approx(exact, abs=1e-12)
+    rng = np.random.default_rng(11)
+    flows = np.zeros((200, 37))
+    flows[:, 0] = -rng.uniform(1e5, 1e7, 200)
+    flows[:, 1:13] = (-flows[:, :1] * rng.uniform(1.0, 1.3, (200, 1))) / 12
+    want = np.array([solve_irr(f[:13].tolist()) for f in flows])
+    np.testing.assert_allclose(solve_irr_vector(flows, max_iter=12), want, rtol=0, atol=1e-12)

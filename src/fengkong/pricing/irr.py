@@ -81,13 +81,13 @@ def solve_irr(flows: Sequence[float], times: Sequence[float] | None = None) -> f
     return _brent(f, float(grid[i]), float(grid[i + 1]), float(vals[i]), float(vals[i + 1]))
 
 
-def solve_irr_vector(flows: np.ndarray, max_iter: int = 100) -> np.ndarray:
+def solve_irr_vector(flows: np.ndarray, max_iter: int = 200, tol: float = 1e-14) -> np.ndarray:
     """Periodic IRR of every row of ``flows`` (N × (T+1), lender's view: row[0] < 0, rest >= 0).
 
     Works on the discount factor v = 1/(1+r): f(v) = Σ CF_t v^t is increasing and convex on v > 0
     for these flows, so Newton steps are kept inside a per-row bracket [a, b] and replaced by
     bisection whenever they leave it. Rows whose flows are not of that form are solved one by one
-    with :func:`solve_irr` (which raises on ambiguity). Converges to |Δv| < 1e-15.
+    with :func:`solve_irr` (which raises on ambiguity). Stops at |Δv| <= ``tol`` (APR error ~1e-12).
     """
     cf = np.asarray(flows, dtype=np.float64)
     if cf.ndim != 2 or cf.shape[1] < 2:
@@ -97,33 +97,39 @@ def solve_irr_vector(flows: np.ndarray, max_iter: int = 100) -> np.ndarray:
     out = np.full(n, np.nan)
     rows = np.nonzero(conventional)[0]
     if len(rows):
-        c = cf[rows]
-        a = np.full(len(rows), 1.0 / (1.0 + HI_MAX))   # r = 1e6  -> f(a) ~ c0 < 0
-        b = np.full(len(rows), 1.0 / (1.0 + LO))       # r = -0.99 -> f(b) > 0 for any repayment
-        v = np.ones(len(rows))
-        active = np.ones(len(rows), dtype=bool)
+        # time-major copy (T × m, C-contiguous) so each Horner step reads one contiguous row
+        cc = np.ascontiguousarray(cf[rows].T) if len(rows) < n else np.ascontiguousarray(cf.T)
+        m = len(rows)
+        a = np.full(m, 1.0 / (1.0 + HI_MAX))   # r = 1e6  -> f(a) ~ c0 < 0
+        b = np.full(m, 1.0 / (1.0 + LO))       # r = -0.99 -> f(b) > 0 for any repayment
+        v = np.ones(m)
+        idx = np.arange(m)
         for _ in range(max_iter):
-            idx = np.nonzero(active)[0]
             if len(idx) == 0:
                 break
             vv = v[idx]
-            cc = c[idx]
-            f = cc[:, T - 1].copy()
+            f = cc[T - 1].copy()
             df = np.zeros(len(idx))
             for t in range(T - 2, -1, -1):   # Horner for f and f'
-                df = df * vv + f
-                f = f * vv + cc[:, t]
+                df *= vv
+                df += f
+                f *= vv
+                f += cc[t]
             pos = f > 0
-            b[idx] = np.where(pos, vv, b[idx])
-            a[idx] = np.where(pos, a[idx], vv)
+            bi = np.where(pos, vv, b[idx])
+            ai = np.where(pos, a[idx], vv)
+            b[idx], a[idx] = bi, ai
             with np.errstate(divide="ignore", invalid="ignore"):
-                step = np.where(df > 0, f / df, 0.0)
-            nv = vv - step
-            bad = ~((nv > a[idx]) & (nv < b[idx])) | (df <= 0)
-            nv = np.where(bad, 0.5 * (a[idx] + b[idx]), nv)
-            done = (np.abs(nv - vv) <= 1e-15 * np.maximum(1.0, vv)) | (f == 0) | (b[idx] - a[idx] <= 1e-16)
-            v[idx] = np.where(f == 0, vv, nv)
-            active[idx[done]] = False
+                step = f / df
+            newton = vv - step
+            done = (np.abs(step) <= tol) | (f == 0) | (bi - ai <= tol)
+            bad = ~done & (~((newton > ai) & (newton < bi)) | ~(df > 0))
+            nv = np.where(bad, 0.5 * (ai + bi), newton)
+            v[idx] = np.where(f == 0, vv, np.where(done, np.clip(newton, ai, bi), nv))
+            keep = ~done
+            if not keep.all():   # compact the working set only when rows finish
+                idx = idx[keep]
+                cc = cc[:, keep]
         out[rows] = 1.0 / v - 1.0
     for i in np.nonzero(~conventional)[0]:
         out[i] = solve_irr(cf[i].tolist())

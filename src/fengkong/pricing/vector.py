@@ -38,8 +38,8 @@ def flow_matrix(principal_fen: np.ndarray, term: np.ndarray, method: np.ndarray,
     m = np.asarray(method, dtype=np.int64)
     N, T = len(P), int(n.max()) if len(n) else 1
     r, f, g = _ppb(rate), _ppb(fee_rate), _ppb(guarantee_rate)
-    flows = np.zeros((N, T + 1), dtype=np.int64)
-    flows[:, 0] = -(P - np.asarray(upfront_fen, dtype=np.int64))
+    tm = np.zeros((T + 1, N), dtype=np.int64)   # time-major: each period is one contiguous row
+    tm[0] = -(P - np.asarray(upfront_fen, dtype=np.int64))
     ei = m == METHODS.index("equal_installment")
     io = m == METHODS.index("interest_first")
     fpp = m == METHODS.index("fee_per_period")
@@ -61,9 +61,9 @@ def flow_matrix(principal_fen: np.ndarray, term: np.ndarray, method: np.ndarray,
         principal = np.where(last, out, np.where(io, 0, np.where(ei, np.minimum(out, payment - interest), base)))
         fee = np.where(fpp, per_fee, 0) + np.where(ftot, np.where(last, total_fee - spread_fee * (n - 1),
                                                                    spread_fee), 0)
-        flows[:, k + 1] = np.where(live, principal + interest + fee + guar, 0)
+        tm[k + 1] = np.where(live, principal + interest + fee + guar, 0)
         out = np.where(live, out - principal, out)
-    return flows
+    return tm.T
 
 
 def apr_vector(flows: np.ndarray) -> np.ndarray:
@@ -129,15 +129,18 @@ def loans_apr(loans: pl.DataFrame, chunk: int = 200_000) -> pl.DataFrame:
                            f" (loan {over['loan_id'][0] if 'loan_id' in over.columns else '?'})")
     apr = np.full(df.height, np.nan)
     cost = np.zeros(df.height, dtype=np.int64)
-    vec_idx = np.nonzero(df["_vec"].to_numpy())[0]
-    for s in range(0, len(vec_idx), chunk):
-        ix = vec_idx[s:s + chunk]
-        sub = df[ix]
-        fl = flow_matrix(sub["amount_fen"].to_numpy(), sub["term_months"].to_numpy(), sub["_m"].to_numpy(),
-                         sub["contract_rate"].to_numpy(), sub["fee_rate"].to_numpy(),
-                         sub["upfront_fee_fen"].to_numpy(), sub["guarantee_fee_rate"].to_numpy())
-        apr[ix] = apr_vector(fl)
-        cost[ix] = fl.sum(axis=1)
+    vec = df["_vec"].to_numpy()
+    terms = df["term_months"].to_numpy()
+    cols = {c: df[c].to_numpy() for c in ("amount_fen", "_m", "contract_rate", "fee_rate", "upfront_fee_fen",
+                                          "guarantee_fee_rate")}
+    for term in np.unique(terms[vec]):   # one group per term: no Horner work on padding
+        group = np.nonzero(vec & (terms == term))[0]
+        for s in range(0, len(group), chunk):
+            ix = group[s:s + chunk]
+            fl = flow_matrix(cols["amount_fen"][ix], terms[ix], cols["_m"][ix], cols["contract_rate"][ix],
+                             cols["fee_rate"][ix], cols["upfront_fee_fen"][ix], cols["guarantee_fee_rate"][ix])
+            apr[ix] = apr_vector(fl)
+            cost[ix] = fl.sum(axis=1)
     for i in np.nonzero(~df["_vec"].to_numpy())[0]:
         row = df.row(int(i), named=True)
         try:
