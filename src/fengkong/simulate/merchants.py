@@ -106,14 +106,18 @@ def build_directory(rng: np.random.Generator, customers: int, n_colluding: int) 
                      linked_account=account_ids(rng, n_colluding))
 
 
-def pick_merchants(rng: np.random.Generator, d: Directory, categories: np.ndarray) -> np.ndarray:
-    """A popularity-weighted merchant index for each requested category."""
-    out = np.empty(len(categories), dtype=np.int64)
-    for c in np.unique(categories):
-        m = categories == c
-        pool = d.by_category[c]
-        pick = np.searchsorted(d.popularity[c], rng.random(int(m.sum())))
-        out[m] = pool[np.minimum(pick, len(pool) - 1)]
+def pick_merchants(rng: np.random.Generator, d: Directory, names: list[str], codes: np.ndarray) -> np.ndarray:
+    """A popularity-weighted merchant index for each requested category (``names[codes]``)."""
+    out = np.empty(len(codes), dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    for c, name in enumerate(names):
+        idx = order[bounds[c]:bounds[c + 1]]
+        if len(idx) == 0:
+            continue
+        pool = d.by_category[name]
+        pick = np.searchsorted(d.popularity[name], rng.random(len(idx)))
+        out[idx] = pool[np.minimum(pick, len(pool) - 1)]
     return out
 
 

@@ -43,6 +43,7 @@ LABEL_SCHEMA = {"pattern": pl.Utf8, "entity_type": pl.Utf8, "entity_id": pl.Utf8
                 "detail": pl.Utf8}
 OUTCOME_SCHEMA = {"application_id": pl.Utf8, "customer_id": pl.Utf8, "loan_id": pl.Utf8, "bad": pl.Boolean,
                   "fpd30": pl.Boolean, "observed": pl.Boolean}
+CASH_OUT_STYLES = ("round", "below_limit", "round_minus")
 FEE_TOTAL = {1: 0.0, 3: 0.025, 6: 0.045, 12: 0.075}
 Progress = Callable[[str, int, int], None]
 
@@ -142,6 +143,8 @@ class _World:
         perm = self.r["people"].permutation(self.plan.persons)
         self.customer_ids = _take(np.array([f"C{v + 10000001}" for v in perm.tolist()], dtype=object),
                                   np.arange(self.plan.persons)).append(pl.Series([None], dtype=pl.Utf8))
+        self.dev_pool = _take(np.array(P.devices, dtype=object), np.arange(len(P.devices))).append(
+            pl.Series([None], dtype=pl.Utf8))
         self.dir = M.build_directory(self.r["merchants"], cfg.customers, cfg.cash_out_merchants)
         self.labels: list[pl.DataFrame] = []
 
@@ -195,7 +198,7 @@ class _World:
             "customer_id": self.cust(pi),
             "id_token": _take(self.tok["id"], pi), "name_token": _take(self.tok["name"], pi),
             "phone_token": _take(self.tok["phone"], a["phone"]), "card_token": _take(self.tok["card"], a["card"]),
-            "device_id": _take(np.array(P.devices, dtype=object), a["device"]),
+            "device_id": _take(self.dev_pool, a["device"]),
             "ip": _take(np.array(P.ips, dtype=object), a["ip"]),
             "product": np.where(a["product"] == 1, "cash_loan", "credit_line"), "amount_fen": a["amount"],
             "term_months": a["term"], "channel": CHANNELS[a["channel"]],
@@ -284,10 +287,12 @@ class _World:
         if mis.sum() < 3:
             mis[np.nonzero(cand)[0][:3]] = True
         self.l2r, self.misuse, self.entrusted = l2r, mis, entrusted
-        ecat = np.array(list(M.ENTRUSTED_PURPOSE), dtype=object)[rng.integers(0, len(M.ENTRUSTED_PURPOSE), k)]
+        enames = list(M.ENTRUSTED_PURPOSE)
+        eci = rng.integers(0, len(enames), k)
+        ecat = np.array(enames, dtype=object)[eci]
         payee = np.full(k, -1)
         if entrusted.any():
-            payee[entrusted] = M.pick_merchants(rng, d, ecat[entrusted])
+            payee[entrusted] = M.pick_merchants(rng, d, enames, eci[entrusted])
         purpose_self = np.array(["daily_consumption", "home_decoration", "education", "travel", "medical",
                                  "wedding", "appliance"], dtype=object)[rng.integers(0, 7, k)]
         purpose = np.where(entrusted, np.array([M.ENTRUSTED_PURPOSE[c] for c in ecat], dtype=object), purpose_self)
@@ -346,11 +351,11 @@ class _World:
         limit = a["amount"][lines][li]
         fen = np.clip(fen, 100, limit)
         inst = np.where((fen > 60000) & (rng.random(n) < 0.35), rng.choice([3, 6, 12], n), 1)
-        merchant = M.pick_merchants(rng, d, np.array(cats, dtype=object)[ci])
+        merchant = M.pick_merchants(rng, d, cats, ci)
         pi = a["person"][lines][li]
         dev = np.where((self.P.device2[pi] >= 0) & (rng.random(n) < 0.4), self.P.device2[pi], self.P.device[pi])
         is_co = np.zeros(n, bool)
-        co_detail = np.full(n, None, dtype=object)
+        co_detail = np.full(n, -1, dtype=np.int64)
         # ---- cash-out: round / just-below-limit purchases at colluding merchants, money back within 24 h
         co_lines = np.nonzero(a["co"][lines])[0]
         co_lines = co_lines[stop[co_lines] - app_ts[co_lines] > 2 * DAY_US]
@@ -368,7 +373,7 @@ class _World:
         co_amt = np.where(style < 0.5, r_amt, np.where(style < 0.8, lim - rng.integers(1, 101, m) * 100,
                                                        r_amt - rng.integers(1, 3, m) * 100))
         co_amt = np.clip(co_amt, 100, lim)
-        det = np.where(style < 0.5, "round", np.where(style < 0.8, "below_limit", "round_minus"))
+        det = np.where(style < 0.5, 0, np.where(style < 0.8, 1, 2))  # index into CASH_OUT_STYLES
         ct = app_ts[cl] + (rng.random(m) * (stop[cl] - app_ts[cl] - DAY_US)).astype(np.int64)
         ct = (ct // DAY_US) * DAY_US + time_of_day(rng, m, night_share=0.6)
         ct = np.clip(ct, app_ts[cl] + MIN_US, stop[cl] - MIN_US)
@@ -384,7 +389,7 @@ class _World:
         pi = np.concatenate([pi, cpi])
         dev = np.concatenate([dev, cdev])
         is_co = np.concatenate([is_co, np.ones(m, bool)])
-        co_detail = np.concatenate([co_detail, det.astype(object)])
+        co_detail = np.concatenate([co_detail, det])
         n = len(li)
         # ---- refunds of ordinary purchases
         ref = (~is_co) & (rng.random(n) < 0.02)
@@ -402,21 +407,20 @@ class _World:
             "event_type": ["purchase"] * nn, "ts": ts_series(tt), "customer_id": self.cust(pi[all_i]),
             "id_token": af["id_token"].gather(app_of), "name_token": af["name_token"].gather(app_of),
             "phone_token": af["phone_token"].gather(app_of), "card_token": af["card_token"].gather(app_of),
-            "device_id": _take(np.array(self.P.devices, dtype=object), dev[all_i]),
+            "device_id": _take(self.dev_pool, dev[all_i]),
             "ip": af["ip"].gather(app_of),
             "merchant_id": _take(d.ids, merchant[all_i]), "merchant_category": _take(d.category, merchant[all_i]),
             "amount_fen": fen[all_i], "installments": np.where(is_ref, 1, inst[all_i]), "is_refund": is_ref,
             "_tb": np.arange(nn), "_src": np.where(is_ref, all_i, -1),
-            "_lp": np.where(is_co[all_i] & ~is_ref, "cash_out", None),
-            "_lg": _take(d.ids, np.where(is_co[all_i] & ~is_ref, merchant[all_i], -1)),
-            "_ld": np.where(is_ref, None, co_detail[all_i]),
+            "_co": np.where(is_co[all_i] & ~is_ref, co_detail[all_i], -1),
         }
         f = _finish(_frame("purchase", cols, nn), "PU")
         ids_by_tb = f.select("_tb", "event_id").sort("_tb")["event_id"]
         f = f.with_columns(pl.when(pl.col("is_refund")).then(
             ids_by_tb.gather(np.maximum(f["_src"].to_numpy(), 0))).alias("refund_of"))
-        co = f.filter(pl.col("_lp").is_not_null())
-        self.label("cash_out", "purchase", co["event_id"], co["_lg"], co["_ld"])
+        co = f.filter(pl.col("_co") >= 0)
+        self.label("cash_out", "purchase", co["event_id"], co["merchant_id"],
+                   _take(np.array(CASH_OUT_STYLES, dtype=object), co["_co"].to_numpy()))
         used = np.unique(cmer)
         self.label("cash_out_merchant", "merchant", _take(d.ids, used), _take(d.ids, used),
                    _take(d.category, used))
@@ -459,7 +463,7 @@ class _World:
         }
         self.line_used = np.zeros(len(lines), bool)
         self.line_used[np.unique(li)] = True
-        return f.drop("_src").with_columns(pl.col("refund_of"))
+        return f.drop("_src")
 
     # ------------------------------------------------------------ repayments
     def repayments(self) -> pl.DataFrame:
@@ -529,7 +533,7 @@ class _World:
         ts = np.maximum(ts, self.disb_ts[lo] + rng.integers(10, 120, m) * MIN_US)
         typ = rng.choice(4, m, p=[0.55, 0.2, 0.15, 0.1])
         cats = [*M.ENTRUSTED_PURPOSE, "everyday_retail", "electronics"]
-        mer = M.pick_merchants(rng, d, np.array(cats, dtype=object)[rng.integers(0, len(cats), m)])
+        mer = M.pick_merchants(rng, d, cats, rng.integers(0, len(cats), m))
         pacc = self.person_accounts[rng.integers(0, len(self.person_accounts), m)]
         cp_id = np.where(typ == 0, d.ids[mer], np.where(typ == 1, pacc, np.where(
             typ == 2, self.own_accounts[a["person"][la[lo]]], "ATM")))
