@@ -17,7 +17,7 @@ import polars as pl
 from fengkong.strategy.spec import ACTION_RANK
 
 #: Merchant cash-out score at or above which the weekly batch lists a merchant.
-MERCHANT_THRESHOLD = 0.25
+MERCHANT_THRESHOLD = 0.5
 #: Loan share sent to other lenders within 7 days that raises a loan-to-repay-loan alert.
 REPAY_SHARE_THRESHOLD = 0.3
 RULESET_PATTERN = {"fraud_identity": "identity_theft", "fraud_ring": "debt_bearing_ring",
@@ -46,32 +46,30 @@ def _pr(pred: pl.Series, truth: pl.Series) -> tuple[float | None, float | None, 
 
 
 def decide(features: pl.DataFrame, events: pl.DataFrame) -> tuple[pl.DataFrame, Any]:
-    """Apply the fraud rules to the feature frame: per application, each ruleset's action and the outcome."""
+    """Run the fraud strategy over every application with the strategy package's vectorised evaluation
+    (``Strategy.evaluate_frame``, the offline twin of the engine's online path): per ruleset the strongest
+    action hit, and the outcome."""
     from fengkong.fraud.provider import FRAUD_FEATURE_KINDS, STRATEGY
-    from fengkong.strategy.expr import PlGen
-    from fengkong.strategy.spec import load_spec
+    from fengkong.strategy.backtest import prepare_frame
+    from fengkong.strategy.compiled import load_strategy
 
-    spec = load_spec(STRATEGY, features=FRAUD_FEATURE_KINDS)
-    apps = events.filter(pl.col("event_type") == "application")
-    frame = apps.join(features.rename({c: f"__f.{c}" for c in FRAUD_FEATURE_KINDS if c in features.columns}),
-                      on="event_id", how="left")
-    gen = PlGen()
-    rank = {a: ACTION_RANK[a] for a in ("reject", "review", "flag", "allow")}
+    strategy = load_strategy(STRATEGY, features=FRAUD_FEATURE_KINDS)
+    frame = prepare_frame(events, strategy, features=features)
+    dec = strategy.evaluate_frame(frame)
     cols = []
-    for rid, node in spec.nodes.items():
-        acts = [pl.when(gen.bool_(r.when)).then(pl.lit(rank[r.action])).otherwise(0) for r in node.rules]
+    for rid, node in strategy.spec.nodes.items():
+        acts = [pl.when(pl.col(f"hit.{r.id}")).then(pl.lit(ACTION_RANK[r.action])).otherwise(0) for r in node.rules]
         cols.append(pl.max_horizontal(acts).alias(f"act_{rid}"))
-        codes = [pl.when(gen.bool_(r.when)).then(pl.lit(r.reason_code)) for r in node.rules]
-        cols.append(pl.concat_list(codes).list.drop_nulls().alias(f"codes_{rid}"))
-    out = frame.select("event_id", "customer_id", "ts", "amount_fen", *cols)
+    out = dec.select("event_id", "outcome", "reason_codes", *cols).join(
+        frame.select("event_id", "customer_id", "ts", "amount_fen"), on="event_id", how="left")
     acts = [c for c in out.columns if c.startswith("act_")]
-    out = out.with_columns(pl.max_horizontal(acts).alias("act"))
-    return out, spec
+    return out.with_columns(pl.max_horizontal(acts).alias("act")), strategy
 
 
 def _cash_out_decisions(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Weekly batches: merchants scored on purchases before each week; purchases at listed merchants stop."""
-    from fengkong.fraud.signals import merchant_scores
+    """Weekly batches: merchants scored on purchases before each week; at a listed merchant, purchases with a
+    round or just-below-limit amount are stopped (the merchant's ordinary sales go on)."""
+    from fengkong.fraud.signals import merchant_scores, round_or_below_limit
 
     pur = events.filter((pl.col("event_type") == "purchase") & ~pl.col("is_refund").fill_null(False))
     if pur.height == 0:
@@ -85,7 +83,8 @@ def _cash_out_decisions(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
         hist = events.filter(pl.col("ts") < cut)
         ms = merchant_scores(hist).filter(pl.col("score") >= MERCHANT_THRESHOLD).select("merchant_id")
         wk = pur.filter((pl.col("ts") >= cut) & (pl.col("ts") < cut + week))
-        parts.append(wk.select("event_id", pl.col("merchant_id").is_in(ms["merchant_id"].implode()).alias("stopped")))
+        parts.append(wk.select("event_id", (pl.col("merchant_id").is_in(ms["merchant_id"].implode())
+                                            & round_or_below_limit()).alias("stopped")))
         cut += week
     final = merchant_scores(events)
     first_week = pur.filter(pl.col("ts") < start + week).select("event_id").with_columns(pl.lit(False).alias("stopped"))
@@ -206,7 +205,8 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None) -> d
     res["good_purchase_stop_rate"] = float(pur.filter(~truth)["stopped"].mean() or 0.0)
     res["applications"] = dec.height
     res["good_applications"] = g.height
-    res["strategy"] = f"{spec.name} v{spec.version} (own vectorised evaluation via fengkong.strategy PlGen)"
+    res["strategy"] = (f"{spec.name} v{spec.version} via fengkong.strategy Strategy.evaluate_frame "
+                       f"(sha256 {spec.sha256[:12]})")
     res["targets"] = _targets(res)
     return res
 

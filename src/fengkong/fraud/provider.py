@@ -21,10 +21,14 @@ STRATEGY = Path(__file__).with_name("strategies") / "application_fraud.yaml"
 IDT_SIGNALS = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_phone_new", "fr_ip_far",
                "fr_fast_form", "fr_night", "fr_device_shared", "fr_phone_new_to_applicant")
 
+#: The signals about the person and the device itself; place, hour and device sharing are only context.
+IDT_CORE = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_phone_new", "fr_fast_form",
+            "fr_phone_new_to_applicant")
+
 SIGNAL_KINDS: dict[str, str] = {
     "fr_liveness_fail": "bool", "fr_device_tampered": "bool", "fr_phone_not_owner": "bool", "fr_phone_new": "bool",
     "fr_night": "bool", "fr_ip_far": "bool", "fr_fast_form": "bool", "fr_device_shared": "bool",
-    "fr_phone_new_to_applicant": "bool", "idt_signal_count": "int", "fr_packaged_docs": "bool",
+    "fr_phone_new_to_applicant": "bool", "idt_signal_count": "int", "idt_core_count": "int", "fr_packaged_docs": "bool",
     "fr_thin_file_high_income": "bool", "fr_inquiries_7d": "int", "fr_inquiries_30d": "int",
     "fr_nonbank_loans": "int", "fr_dti": "float", "identity_locked": "bool",
 }
@@ -64,6 +68,7 @@ def row_signals(ev: Mapping[str, Any], graph: Mapping[str, Any]) -> dict[str, An
         "fr_dti": (ev.get("monthly_debt_payment_fen") or 0) / income if income else None,
     }
     out["idt_signal_count"] = sum(int(out[k]) for k in IDT_SIGNALS)
+    out["idt_core_count"] = sum(int(out[k]) for k in IDT_CORE)
     return out
 
 

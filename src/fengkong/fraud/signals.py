@@ -14,7 +14,7 @@ import polars as pl
 
 from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.graph import AssociationGraph
-from fengkong.fraud.provider import HIGH_INCOME_FEN, IDT_SIGNALS
+from fengkong.fraud.provider import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
 
 #: Purchases whose amount is a whole multiple of this many fen (100 yuan) and at least ROUND_MIN are "round".
 ROUND_UNIT_FEN = 10_000
@@ -95,7 +95,8 @@ def application_features(events: pl.DataFrame, caps: dict[str, int] | None = Non
         (pl.col("graph_device_identities") >= 1).alias("fr_device_shared"),
         (pl.col("graph_phone_new_to_applicant") & pl.col("graph_applicant_known")).alias("fr_phone_new_to_applicant"),
         pl.col("id_token").is_in(locked).fill_null(False).alias("identity_locked"))
-    return f.with_columns(pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_SIGNALS]).alias("idt_signal_count")
+    return f.with_columns(pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_SIGNALS]).alias("idt_signal_count"),
+                          pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_CORE]).alias("idt_core_count"),
                           ).drop("id_token")
 
 
@@ -157,11 +158,23 @@ def purchase_loops(events: pl.DataFrame, hours: int = LOOP_HOURS) -> pl.DataFram
     return p.join(looped, on="event_id", how="left").with_columns(pl.col("loop").fill_null(False))
 
 
+def round_or_below_limit() -> pl.Expr:
+    """Round (whole 100 yuan, >= 1 000 yuan) or just below a 1 000-yuan step (9 999, 4 998 …)."""
+    a = pl.col("amount_fen")
+    return (((a % ROUND_UNIT_FEN == 0) & (a >= ROUND_MIN_FEN))
+            | ((a % 100_000 >= 99_000) & (a >= ROUND_MIN_FEN)))
+
+
 def merchant_scores(events: pl.DataFrame) -> pl.DataFrame:
-    """Per merchant (§4.4): volume, buyers, round-amount share, loop share, buyer concentration, device
-    sharing between buyers, and a cash-out score in 0–1."""
-    p = purchase_loops(events).with_columns(
-        ((pl.col("amount_fen") % ROUND_UNIT_FEN == 0) & (pl.col("amount_fen") >= ROUND_MIN_FEN)).alias("round"))
+    """Per merchant (§4.4): volume, buyers, round-amount share, fund loops (spend, money back within 24 h),
+    distinct looping buyers, buyer concentration, device sharing between buyers, and a cash-out score.
+
+    The score counts evidence rather than averaging it: a colluding merchant hides its loops among
+    ordinary sales, so shares dilute but the number of distinct buyers whose money came straight back
+    does not. ``score = 1 - 0.6 ** evidence`` with evidence = looping buyers + 0.5 × round/below-limit
+    loops + 3 × share of purchases made on a device shared by several buyers.
+    """
+    p = purchase_loops(events).with_columns(round_or_below_limit().alias("round"))
     cust_total = p.group_by("customer_id").agg(pl.col("amount_fen").sum().alias("cust_total"))
     cm = (p.group_by("merchant_id", "customer_id").agg(pl.col("amount_fen").sum().alias("at_m"))
           .join(cust_total, on="customer_id").with_columns((pl.col("at_m") / pl.col("cust_total")).alias("conc")))
@@ -173,21 +186,17 @@ def merchant_scores(events: pl.DataFrame) -> pl.DataFrame:
     m = p.group_by("merchant_id").agg(
         pl.len().alias("purchases"), pl.col("customer_id").n_unique().alias("buyers"),
         pl.col("amount_fen").sum().alias("volume_fen"), pl.col("round").mean().alias("round_share"),
-        pl.col("loop").mean().alias("loop_share"),
-        (pl.col("loop") & pl.col("round")).mean().alias("round_loop_share"))
+        pl.col("loop").sum().alias("loops"), pl.col("customer_id").filter("loop").n_unique().alias("loop_buyers"),
+        (pl.col("loop") & pl.col("round")).sum().alias("round_loops"))
     m = m.join(conc, on="merchant_id", how="left").join(dev_share, on="merchant_id", how="left").with_columns(
         pl.col("concentrated_buyers", "shared_device").fill_null(0.0))
-    # evidence is shrunk toward zero for merchants with few purchases (a single odd sale proves little)
-    support = (pl.col("purchases") / (pl.col("purchases") + 5.0))
-    raw = (0.45 * pl.col("loop_share") + 0.25 * pl.col("round_share") + 0.15 * pl.col("shared_device")
-           + 0.15 * pl.col("concentrated_buyers"))
-    return m.with_columns((raw * support).alias("score")).sort("score", descending=True)
+    evidence = pl.col("loop_buyers") + 0.5 * pl.col("round_loops") + 3.0 * pl.col("shared_device")
+    return m.with_columns((1.0 - 0.6 ** evidence).alias("score")).sort("score", descending=True)
 
 
 def customer_cash_out(events: pl.DataFrame, merchants: pl.DataFrame) -> pl.DataFrame:
     """Per credit-line customer: loop purchases, round purchases, spend at high-score merchants, and a score."""
-    p = purchase_loops(events).with_columns(
-        ((pl.col("amount_fen") % ROUND_UNIT_FEN == 0) & (pl.col("amount_fen") >= ROUND_MIN_FEN)).alias("round"))
+    p = purchase_loops(events).with_columns(round_or_below_limit().alias("round"))
     p = p.join(merchants.select("merchant_id", pl.col("score").alias("m_score")), on="merchant_id", how="left")
     c = p.group_by("customer_id").agg(
         pl.len().alias("purchases"), pl.col("loop").sum().alias("loops"),
