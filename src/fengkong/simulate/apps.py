@@ -88,6 +88,8 @@ def ordinary(cfg: SimConfig, plan: Plan, P: People, rng: np.random.Generator, st
     ev = np.isin(cust, plan.theft_victims[plan.theft_victim_existing])
     day[ev] = rng.integers(0, max(1, total_days - 64), int(ev.sum()))  # registered before the theft
     mh = np.isin(cust, plan.multi_head)
+    co = np.isin(cust, plan.cash_out_buyers)
+    day[co] = np.minimum(day[co], max(1, total_days - 20))  # cash-out users need time to use the line
     rep = (rng.random(m) < np.where(mh, 0.6, cfg.repeat_application_share)) & (day < total_days - 9)
     day2 = day + rng.integers(7, np.maximum(8, total_days - day))
     rep &= day2 < total_days

@@ -36,6 +36,18 @@ SUFFIX: dict[str, tuple[str, ...]] = {
 }
 
 
+EMPLOYER_SUFFIX = ("科技有限公司", "商贸有限公司", "实业有限公司", "服务有限公司", "制造有限公司", "物流有限公司",
+                   "建设工程有限公司", "信息技术有限公司")
+
+
+def employer_names(rng: np.random.Generator, cities: np.ndarray) -> list[str]:
+    """Registered names of employers (any industry)."""
+    n = len(cities)
+    b = np.array(BRANDS)[rng.integers(0, len(BRANDS), n)]
+    s = np.array(EMPLOYER_SUFFIX)[rng.integers(0, len(EMPLOYER_SUFFIX), n)]
+    return np.char.add(np.char.add(cities.astype(str), b), s).tolist()
+
+
 def company_names(rng: np.random.Generator, cities: np.ndarray, category: str) -> list[str]:
     """Registered-company style names such as ``成都恒信置业有限公司``."""
     n = len(cities)

@@ -145,6 +145,9 @@ class _World:
                                   np.arange(self.plan.persons)).append(pl.Series([None], dtype=pl.Utf8))
         self.dev_pool = _take(np.array(P.devices, dtype=object), np.arange(len(P.devices))).append(
             pl.Series([None], dtype=pl.Utf8))
+        self.employer_names = np.array(texts.employer_names(
+            self.r["merchants"], geo.CITY[self.r["merchants"].choice(geo.N_REGIONS, len(P.employers), p=geo.WEIGHT)]),
+            dtype=object)
         self.dir = M.build_directory(self.r["merchants"], cfg.customers, cfg.cash_out_merchants)
         self.labels: list[pl.DataFrame] = []
 
@@ -542,6 +545,37 @@ class _World:
             np.where(typ == 0, d.category[mer], np.array([None, "person", "own_account", "cash_withdrawal"],
                                                          dtype=object)[typ]),
             np.where(typ == 0, d.name[mer], None))
+        # ordinary inflows not tied to a loan: monthly salary from the employer, money from other people
+        ko = np.nonzero(a["kind"] == A.KIND_ORDINARY)[0]
+        persons, first = np.unique(a["person"][ko], return_index=True)
+        fa = ko[first]  # each ordinary customer's first application
+        emp = self.P.employer[persons]
+        sal = np.nonzero((emp >= 0) & (rng.random(len(persons)) < 0.35))[0]
+        n_months = self.cfg.months + 1
+        sp = np.repeat(sal, n_months)
+        mon = np.tile(np.arange(n_months), len(sal))
+        payday = np.repeat(rng.integers(5, 16, len(sal)), n_months)
+        sts = (month_start_day(month_index(np.full(len(sp), self.start_day)) + mon) + payday) * DAY_US + \
+            rng.integers(9 * HOUR_US, 18 * HOUR_US, len(sp))
+        ok = sts > a["ts"][fa[sp]]
+        sp, sts = sp[ok], sts[ok]
+        inc = self.P.income_fen[persons[sp]]
+        seg(np.full(len(sp), -1), sts, np.round(inc * rng.uniform(0.85, 1.05, len(sp))),
+            np.asarray(self.P.employers, dtype=object)[emp[sp]], np.full(len(sp), "company", object),
+            np.full(len(sp), None, object), self.employer_names[emp[sp]], direction="in", app=fa[sp])
+        p2p = np.nonzero(rng.random(len(persons)) < 0.12)[0]
+        cnt = rng.integers(1, 3, len(p2p))
+        pp = np.repeat(p2p, cnt)
+        m = len(pp)
+        start = a["ts"][fa[pp]]
+        pts = start + (rng.random(m) * np.maximum(self.end_us - start, 1)).astype(np.int64)
+        pts = (pts // DAY_US) * DAY_US + time_of_day(rng, m)
+        pts = np.maximum(pts, start + HOUR_US)
+        amt = np.round(rng.lognormal(np.log(2000), 0.8, m)) * 100
+        amt = np.where(rng.random(m) < 0.5, np.round(amt / 10000) * 10000, amt)
+        seg(np.full(m, -1), pts, amt, self.person_accounts[rng.integers(0, len(self.person_accounts), m)],
+            np.full(m, "individual", object), np.full(m, "person", object), np.full(m, None, object),
+            direction="in", app=fa[pp])
         # fund misuse: prohibited categories within 1–30 days
         mis = np.nonzero(self.misuse)[0]
         cnt = rng.integers(1, 3, len(mis))
