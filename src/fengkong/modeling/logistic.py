@@ -19,7 +19,7 @@ def fit_logistic(
 
     ``start`` = [intercept, coefficients...] warm-starts the iterations (e.g. after dropping a column).
     """
-    n, p = X.shape
+    p = X.shape[1]
     X = np.asarray(X, dtype=np.float32)
     yf = np.asarray(y, dtype=np.float64)
     beta = np.zeros(p + 1)  # [intercept, w...]
@@ -28,31 +28,46 @@ def fit_logistic(
     if start is not None:
         beta = np.asarray(start, dtype=np.float64).copy()
     pen = np.r_[0.0, np.full(p, 1.0 / C)]
-    prev = np.inf
+    prev_loss, prev_beta, step, t = np.inf, beta, np.zeros(p + 1), 1.0
     for _ in range(max_iter):
-        grad = pen * beta
-        hess = np.diag(pen)
-        loss = 0.5 * float(np.sum(pen * beta * beta))
-        for a in range(0, n, CHUNK):
-            Xc = X[a : a + CHUNK]
-            yc = yf[a : a + CHUNK]
-            eta = beta[0] + Xc @ beta[1:].astype(np.float32)
-            eta = eta.astype(np.float64)
-            mu = 1.0 / (1.0 + np.exp(-eta))
-            loss += float(np.sum(np.logaddexp(0.0, eta) - yc * eta))
-            r = mu - yc
-            w = mu * (1.0 - mu)
-            grad[0] += r.sum()
-            grad[1:] += Xc.T @ r.astype(np.float32)
-            Xw = Xc * w.astype(np.float32)[:, None]
-            hess[0, 0] += w.sum()
-            s = Xw.sum(axis=0, dtype=np.float64)
-            hess[0, 1:] += s
-            hess[1:, 0] += s
-            hess[1:, 1:] += (Xw.T @ Xc).astype(np.float64)
-        step = np.linalg.solve(hess + 1e-9 * np.eye(p + 1), grad)
-        beta = beta - step
-        if abs(prev - loss) <= tol * max(1.0, abs(loss)) or np.max(np.abs(step)) < 1e-6:
+        loss, grad, hess = _loss_grad_hess(X, yf, beta, pen)
+        if loss > prev_loss + 1e-12 * abs(prev_loss) and t > 1e-6:
+            # the full Newton step overshot (nearly separable inputs): halve it and try again
+            t /= 2
+            beta = prev_beta - t * step
+            continue
+        if prev_loss - loss <= tol * max(1.0, abs(loss)) and t * np.max(np.abs(step)) < 1e-4:
             break
-        prev = loss
+        step = np.linalg.solve(hess + 1e-9 * np.eye(p + 1), grad)
+        prev_beta, prev_loss, t = beta, loss, 1.0
+        beta = beta - step
+        if np.max(np.abs(step)) < 1e-7:
+            break
     return float(beta[0]), beta[1:].copy()
+
+
+def _loss_grad_hess(
+    X: np.ndarray, yf: np.ndarray, beta: np.ndarray, pen: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Penalised log-loss, its gradient and Hessian at ``beta``, accumulated over row chunks."""
+    n = X.shape[0]
+    grad = pen * beta
+    hess = np.diag(pen)
+    loss = 0.5 * float(np.sum(pen * beta * beta))
+    for a in range(0, n, CHUNK):
+        Xc = X[a : a + CHUNK]
+        yc = yf[a : a + CHUNK]
+        eta = (beta[0] + Xc @ beta[1:].astype(np.float32)).astype(np.float64)
+        mu = 0.5 * (1.0 + np.tanh(0.5 * eta))  # overflow-free sigmoid
+        loss += float(np.sum(np.logaddexp(0.0, eta) - yc * eta))
+        r = mu - yc
+        w = mu * (1.0 - mu)
+        grad[0] += r.sum()
+        grad[1:] += Xc.T @ r.astype(np.float32)
+        Xw = Xc * w.astype(np.float32)[:, None]
+        hess[0, 0] += w.sum()
+        s = Xw.sum(axis=0, dtype=np.float64)
+        hess[0, 1:] += s
+        hess[1:, 0] += s
+        hess[1:, 1:] += (Xw.T @ Xc).astype(np.float64)
+    return loss, grad, hess

@@ -152,7 +152,8 @@ class Scorecard:
         return total
 
     def score_to_pd(self, score: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + self.base_odds * np.power(2.0, (np.asarray(score) - self.base_score) / self.pdo))
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + self.base_odds * np.power(2.0, (np.asarray(score) - self.base_score) / self.pdo))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         pd_ = self.score_to_pd(self.predict_score(X))
