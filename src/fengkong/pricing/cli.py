@@ -221,9 +221,12 @@ def compliance(
         if not loans.is_file():
             raise PricingError("loans", f"file not found: {loans}")
         frame = _read(loans, "disbursement")
-        rep = monitor(frame, quarter, as_of=_date(as_of, "as_of"), recent_days=recent_days,
-                      what_if_cap=what_if_cap, what_if_from=_date(what_if_from, "what_if_from"),
-                      config=load_config(config))
+        from rich.console import Console
+
+        with Console(stderr=True).status("computing the cost of every loan…"):
+            rep = monitor(frame, quarter, as_of=_date(as_of, "as_of"), recent_days=recent_days,
+                          what_if_cap=what_if_cap, what_if_from=_date(what_if_from, "what_if_from"),
+                          config=load_config(config))
         if html_out:
             from fengkong.pricing.report import compliance_html
 
@@ -319,10 +322,13 @@ def subsidy_run(
             if "customer_id" not in a.columns:
                 raise PricingError("authorizations", "needs a customer_id column")
             auth = set(a["customer_id"].drop_nulls().to_list())
-        run = run_subsidy(pl.concat(frames["purchase"], how="diagonal_relaxed") if frames["purchase"] else None,
-                          pl.concat(frames["transfer"], how="diagonal_relaxed") if frames["transfer"] else None,
-                          loan_frame, day, rules=SubsidyRules.load(load_config(config)), ledger_path=ledger,
-                          customers=cust, authorized=auth)
+        from rich.console import Console
+
+        with Console(stderr=True).status("deciding eligibility, accruing and posting the ledger…"):
+            run = run_subsidy(pl.concat(frames["purchase"], how="diagonal_relaxed") if frames["purchase"] else None,
+                              pl.concat(frames["transfer"], how="diagonal_relaxed") if frames["transfer"] else None,
+                              loan_frame, day, rules=SubsidyRules.load(load_config(config)), ledger_path=ledger,
+                              customers=cust, authorized=auth)
         if html_out:
             from fengkong.pricing.report import subsidy_html
 

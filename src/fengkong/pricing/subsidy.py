@@ -162,6 +162,7 @@ def build_items(purchases: pl.DataFrame | None, transfers: pl.DataFrame | None, 
             d = _to_date(r["ts"])
             orig.refund_day = d if orig.refund_day is None else min(orig.refund_day, d)
     attributed: dict[str, int] = defaultdict(int)
+    sched_cache: dict[Any, Any] = {}
     for it in items:
         rule = rules.rule_for(it.day)
         if it.reason != "ELIGIBLE":
@@ -187,18 +188,26 @@ def build_items(purchases: pl.DataFrame | None, transfers: pl.DataFrame | None, 
         if it.source == "purchase":
             free = it.installments <= 1 and cl.get("interest_free_single", True)
             it.contract_rate = Fraction(0) if free else _fr(cl["contract_rate"])
-            sched = build_schedule(Product(principal_fen=it.amount_fen, term=max(it.installments, 1),
-                                           rate=Decimal(it.contract_rate.numerator) / it.contract_rate.denominator, start=it.day))
-            principal = it.amount_fen
         else:
             loan = loans_by_id[it.loan_id]  # type: ignore[index]
             it.contract_rate = _fr(repr(float(loan.get("contract_rate") or 0.0)))
-            sched = build_schedule(product_of_row(loan))
-            principal = int(loan["amount_fen"])
         it.rate = rules.subsidy_rate(rule, it.contract_rate)
         if it.rate <= 0:
             it.reason = "NO_INTEREST_CHARGED"
             continue
+        if it.source == "purchase":
+            rate = Decimal(it.contract_rate.numerator) / it.contract_rate.denominator
+            key_ = (it.amount_fen, it.installments, rate, it.day)
+            if key_ not in sched_cache:
+                sched_cache[key_] = build_schedule(Product(principal_fen=it.amount_fen, term=it.installments,
+                                                           rate=rate, start=it.day))
+            sched = sched_cache[key_]
+            principal = it.amount_fen
+        else:
+            if it.loan_id not in sched_cache:
+                sched_cache[it.loan_id] = build_schedule(product_of_row(loan))
+            sched = sched_cache[it.loan_id]
+            principal = int(loan["amount_fen"])
         base = it.amount_fen
         if it.loan_id is not None:   # cannot attribute more than the loan principal
             base = min(base, principal - attributed[it.loan_id])
