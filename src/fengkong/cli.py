@@ -25,11 +25,13 @@ err_console = Console(stderr=True)
 #: and imports its heavy dependencies inside the command bodies, so ``fengkong --help`` stays fast.
 COMMAND_MODULES: list[str] = [
     "fengkong.eventio_cli",
+    "fengkong.features.cli",
     "fengkong.fraud.cli",
     "fengkong.pricing.cli",
     "fengkong.simulate.cli",
     "fengkong.modeling.cli",
     "fengkong.strategy.cli",
+    "fengkong.demo",
 ]
 
 
