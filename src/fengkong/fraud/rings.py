@@ -110,6 +110,8 @@ def ring_report(events: pl.DataFrame, rings: pl.DataFrame, members: pl.DataFrame
                 ring_id: str | None = None, top: int = 5) -> list[Ring]:
     """Reports for ``ring_id`` or the ``top`` rings by score: shared elements masked, timeline, outcomes."""
     chosen = rings.filter(pl.col("ring_id") == ring_id) if ring_id else rings.head(top)
+    if chosen.height == 0:
+        return []
     gf_links = build_graph(events.filter(pl.col("customer_id").is_in(
         members.filter(pl.col("ring_id").is_in(chosen["ring_id"].implode()))["customer_id"].implode()))).links
     out = []

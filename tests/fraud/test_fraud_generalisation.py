@@ -1,0 +1,31 @@
+"""Quality holds when the simulator's pattern parameters change (DOMAIN.md §4 behaviours, not artefacts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fengkong.fraud.evaluate import evaluate_world
+from fengkong.simulate import SimConfig, simulate_world
+
+VARIANTS = {
+    "small_slow_rings": dict(ring_size_min=3, ring_size_max=6, ring_burst_days=20, ring_gap_days_min=10,
+                             ring_gap_days_max=20),
+    "big_rings_little_forgery_no_codes": dict(ring_size_min=20, ring_size_max=60, ring_forged_share=0.2,
+                                              ring_agent_code_share=0.0),
+    "rings_on_own_devices": dict(ring_device_share=0.1),
+    "thieves_fresh_devices_perfect_deepfakes": dict(attacker_device_reuse=False, deepfake_pass_share=1.0,
+                                                    attacker_apps_max=2),
+    "many_cash_out_merchants_no_shared_device": dict(cash_out_merchants=12, cash_out_device_share=0.0),
+}
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_quality_holds_under_varied_patterns(name, tmp_path):
+    simulate_world(tmp_path, SimConfig(customers=3000, months=3, seed=4242, **VARIANTS[name]))
+    r = evaluate_world(tmp_path)
+    ring, idt, merch = r["debt_bearing_ring"], r["identity_theft"], r["cash_out_merchant"]
+    assert ring["recall"] >= 0.9 and ring["precision"] >= 0.9, ring
+    assert idt["recall"] >= 0.85, idt
+    assert r["good_identity_review_rate"] < 0.01
+    assert merch["recall"] >= 0.8, merch
+    assert r["good_reject_rate"] < 0.01
