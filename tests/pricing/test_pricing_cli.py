@@ -114,3 +114,17 @@ def test_compliance_and_subsidy_commands(app, tmp_path: Path):
     bad = invoke(app, ["subsidy", "run", "--transactions", str(w / "transfer.csv"), "--loans",
                        str(w / "disbursement.parquet"), "--as-of", "2020-01-01", "--ledger", str(tmp_path / "x.parquet")])
     assert bad.exit_code == 2 and "field 'as_of'" in bad.output
+
+
+def test_disclosure_table_from_the_same_ledger(app, tmp_path: Path):
+    product = Path(__file__).parents[2] / "src/fengkong/pricing/examples/zhudai_guaranteed_loan.yaml"
+    out = tmp_path / "d.html"
+    r = invoke(app, ["price", "--product", str(product), "--channel", "zhudai", "--json", "--disclosure-html", str(out)])
+    d = json.loads(r.output)
+    table = d["disclosure"]
+    assert [i["item"] for i in table["items"]] == [i["name"] for i in d["items"]]
+    assert sum(i["annualised"] for i in table["items"]) == pytest.approx(d["apr_irr"], abs=1e-12)
+    assert {i["item"]: i["payee"] for i in table["items"]}["guarantee_fee"] == "guarantor"
+    assert table["contingent"][0]["item"] == "overdue_penalty_interest"
+    text = out.read_text(encoding="utf-8")
+    assert "综合融资成本明示表" in text and "29.40%" in text and "不收取其他" in text

@@ -72,6 +72,7 @@ def price(
                                     "micro_loan | trust | auto_finance | private"),
     channel: str = typer.Option("own", "--channel", help="own | zhudai (internet loan facilitation)."),
     prepay_after: int = typer.Option(None, "--prepay-after", help="Also price early repayment after period N."),
+    disclosure_out: Path = typer.Option(None, "--disclosure-html", help="Write the disclosure table (明示表) as HTML."),
     config: Path = typer.Option(None, "--config", help="Pricing configuration override (YAML)."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
@@ -108,6 +109,13 @@ def price(
             cap = check_offer(cost, p.start, lender_type, channel, cfg)
         except PricingError as exc:
             raise PricingError("start" if exc.field == "date" else exc.field, exc.reason) from None
+        from fengkong.pricing.disclosure import disclosure_table
+
+        disclosure = disclosure_table(sched, cost, base.get("contingent") or ())
+        if disclosure_out is not None:
+            from fengkong.pricing.disclosure import disclosure_html
+
+            disclosure_html(disclosure, disclosure_out)
         early = None
         if prepay_after is not None:
             es = prepay(sched, prepay_after)
@@ -117,6 +125,7 @@ def price(
         return
     if as_json:
         out = _price_json(sched, cost, cap)
+        out["disclosure"] = disclosure
         if early:
             out["early_repayment"] = {"after_period": prepay_after, "apr_irr": early["cost"].apr_irr,
                                       "total_cost_fen": early["cost"].total_cost_fen,

@@ -365,7 +365,7 @@ def product_from_mapping(d: Mapping[str, Any], **overrides: Any) -> Product:
     """Build a Product from a YAML/JSON mapping (amounts in yuan); ``overrides`` win over the file."""
     merged = {**d, **{k: v for k, v in overrides.items() if v is not None}}
     known = {"name", "principal", "term", "method", "rate", "fee_rate", "total_fee_rate", "daily_rate",
-             "upfront_fee", "charges", "start", "first_due", "day_basis"}
+             "upfront_fee", "charges", "start", "first_due", "day_basis", "contingent"}
     extra = sorted(set(merged) - known)
     if extra:
         raise PricingError(extra[0], "unknown product field")
