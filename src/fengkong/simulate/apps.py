@@ -254,8 +254,8 @@ def theft(cfg: SimConfig, plan: Plan, P: People, rng: np.random.Generator, start
     cols["lat"] = geo.LAT[far] + rng.normal(0, 0.05, k)
     cols["lon"] = geo.LON[far] + rng.normal(0, 0.05, k)
     cols["amount"] = rng.integers(10, 51, k) * 100000
-    cols["term"] = np.full(k, 12)
-    cols["income_decl"] = rng.integers(6, 21, k) * 100000
+    cols["term"] = rng.choice([6, 12, 12, 24], k)
+    cols["income_decl"] = np.round(rng.uniform(6000, 20000, k) / 100).astype(np.int64) * 10000
     cols["channel"] = rng.choice([0, 1], k, p=[0.6, 0.4])
     cols["partner"] = np.full(k, -1)
     cols["agent"] = np.full(k, -1)
@@ -279,8 +279,8 @@ def theft(cfg: SimConfig, plan: Plan, P: People, rng: np.random.Generator, start
     cols["default_seq"] = np.ones(k, np.int64)
     cols["deepfake"] = deep
     cols["victim_existing"] = existing.copy()
-    lens = np.full(k, 3)
-    flat = P.phone_base["outsider"] + rng.integers(0, plan.outsiders, 3 * k)
+    lens = rng.integers(3, 6, k)  # attackers do not know the victim's contacts: made-up numbers
+    flat = P.phone_base["outsider"] + rng.integers(0, plan.outsiders, int(lens.sum()))
     return cols, lens, flat
 
 

@@ -200,7 +200,7 @@ def build_people(cfg: SimConfig, plan: Plan, rng: np.random.Generator) -> People
     has_hf = np.isin(occ, [0, 2, 3]) & (rng.random(p) < 0.7)
     hf = np.where(has_hf, np.minimum(si, rng.integers(6, 120, p)), 0)
     hf_back = np.where(has_hf & (rng.random(p) < 0.02), rng.integers(1, 4, p), 0)
-    tenure = np.clip(rng.gamma(2.0, 30.0, p), 1, 300).astype(np.int64)
+    tenure = np.clip(np.floor(rng.gamma(2.0, 30.0, p)), 0, 300).astype(np.int64)
     # pools: phones = persons, attackers, ring agents, complaint agents, outsiders
     n_att_ph = int(plan.attacker_phones.sum())
     n_rings = len(plan.ring_sizes)

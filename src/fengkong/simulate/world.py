@@ -379,7 +379,7 @@ class _World:
         det = np.where(style < 0.5, 0, np.where(style < 0.8, 1, 2))  # index into CASH_OUT_STYLES
         ct = app_ts[cl] + (rng.random(m) * (stop[cl] - app_ts[cl] - DAY_US)).astype(np.int64)
         ct = (ct // DAY_US) * DAY_US + time_of_day(rng, m, night_share=0.6)
-        ct = np.clip(ct, app_ts[cl] + MIN_US, stop[cl] - MIN_US)
+        ct = np.clip(ct, app_ts[cl] + MIN_US, np.minimum(stop[cl] - MIN_US, self.end_us - 25 * HOUR_US))
         cpi = a["person"][lines][cl]
         on_m = rng.random(m) < cfg.cash_out_device_share
         mslot = self.P.device_base["merchant"] + 2 * np.searchsorted(d.colluding, cmer) + rng.integers(0, 2, m)
