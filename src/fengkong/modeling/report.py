@@ -115,6 +115,8 @@ def excel_report(
     used: set[str] = set()
 
     def write_frame(ws: Any, df: pl.DataFrame, row: int, col: int = 0) -> int:
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)  # print one page wide
         for j, c in enumerate(df.columns):
             ws.write(row, col + j, c, hdr)
         for i, r in enumerate(df.iter_rows()):
@@ -122,7 +124,9 @@ def excel_report(
                 fmt = (pct if c in ("share", "bad_rate", "missing_share", "cum_bad_share", "cum_good_share",
                                     "cum_count_share") else pts if c in ("points", "min_score", "max_score")
                        else num if isinstance(v, float) else txt)
-                if v is None or (isinstance(v, float) and not np.isfinite(v)):
+                if isinstance(v, bool):
+                    ws.write_string(row + 1 + i, col + j, "yes" if v else "no", txt)
+                elif v is None or (isinstance(v, float) and not np.isfinite(v)):
                     ws.write_blank(row + 1 + i, col + j, None, txt)
                 else:
                     ws.write(row + 1 + i, col + j, v, fmt)
