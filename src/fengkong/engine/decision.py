@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -32,9 +32,15 @@ class Decision:
     replayed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("replayed")
-        return d
+        """A JSON-ready dict (shallow copies; the nested values are plain JSON types)."""
+        return {"request_id": self.request_id, "event_type": self.event_type, "outcome": self.outcome,
+                "outputs": dict(self.outputs), "scores": dict(self.scores), "reason_codes": list(self.reason_codes),
+                "reasons": list(self.reasons), "rules_hit": list(self.rules_hit), "features": dict(self.features),
+                "strategy": self.strategy, "version": self.version, "role": self.role,
+                "score_reasons": {k: list(v) for k, v in self.score_reasons.items()},
+                "shadows": [dict(x) for x in self.shadows], "customer_id": self.customer_id,
+                "event_ts": self.event_ts, "error": self.error, "latency_ms": self.latency_ms,
+                "decided_at": self.decided_at}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], replayed: bool = False) -> Decision:

@@ -222,21 +222,41 @@ def evaluate_frame(spec: StrategySpec, frame: pl.DataFrame, lists: Mapping[str, 
     for name, n in spec.outputs.items():
         outs.append(g.expr(n).alias(f"out.{name}"))
     lf = lf.with_columns(outs) if outs else lf
-    # reason codes: the policy's code, then hit rules by severity then order (deduplicated)
-    pcodes = [r.reason_code for r in spec.outcome_rules]
-    parts = []
-    if any(pcodes):
-        parts.append(pl.col("__pr").replace_strict(list(range(len(pcodes))), pcodes, return_dtype=pl.Utf8))
-    for r in sorted(spec.rules, key=lambda r: (-ACTION_RANK[r.action], r.index)):
-        parts.append(pl.when(pl.col(hit_cols[r.index])).then(pl.lit(r.reason_code)))
-    rid = [pl.when(pl.col(hit_cols[r.index])).then(pl.lit(r.id)) for r in spec.rules]
-    empty = pl.lit([], dtype=pl.List(pl.Utf8))
-    lf = lf.with_columns(
-        (pl.concat_list(parts).list.drop_nulls().list.unique(maintain_order=True) if parts else empty)
-        .alias("reason_codes"),
-        (pl.concat_list(rid).list.drop_nulls() if rid else empty).alias("rules_hit"),
-    )
+    # reason codes and rule hits: one bitmask per 62 rules, decoded once per distinct combination
+    masks = []
+    for k in range(0, max(len(spec.rules), 1), 62):
+        chunk = spec.rules[k:k + 62]
+        m = pl.lit(0, dtype=pl.Int64)
+        for j, r in enumerate(chunk):
+            m = m + pl.col(hit_cols[r.index]).cast(pl.Int64) * (1 << j)
+        masks.append(m.alias(f"__mask{k // 62}"))
+    df = lf.with_columns(masks).collect()
+    keys = ["__pr", *[f"__mask{k}" for k in range(len(masks))]]
+    lut = _decode(spec, df.select(keys).unique(), keys)
+    df = df.join(lut, on=keys, how="left", maintain_order="left")
     keep = (["event_id"] if "event_id" in frame.columns else []) + ["outcome", "reason_codes", "rules_hit"]
     keep += [f"out.{k}" for k in spec.outputs] + [spec.symbols[s].column for s in spec.scores]
     keep += [hit_cols[r.index] for r in spec.rules]
-    return lf.select(keep).collect()
+    return df.select(keep)
+
+
+def _decode(spec: StrategySpec, combos: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Reason codes and rule ids for each distinct (policy rule, hit masks) — the same ordering as
+    :meth:`fengkong.strategy.compiled.Strategy.evaluate`."""
+    sortkey = {r.index: (4 - ACTION_RANK[r.action]) * 1_000_000 + r.index for r in spec.rules}
+    codes_out: list[list[str]] = []
+    hits_out: list[list[str]] = []
+    for row in combos.iter_rows():
+        pr, masks = row[0], row[1:]
+        hits = [r for k, m in enumerate(masks) for j, r in enumerate(spec.rules[k * 62:(k + 1) * 62]) if m >> j & 1]
+        codes: list[str] = []
+        pcode = spec.outcome_rules[pr].reason_code
+        if pcode:
+            codes.append(pcode)
+        for r in sorted(hits, key=lambda r: sortkey[r.index]):
+            if r.reason_code not in codes:
+                codes.append(r.reason_code)
+        codes_out.append(codes)
+        hits_out.append([r.id for r in hits])
+    return combos.with_columns(pl.Series("reason_codes", codes_out, dtype=pl.List(pl.Utf8)),
+                               pl.Series("rules_hit", hits_out, dtype=pl.List(pl.Utf8)))
