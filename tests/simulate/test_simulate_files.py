@@ -121,3 +121,36 @@ def test_manifest_is_reproducible_metadata_only(small_world):  # noqa: F811
     assert str(out) not in text and "/tmp" not in text
     assert manifest["seed"] == cfg.seed and manifest["parameters"]["customers"] == 2000
     assert set(manifest["rows"]) == {f"{et}.parquet" for et in EVENT_TYPES} | {"labels.parquet", "outcomes.parquet"}
+
+
+def test_fraudsters_use_the_same_formats_as_everyone(small_world):  # noqa: F811
+    """Detection must rest on behaviour: labelled rows share every id/amount format with ordinary rows."""
+    out, _, _ = small_world
+    labels = pl.read_parquet(out / "labels.parquet")
+    apps = pl.read_parquet(out / "application.parquet")
+    bad_apps = labels.filter(pl.col("entity_type") == "application")["entity_id"].to_list()
+    shapes = {"device_id": r"[0-9a-f]{16}", "ip": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
+              "employer_id": r"91[0-9A-F]{16}", "agent_id": r"AG\d{6}", "customer_id": r"C\d{8}",
+              "id_token": r"[0-9a-f]{24}", "phone_token": r"[0-9a-f]{24}", "card_token": r"[0-9a-f]{24}"}
+    fraud = apps.filter(pl.col("event_id").is_in(bad_apps))
+    normal = apps.filter(~pl.col("event_id").is_in(bad_apps))
+    for col, rx in shapes.items():
+        for part in (fraud, normal):
+            vals = part[col].drop_nulls()
+            assert vals.len() > 0, col
+            assert vals.str.contains(f"^{rx}$").all(), col
+    # loan amounts are round thousands for ordinary cash loans as well as for fraud
+    cash = normal.filter(pl.col("product") == "cash_loan")
+    fcash = fraud.filter(pl.col("product") == "cash_loan")
+    assert (cash["amount_fen"] % 100000 == 0).all() and (fcash["amount_fen"] % 100000 == 0).all()
+    assert set(fcash["term_months"].unique()) <= set(cash["term_months"].unique())
+    # individual counterparties: one account format for mules, ring agents and ordinary payees
+    tr = pl.read_parquet(out / "transfer.parquet").filter(pl.col("counterparty_type") == "individual")
+    assert tr["counterparty_id"].str.contains(r"^A\d{11}$").all()
+    # ordinary data also has the "suspicious-looking" values, so no single flag is a label
+    assert (normal["agent_id"].is_not_null()).any() and normal["doc_statement_edited"].any()
+    assert (normal["housing_fund_backpaid_months"] > 0).any() and (normal["phone_tenure_months"] == 0).any()
+    tin = pl.read_parquet(out / "transfer.parquet").filter(pl.col("direction") == "in")
+    co_back = labels.filter((pl.col("pattern") == "cash_out")
+                            & (pl.col("entity_type") == "transfer"))["entity_id"].to_list()
+    assert tin.filter(~pl.col("event_id").is_in(co_back)).height > tin.filter(pl.col("event_id").is_in(co_back)).height

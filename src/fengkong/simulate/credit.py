@@ -82,7 +82,7 @@ def repayment_events(rng: np.random.Generator, *, app: np.ndarray, seq: np.ndarr
                      late_p: np.ndarray, end_day: int) -> dict[str, np.ndarray]:
     """Repayment events of installments due before ``end_day``.
 
-    Installments before the application's ``default_seq`` are paid (mostly on or before the due date,
+    Installments before the application's ``default_seq`` are paid (mostly 0–9 days before the due date,
     a risk-driven share late); from ``default_seq`` on nothing is paid. Unpaid installments produce
     status events at DPD 1, 30, 60 and 90; payments carry the DPD at which they were made.
     Returns row arrays with ``row`` = index into the installment arrays.
@@ -93,7 +93,7 @@ def repayment_events(rng: np.random.Generator, *, app: np.ndarray, seq: np.ndarr
     bucket = rng.random(n)
     late_days = np.where(bucket < 0.75, rng.integers(1, 11, n), np.where(bucket < 0.93, rng.integers(11, 30, n),
                                                                           rng.integers(30, 51, n)))
-    lateness = np.where(late, late_days, -rng.integers(0, 13, n))
+    lateness = np.where(late, late_days, -rng.integers(0, 10, n))  # early: from the 1st (statement day)
     pay_ts = (due_day + lateness) * DAY_US + time_of_day(rng, n)
     paid = ~unpaid & (pay_ts < end_day * DAY_US)
     lateness = np.where(paid, lateness, 10**6)
