@@ -22,7 +22,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "strategies"
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _fail(msg: str, code: int = 2) -> None:
