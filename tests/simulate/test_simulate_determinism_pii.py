@@ -95,3 +95,17 @@ def test_no_plaintext_in_any_output_byte(small_world):  # noqa: F811
     # the scan itself can fail: planted plaintext is found
     planted = f"投诉人{pt['name'][5]}，电话{pt['phone'][3]}，卡号{pt['card'][2]}，证件{pt['id'][1]}"
     assert _scan(planted, numbers, names) == {pt["name"][5], pt["phone"][3], pt["card"][2], pt["id"][1]}
+
+
+def test_identical_from_a_fresh_process_with_another_hash_seed(tmp_path, small_world):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    out, _, cfg = small_world
+    env = dict(os.environ, PYTHONHASHSEED="12345", FENGKONG_PII_KEY=KEY.hex())
+    code = ("from fengkong.simulate import SimConfig, simulate_world; "
+            f"simulate_world({str(tmp_path / 'p')!r}, SimConfig(customers={cfg.customers}, months={cfg.months}, "
+            f"seed={cfg.seed}))")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    assert _files(tmp_path / "p") == _files(out)
