@@ -88,7 +88,7 @@ class SimConfig:
     def validate(self) -> SimConfig:
         """Raise :class:`SimConfigError` naming the first bad parameter; return self."""
         ints = {
-            "customers": (500, 5_000_000), "months": (3, 36), "seed": (0, 2**63 - 1),
+            "customers": (100, 5_000_000), "months": (3, 36), "seed": (0, 2**63 - 1),
             "attacker_apps_max": (1, 50), "ring_size_min": (2, 500), "ring_size_max": (2, 500),
             "ring_burst_days": (1, 60), "ring_apps_min": (1, 10), "ring_apps_max": (1, 10),
             "ring_gap_days_min": (1, 60), "ring_gap_days_max": (1, 60),
