@@ -17,7 +17,7 @@ import polars as pl
 from fengkong.strategy.spec import ACTION_RANK
 
 #: Merchant cash-out score at or above which the weekly batch lists a merchant.
-MERCHANT_THRESHOLD = 0.5
+MERCHANT_THRESHOLD = 0.64  # evidence >= 2: two looping buyers, or one buyer looping twice on round sums
 #: Loan share sent to other lenders within 7 days that raises a loan-to-repay-loan alert.
 REPAY_SHARE_THRESHOLD = 0.3
 RULESET_PATTERN = {"fraud_identity": "identity_theft", "fraud_ring": "debt_bearing_ring",

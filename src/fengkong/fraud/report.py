@@ -35,3 +35,33 @@ def render_ring(r: Ring, max_members: int = 12) -> str:
         f"{o['not_me_complaints']} 'not me' complaints",
     ]
     return "\n".join(lines)
+
+
+def demo_text(world: str, max_cases: int = 10) -> str:
+    """What ``fengkong demo`` shows for the fraud pack: the largest detected ring's report and the
+    identity-theft applications the fraud rules stopped (masked tokens only)."""
+    import polars as pl
+
+    from fengkong import pii
+    from fengkong.eventio import read_world
+    from fengkong.fraud.evaluate import decide
+    from fengkong.fraud.rings import detect_rings, ring_report
+    from fengkong.fraud.signals import application_features
+
+    events = read_world(world)
+    rings, members = detect_rings(events)
+    out = [f"Fraud: {rings.height} rings detected, {members.height} members."]
+    if rings.height:
+        largest = rings.sort("size", "score", descending=True)["ring_id"][0]
+        out.append(render_ring(ring_report(events, rings, members, ring_id=largest)[0]))
+    feats = application_features(events)
+    dec, _ = decide(feats, events)
+    idt = [c for c in dec["reason_codes"].explode().drop_nulls().unique().to_list() if c.startswith(("IDT_", "IDENTITY"))]
+    stopped = dec.filter(pl.col("reason_codes").list.eval(pl.element().is_in(idt)).list.any()).join(
+        events.select("event_id", "id_token", "device_id", "phone_token"), on="event_id")
+    out.append(f"Identity-theft defence stopped {stopped.height} applications; first {min(max_cases, stopped.height)}:")
+    for r in stopped.sort("ts").head(max_cases).iter_rows(named=True):
+        codes = ",".join(c for c in r["reason_codes"] if c in idt)
+        out.append(f"  {r['ts']:%Y-%m-%d %H:%M} {r['event_id']} ID {pii.mask_token(r['id_token'])} device "
+                   f"{pii.mask_token(r['device_id'])} → {r['outcome']} ({codes})")
+    return "\n".join(out)

@@ -20,7 +20,8 @@ from fengkong.fraud.provider import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
 ROUND_UNIT_FEN = 10_000
 ROUND_MIN_FEN = 100_000
 LOOP_HOURS = 24  # spend at a merchant, money back from that merchant within this many hours
-TRANSFER_OUT_DAYS = 3  # loan money moved out "immediately"
+TRANSFER_OUT_DAYS = 3
+LOOP_SHARE_FULL = 0.05  # loops at or above this share of a merchant's purchases count in full  # loan money moved out "immediately"
 
 
 def graph_features(events: pl.DataFrame, caps: dict[str, int] | None = None, risky: Iterable[str] = (),
@@ -144,17 +145,22 @@ def loan_to_repay(events: pl.DataFrame, days: int = 7) -> pl.DataFrame:
 
 
 def purchase_loops(events: pl.DataFrame, hours: int = LOOP_HOURS) -> pl.DataFrame:
-    """Purchases followed within ``hours`` by money back into the buyer's account from the same merchant
-    or from a private individual (the cash-out fund loop, §4.4). One row per purchase with ``loop``."""
+    """Purchases followed within ``hours`` by 50–100 % of the amount coming back into the buyer's account from
+    the same merchant or from a private individual (the cash-out fund loop, §4.4). One row per purchase."""
     p = events.filter((pl.col("event_type") == "purchase") & ~pl.col("is_refund").fill_null(False)).select(
         "event_id", "customer_id", "merchant_id", "ts", "amount_fen", "device_id")
     back = events.filter((pl.col("event_type") == "transfer") & (pl.col("direction") == "in")
-                         & pl.col("counterparty_type").is_in(["merchant", "individual", "company"])).select(
-        "customer_id", pl.col("ts").alias("t_back"), "counterparty_id", pl.col("amount_fen").alias("back_fen"))
+                         & pl.col("counterparty_type").is_in(["merchant", "individual"])).select(
+        "customer_id", pl.col("ts").alias("t_back"), "counterparty_id", "counterparty_type",
+        pl.col("amount_fen").alias("back_fen"))
+    # back from the very merchant, or from a private account (the merchant owner's); payroll and other
+    # company credits are not loops
     j = p.join(back, on="customer_id").filter(
-        (pl.col("t_back") >= pl.col("ts")) & (pl.col("t_back") <= pl.col("ts") + pl.duration(hours=hours))
+        ((pl.col("counterparty_id") == pl.col("merchant_id")) | (pl.col("counterparty_type") == "individual"))
+        & (pl.col("t_back") >= pl.col("ts")) & (pl.col("t_back") <= pl.col("ts") + pl.duration(hours=hours))
         & (pl.col("back_fen") >= pl.col("amount_fen") * 0.5) & (pl.col("back_fen") <= pl.col("amount_fen")))
-    looped = j.select("event_id").unique().with_columns(pl.lit(True).alias("loop"))
+    looped = (j.sort("t_back").group_by("event_id").agg(pl.col("counterparty_id").first().alias("back_from"))
+              .with_columns(pl.lit(True).alias("loop")))
     return p.join(looped, on="event_id", how="left").with_columns(pl.col("loop").fill_null(False))
 
 
@@ -171,8 +177,10 @@ def merchant_scores(events: pl.DataFrame) -> pl.DataFrame:
 
     The score counts evidence rather than averaging it: a colluding merchant hides its loops among
     ordinary sales, so shares dilute but the number of distinct buyers whose money came straight back
-    does not. ``score = 1 - 0.6 ** evidence`` with evidence = looping buyers + 0.5 × round/below-limit
-    loops + 3 × share of purchases made on a device shared by several buyers.
+    does not. ``score = 1 - 0.6 ** evidence`` with evidence = buyers with a *linked* loop (money back from
+    the merchant itself, or from a private account that paid back several of its buyers) + 0.5 × linked
+    round/below-limit loops + 0.25 × other loops + 3 × share of purchases made on a device shared by
+    several buyers; scaled down while loops are under 5 % of the merchant's purchases.
     """
     p = purchase_loops(events).with_columns(round_or_below_limit().alias("round"))
     cust_total = p.group_by("customer_id").agg(pl.col("amount_fen").sum().alias("cust_total"))
@@ -183,15 +191,27 @@ def merchant_scores(events: pl.DataFrame) -> pl.DataFrame:
            .agg(pl.col("customer_id").n_unique().alias("k"), pl.len().alias("n")))
     dev_share = dev.group_by("merchant_id").agg(
         (pl.when(pl.col("k") >= 2).then(pl.col("n")).otherwise(0).sum() / pl.col("n").sum()).alias("shared_device"))
+    # a loop is "linked" when the money came back from the merchant itself or from a private account that
+    # also paid back another buyer of this merchant (the owner's account); a friend's chance transfer is not
+    src = (p.filter("loop").group_by("merchant_id", "back_from")
+           .agg(pl.col("customer_id").n_unique().alias("src_buyers")))
+    p = p.join(src, on=["merchant_id", "back_from"], how="left").with_columns(
+        (pl.col("loop") & ((pl.col("back_from") == pl.col("merchant_id")) | (pl.col("src_buyers") >= 2)))
+        .alias("linked"))
     m = p.group_by("merchant_id").agg(
         pl.len().alias("purchases"), pl.col("customer_id").n_unique().alias("buyers"),
         pl.col("amount_fen").sum().alias("volume_fen"), pl.col("round").mean().alias("round_share"),
         pl.col("loop").sum().alias("loops"), pl.col("customer_id").filter("loop").n_unique().alias("loop_buyers"),
-        (pl.col("loop") & pl.col("round")).sum().alias("round_loops"))
+        pl.col("customer_id").filter("linked").n_unique().alias("linked_loop_buyers"),
+        (pl.col("linked") & pl.col("round")).sum().alias("round_linked_loops"))
     m = m.join(conc, on="merchant_id", how="left").join(dev_share, on="merchant_id", how="left").with_columns(
         pl.col("concentrated_buyers", "shared_device").fill_null(0.0))
-    evidence = pl.col("loop_buyers") + 0.5 * pl.col("round_loops") + 3.0 * pl.col("shared_device")
-    return m.with_columns((1.0 - 0.6 ** evidence).alias("score")).sort("score", descending=True)
+    evidence = (pl.col("linked_loop_buyers") + 0.5 * pl.col("round_linked_loops")
+                + 0.25 * (pl.col("loop_buyers") - pl.col("linked_loop_buyers")) + 3.0 * pl.col("shared_device"))
+    # a big merchant with a couple of coincidental loops among thousands of sales is not a cash-out shop:
+    # the score is scaled down while loops are under LOOP_SHARE_FULL of its purchases
+    share = (pl.col("loops") / pl.col("purchases") / LOOP_SHARE_FULL).clip(0.0, 1.0)
+    return m.with_columns(((1.0 - 0.6 ** evidence) * share).alias("score")).sort("score", descending=True)
 
 
 def customer_cash_out(events: pl.DataFrame, merchants: pl.DataFrame) -> pl.DataFrame:
