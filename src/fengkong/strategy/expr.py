@@ -592,7 +592,7 @@ class PlGen:
             ea = self.expr(a)
             if b.op == "list":
                 vals = [x.value for x in b.args if x.value is not None]
-                e = ea.is_in(pl.Series(vals, dtype=_pl_dtype(b.value)).implode()) if vals else pl.lit(False)
+                e = isin(ea, vals, a.type) if vals else pl.lit(False)
             else:
                 e = self.expr(b).list.contains(ea)
             e = e.fill_null(False) & ea.is_not_null()
@@ -602,6 +602,18 @@ class PlGen:
 
             return functions.REGISTRY[n.value].pl_expr(self, n.args)
         raise AssertionError(op)
+
+
+def isin(x: Any, values: list, in_type: str) -> Any:
+    """``x`` is one of ``values`` (Polars); ints and floats compare numerically, nulls give null."""
+    import polars as pl
+
+    kinds = {_lit_type(v) for v in values}
+    if in_type in NUMERIC or kinds <= {"int", "float"}:
+        if in_type == "float" or "float" in kinds:
+            return x.cast(pl.Float64).is_in(pl.Series([float(v) for v in values], dtype=pl.Float64).implode())
+        return x.cast(pl.Int64).is_in(pl.Series(values, dtype=pl.Int64).implode())
+    return x.is_in(pl.Series(values, dtype=_pl_dtype(in_type if in_type != "null" else kinds.pop())).implode())
 
 
 def _pl_dtype(t: str) -> Any:

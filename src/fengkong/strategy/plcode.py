@@ -11,14 +11,14 @@ from typing import Any
 
 import polars as pl
 
-from fengkong.strategy.expr import PlGen
+from fengkong.strategy.expr import PlGen, isin
 from fengkong.strategy.pycode import ACTION_BY_RANK
 from fengkong.strategy.spec import ACTION_RANK, Assign, Cell, Model, RuleSet, Scorecard, StrategySpec, Table
 
 _PL = {"int": pl.Int64, "float": pl.Float64, "str": pl.Utf8, "bool": pl.Boolean}
 
 
-def _cell(c: Cell, x: pl.Expr) -> pl.Expr:
+def _cell(c: Cell, x: pl.Expr, in_type: str) -> pl.Expr:
     if c.kind == "any":
         return pl.lit(True)
     if c.kind == "missing":
@@ -26,7 +26,7 @@ def _cell(c: Cell, x: pl.Expr) -> pl.Expr:
     if c.kind == "eq":
         return (x == pl.lit(c.values[0])).fill_null(False)
     if c.kind in ("in", "not_in"):
-        e = x.is_in(pl.Series(list(c.values)).implode()).fill_null(False)
+        e = isin(x, list(c.values), in_type).fill_null(False)
         return (~e & x.is_not_null()) if c.kind == "not_in" else e
     e = pl.lit(True)
     if c.ge is not None:
@@ -84,24 +84,29 @@ def evaluate_frame(spec: StrategySpec, frame: pl.DataFrame, lists: Mapping[str, 
             conds = []
             for r in node.rules:
                 c = g.bool_(r.when)
-                conds.append((c if when is None else (when & c)).alias(f"__c.{r.index}"))
-            lf = lf.with_columns(conds) if conds else lf
-            hits = []
-            for i, r in enumerate(node.rules):
-                c = pl.col(f"__c.{r.index}")
-                if node.hit_policy == "first" and i:
-                    c = c & ~pl.any_horizontal([pl.col(f"__c.{x.index}") for x in node.rules[:i]])
-                hits.append(c.alias(f"hit.{r.id}"))
+                c = c if when is None else (when & c)
+                name = f"__c.{r.index}" if node.hit_policy == "first" else f"hit.{r.id}"
+                conds.append(c.alias(name))
                 hit_cols[r.index] = f"hit.{r.id}"
-            lf = lf.with_columns(hits) if hits else lf
-            hit = pl.any_horizontal([pl.col(hit_cols[r.index]) for r in node.rules]) if node.rules else pl.lit(False)
-            rank = pl.max_horizontal([pl.when(pl.col(hit_cols[r.index])).then(ACTION_RANK[r.action]).otherwise(0)
-                                      for r in node.rules]) if node.rules else pl.lit(0)
-            lf = lf.with_columns(
-                hit.alias(f"{node.id}.hit"),
-                rank.replace_strict(list(range(5)), list(ACTION_BY_RANK), return_dtype=pl.Utf8).alias(
-                    f"{node.id}.action"),
-            )
+            lf = lf.with_columns(conds) if conds else lf
+            if node.hit_policy == "first" and node.rules:
+                hits = []
+                for i, r in enumerate(node.rules):
+                    c = pl.col(f"__c.{r.index}")
+                    if i:
+                        c = c & ~pl.any_horizontal([pl.col(f"__c.{x.index}") for x in node.rules[:i]])
+                    hits.append(c.alias(f"hit.{r.id}"))
+                lf = lf.with_columns(hits)
+            extra = []
+            if f"{node.id}.hit" in spec.used:
+                extra.append((pl.any_horizontal([pl.col(hit_cols[r.index]) for r in node.rules])
+                              if node.rules else pl.lit(False)).alias(f"{node.id}.hit"))
+            if f"{node.id}.action" in spec.used:
+                rank = pl.max_horizontal([pl.when(pl.col(hit_cols[r.index])).then(ACTION_RANK[r.action])
+                                          .otherwise(0) for r in node.rules]) if node.rules else pl.lit(0)
+                extra.append(rank.replace_strict(list(range(5)), list(ACTION_BY_RANK), return_dtype=pl.Utf8)
+                             .alias(f"{node.id}.action"))
+            lf = lf.with_columns(extra) if extra else lf
         elif isinstance(node, Assign):
             for name, n in node.values.items():
                 t = spec.symbols[name].type
@@ -115,10 +120,11 @@ def evaluate_frame(spec: StrategySpec, frame: pl.DataFrame, lists: Mapping[str, 
             for o in node.outputs:
                 dt = _PL.get(node.out_types[o], pl.Float64)
 
-                def row_cond(conds: dict[str, Cell], nid: str = node.id) -> pl.Expr:
+                def row_cond(conds: dict[str, Cell], nid: str = node.id,
+                             types: dict[str, str] = {k: n.type for k, n in node.inputs.items()}) -> pl.Expr:  # noqa: B006
                     e = pl.lit(True)
                     for k, c in conds.items():
-                        e = e & _cell(c, pl.col(f"__ti.{nid}.{k}"))
+                        e = e & _cell(c, pl.col(f"__ti.{nid}.{k}"), types[k])
                     return e
 
                 if node.hit_policy == "first":
@@ -160,7 +166,7 @@ def evaluate_frame(spec: StrategySpec, frame: pl.DataFrame, lists: Mapping[str, 
                     if b.kind == "missing":
                         c = x.is_null()
                     elif b.kind == "in":
-                        c = x.is_in(pl.Series(list(b.values)).implode()).fill_null(False)
+                        c = isin(x, list(b.values), ch.input.type).fill_null(False)
                     else:
                         c = pl.lit(True)
                         if b.ge is not None:
