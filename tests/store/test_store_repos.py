@@ -86,3 +86,28 @@ def test_lists_expire_and_are_removed(db_url):
     with pytest.raises(ValueError):
         st.lists.add("x", "y", kind="nope")
     st.close()
+
+
+def test_concurrent_writers_keep_one_linear_chain(db_url):
+    import threading
+
+    stores = [open_store(db_url) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(25):
+                stores[k].decisions.append(_meta(1000 * k + i), {"k": k, "i": i})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    res = stores[0].decisions.verify()
+    assert res.ok and res.checked == 100
+    for s in stores:
+        s.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ class DecisionLog:
         self._insert = f"INSERT INTO fk_decisions ({cols}) VALUES ({', '.join([self._ph] * len(COLUMNS))})"
         self._last = "SELECT seq, hash FROM fk_decisions ORDER BY seq DESC LIMIT 1"
         self._get = f"SELECT record FROM fk_decisions WHERE request_id = {self._ph}"
+        self._lock = threading.Lock()  # one DBAPI connection: serialise use from several threads
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -80,40 +82,42 @@ class DecisionLog:
 
     def get(self, request_id: str) -> dict[str, Any] | None:
         """The stored decision record of a request id, or None."""
-        cur = self._raw.cursor()
-        try:
-            cur.execute(self._get, (request_id,))
-            row = cur.fetchone()
-            if self.dialect != "sqlite":
-                self._raw.commit()
-        finally:
-            cur.close()
+        with self._lock:
+            cur = self._raw.cursor()
+            try:
+                cur.execute(self._get, (request_id,))
+                row = cur.fetchone()
+                if self.dialect != "sqlite":
+                    self._raw.commit()
+            finally:
+                cur.close()
         return None if row is None else json.loads(row[0])
 
     def append(self, meta: dict[str, Any], record: dict[str, Any]) -> int:
         """Append one decision; returns its seq. Raises DuplicateRequest if the request id is stored."""
         body = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=True)
-        cur = self._raw.cursor()
-        try:
-            self._begin(cur)
+        with self._lock:
+            cur = self._raw.cursor()
             try:
-                cur.execute(self._last)
-                last = cur.fetchone()
-                row = dict(meta)
-                row["seq"] = (last[0] + 1) if last else 1
-                row["prev_hash"] = last[1] if last else GENESIS
-                row["record"] = body
-                row["hash"] = chain_hash(row)
-                cur.execute(self._insert, tuple(row[c] for c in COLUMNS))
-                self._commit(cur)
-                return row["seq"]
-            except BaseException as exc:
-                self._rollback(cur)
-                if _is_unique_violation(exc):
-                    raise DuplicateRequest(meta["request_id"]) from None
-                raise
-        finally:
-            cur.close()
+                self._begin(cur)
+                try:
+                    cur.execute(self._last)
+                    last = cur.fetchone()
+                    row = dict(meta)
+                    row["seq"] = (last[0] + 1) if last else 1
+                    row["prev_hash"] = last[1] if last else GENESIS
+                    row["record"] = body
+                    row["hash"] = chain_hash(row)
+                    cur.execute(self._insert, tuple(row[c] for c in COLUMNS))
+                    self._commit(cur)
+                    return row["seq"]
+                except BaseException as exc:
+                    self._rollback(cur)
+                    if _is_unique_violation(exc):
+                        raise DuplicateRequest(meta["request_id"]) from None
+                    raise
+            finally:
+                cur.close()
 
     def rows(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every row in chain order."""
