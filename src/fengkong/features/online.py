@@ -44,6 +44,19 @@ class _Stream:
         self.lifetime = any(f.window_us is None for f in self.features)
         self.keep_us = (max(ws) if ws else 0) + self.late_us
         self.need_distinct = any(f.agg == "distinct" and f.window_us is None for f in self.features)
+        vk = self.features[0].value.kind if self.features[0].value else None
+        #: prefix sums of the value and of non-null counts (O(1) windowed sum / mean)
+        self.prefix = vk in ("int", "bool") and any(f.agg in ("sum", "mean") for f in self.features)
+        #: last-seen time per value + its sorted list (O(log n) windowed distinct for text values)
+        self.lastseen = vk == "str" and any(f.agg == "distinct" for f in self.features)
+
+    def new_state(self) -> dict:
+        st: dict = {"t": [], "i": [], "v": [], "c": None}
+        if self.prefix:
+            st["cs"], st["cn"] = [0], [0]
+        if self.lastseen:
+            st["lv"], st["ls"] = {}, []
+        return st
 
     def keyof(self, e: dict) -> str | None:
         if len(self.key) == 1:
@@ -55,20 +68,19 @@ class _Stream:
         return f"s|{self.sid}|" + "\x1f".join(str(v) for v in vals)
 
 
-def _new_state() -> dict:
-    return {"t": [], "i": [], "v": [], "c": None}
-
-
 def _new_summary() -> dict:
     return {"n": 0, "nv": 0, "s": 0, "mn": None, "mx": None, "d": [], "f": None, "l": None, "fa": None,
             "la": None}
 
 
-def _compact(st: dict, horizon: int, stream: _Stream) -> None:
-    """Fold entries with t < horizon into the lifetime summary (or drop them) — bounded memory."""
+def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> None:
+    """Fold entries with t < horizon into the lifetime summary (or drop them) — bounded memory.
+
+    Amortised: runs when at least a quarter of the entries (or 64) have expired.
+    """
     ts = st["t"]
     k = bisect_left(ts, horizon)
-    if k == 0:
+    if k == 0 or (not force and k < 64 and 4 * k < len(ts)):
         return
     if stream.lifetime:
         c = st["c"] or _new_summary()
@@ -95,6 +107,51 @@ def _compact(st: dict, horizon: int, stream: _Stream) -> None:
             c["d"] = list(dset)
         st["c"] = c
     del st["t"][:k], st["i"][:k], st["v"][:k]
+    if stream.prefix:
+        del st["cs"][:k], st["cn"][:k]
+    if stream.lastseen and not stream.lifetime:
+        ls, lv = st["ls"], st["lv"]
+        cut = bisect_left(ls, horizon)
+        if cut:
+            del ls[:cut]
+            for v in [v for v, lt in lv.items() if lt < horizon]:
+                del lv[v]
+
+
+def _insert(st: dict, stream: _Stream, t: int, eid: str, v: Any) -> None:
+    """Insert one entry in (ts, event_id) order and maintain the prefix sums / last-seen index."""
+    ts, ids, vs = st["t"], st["i"], st["v"]
+    pos = bisect_right(ts, t)
+    while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
+        pos -= 1
+    end = pos == len(ts)
+    if end:
+        ts.append(t)
+        ids.append(eid)
+        vs.append(v)
+    else:
+        ts.insert(pos, t)
+        ids.insert(pos, eid)
+        vs.insert(pos, v)
+    if stream.prefix:
+        cs, cn = st["cs"], st["cn"]
+        if end:
+            cs.append(cs[-1] + (0 if v is None else int(v)))
+            cn.append(cn[-1] + (v is not None))
+        else:  # late entry: rebuild the suffix
+            del cs[pos + 1:], cn[pos + 1:]
+            for j in range(pos, len(vs)):
+                x = vs[j]
+                cs.append(cs[-1] + (0 if x is None else int(x)))
+                cn.append(cn[-1] + (x is not None))
+    if stream.lastseen and v is not None:
+        lv, ls = st["lv"], st["ls"]
+        old = lv.get(v)
+        if old is None or t > old:
+            if old is not None:
+                del ls[bisect_left(ls, old)]
+            ls.insert(bisect_right(ls, t), t)
+            lv[v] = t
 
 
 def _agg(f: Feature, st: dict | None, t: int) -> Any:
@@ -128,6 +185,18 @@ def _agg(f: Feature, st: dict | None, t: int) -> Any:
             if vs[j] is not None:
                 return vs[j]
         return None
+    if "cs" in st and agg in ("sum", "mean"):
+        cs, cn = st["cs"], st["cn"]
+        total = cs[hi] - cs[lo] + (c["s"] if c else 0)
+        if agg == "sum":
+            return total
+        n = cn[hi] - cn[lo] + (c["nv"] if c else 0)
+        return total / n if n else None
+    if agg == "distinct" and "lv" in st and hi == len(ts):
+        if w is None:
+            return len(st["lv"])
+        ls = st["ls"]
+        return len(ls) - bisect_left(ls, t - w)
     vals = [v for v in vs[lo:hi] if v is not None]
     if agg == "sum":
         return sum(int(v) for v in vals) + (c["s"] if c else 0)
@@ -225,7 +294,7 @@ class OnlineFeatures:
                     tx.delete(key)
                     return 1
                 before = len(st["t"])
-                _compact(st, wm - stream.keep_us, stream)
+                _compact(st, wm - stream.keep_us, stream, force=True)
                 if not st["t"] and st["c"] is None:
                     tx.delete(key)
                     return 1
@@ -306,32 +375,17 @@ class OnlineFeatures:
         et = e["event_type"]
         wm = tx.get("wm")
         new_wm = t if wm is None or t > wm else wm
-        staged: list[tuple[str, _Stream, Any]] = []
+        horizon = new_wm
         for stream in self._writes.get(et, ()):
             key = stream.keyof(e)
-            if key is None:
+            if key is None or (stream.filter is not None and not stream.filter(e)):
                 continue
-            if stream.filter is not None and not stream.filter(e):
-                continue
-            staged.append((key, stream, stream.value(e) if stream.value else None))
-        for key, stream, v in staged:
             st = tx.get(key)
             if st is None:
-                st = _new_state()
-            ts, ids = st["t"], st["i"]
-            pos = bisect_right(ts, t)
-            while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
-                pos -= 1
-            if pos == len(ts):
-                ts.append(t)
-                ids.append(eid)
-                st["v"].append(v)
-            else:
-                ts.insert(pos, t)
-                ids.insert(pos, eid)
-                st["v"].insert(pos, v)
-            if ts[0] < new_wm - stream.keep_us:
-                _compact(st, new_wm - stream.keep_us, stream)
+                st = stream.new_state()
+            _insert(st, stream, t, eid, stream.value(e) if stream.value else None)
+            if st["t"][0] < horizon - stream.keep_us:
+                _compact(st, horizon - stream.keep_us, stream)
             tx.put(key, st)
         if self.cross:
             self._update_cross(tx, e, et, t, eid, new_wm)
