@@ -144,7 +144,10 @@ class IdentityLocks:
             raise LockError(f"application: {wrong['event_id'][0]!r} was not filed with this identity token")
         loans = events.filter((pl.col("event_type") == "disbursement") & pl.col("application_id").is_in(ids))[
             "loan_id"].to_list()
-        own = events.filter((pl.col("id_token") == tok) & ~pl.col("event_id").is_in(ids))
+        # the victim's own elements: seen with this identity more than a day before the first disputed
+        # application (an attacker registers the stolen identity right before applying)
+        cutoff = apps["ts"].min() - dt.timedelta(days=1)  # type: ignore[operator]
+        own = events.filter((pl.col("id_token") == tok) & ~pl.col("event_id").is_in(ids) & (pl.col("ts") < cutoff))
         own_dev = set(own["device_id"].drop_nulls().to_list())
         own_ph = set(own["phone_token"].drop_nulls().to_list())
         risky = sorted({f"dv:{d}" for d in apps["device_id"].drop_nulls().to_list() if d not in own_dev}
