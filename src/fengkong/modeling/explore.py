@@ -16,6 +16,10 @@ from fengkong.modeling.binner import Binner
 
 def explore(X: Any, y: Any | None = None, top: int = 3) -> pl.DataFrame:
     """One row per column: dtype, missing share, distinct count, top values and (with a target) IV and KS."""
+    return _explore(X, y, top)[0]
+
+
+def _explore(X: Any, y: Any | None, top: int = 3) -> tuple[pl.DataFrame, Binner | None]:
     df = to_polars(X)
     n = df.height
     binner = None
@@ -44,16 +48,14 @@ def explore(X: Any, y: Any | None = None, top: int = 3) -> pl.DataFrame:
     out = pl.DataFrame(rows)
     if "iv" in out.columns:
         out = out.sort("iv", descending=True, nulls_last=True)
-    out.binner = binner  # type: ignore[attr-defined]
-    return out
+    return out, binner
 
 
 def explore_html(X: Any, y: Any | None = None, title: str = "Dataset overview", charts: int = 12) -> str:
     """A one-page HTML summary: the overview table and bad-rate-by-bin charts of the strongest columns."""
     from fengkong.modeling import plots
 
-    summary = explore(X, y)
-    binner: Binner | None = summary.binner  # type: ignore[attr-defined]
+    summary, binner = _explore(X, y)
     df = to_polars(X)
     head = f"<p>{df.height:,} rows × {df.width} columns"
     if y is not None:
