@@ -93,3 +93,23 @@ def test_cli_rings_and_evaluate_json(world):
     assert res.exit_code == 2
     res = r.invoke(app, ["evaluate", "--world", str(world / "nope")])
     assert res.exit_code == 2
+
+
+def test_rings_feed_back_through_store_lists(world, events, tmp_path):
+    from fengkong.fraud.graph import AssociationGraph
+    from fengkong.fraud.rings import RING_ELEMENT_LIST, RING_MEMBER_LIST, load_lists, publish_rings
+    from fengkong.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    rings, members = detect_rings(events)
+    added = publish_rings(store.lists, events, rings, members)
+    assert added["members"] == members.height and added["elements"] >= rings.height
+    assert publish_rings(store.lists, events, rings, members) == {"members": 0, "elements": 0}  # idempotent
+    snap = store.lists.snapshot()
+    assert set(snap[RING_MEMBER_LIST]) == set(members["customer_id"].to_list())
+    g = AssociationGraph()
+    load_lists(g, snap)
+    node = sorted(snap[RING_ELEMENT_LIST])[0]
+    assert g.flagged(node, "risky")
+    member = members["customer_id"][0]
+    assert g.cluster("c:" + member)["blacklisted"] == 1

@@ -45,22 +45,31 @@ def rings(
     ring_id: str = typer.Option(None, "--ring", help="Report only this ring id."),
     min_score: float = typer.Option(0.5, help="Ring score threshold (0–1)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    publish: bool = typer.Option(False, "--publish", help="Put members / shared elements on the store's lists."),
+    store_db: str = typer.Option(None, "--store-db", help="Store URL for --publish (default: FENGKONG_DB / SQLite)."),
 ) -> None:
     """Detect rings in a world (graph + Leiden) and print the ring report."""
     from fengkong.fraud.report import render_ring
-    from fengkong.fraud.rings import detect_rings, ring_report
+    from fengkong.fraud.rings import detect_rings, publish_rings, ring_report
 
     events = _world(world)
     table, members = detect_rings(events, min_score=min_score)
+    published = None
+    if publish:
+        from fengkong.store import Store
+
+        published = publish_rings(Store(store_db).lists, events, table, members)
     reports = ring_report(events, table, members, ring_id=ring_id, top=top)
     if ring_id and not reports:
         typer.echo(f"error: --ring {ring_id}: no such ring (found {table.height})", err=True)
         raise typer.Exit(2)
     if as_json:
-        typer.echo(json.dumps({"rings_found": table.height, "members": members.height,
+        typer.echo(json.dumps({"rings_found": table.height, "members": members.height, "published": published,
                                "rings": [r.to_dict() for r in reports]}, ensure_ascii=False))
         return
     typer.echo(f"{table.height} rings, {members.height} members (score ≥ {min_score})")
+    if published is not None:
+        typer.echo(f"published to lists: {published['members']} members, {published['elements']} shared elements")
     for r in reports:
         typer.echo(render_ring(r))
 

@@ -150,3 +150,51 @@ def ring_report(events: pl.DataFrame, rings: pl.DataFrame, members: pl.DataFrame
 
 def _iso(v: dt.datetime | None) -> str | None:
     return v.isoformat() if v is not None else None
+
+
+#: List names the ring batch publishes to (the store's block/allow/watch lists).
+RING_MEMBER_LIST = "fraud_ring_members"
+RING_ELEMENT_LIST = "fraud_ring_elements"
+
+
+def publish_rings(lists: Any, events: pl.DataFrame, rings: pl.DataFrame, members: pl.DataFrame,
+                  min_share: float = 0.5) -> dict[str, int]:
+    """Feed detected rings back to the online path through the store's lists.
+
+    Members go on ``fraud_ring_members`` (watch: review their next applications); elements used by at
+    least ``min_share`` of a ring's members (the intermediary's devices, codes, receiving accounts) go on
+    ``fraud_ring_elements`` as graph node keys (block). ``lists`` is a :class:`fengkong.store.lists.Lists`.
+    Already-listed values are not added twice.
+    """
+    have = {(e.list_name, e.value) for e in lists.entries()}
+    added = {"members": 0, "elements": 0}
+    if rings.height == 0:
+        return added
+    links = build_graph(events.filter(pl.col("customer_id").is_in(members["customer_id"].implode()))).links
+    m = members.join(rings.select("ring_id", "score", "size"), on="ring_id")
+    for r in m.iter_rows(named=True):
+        if (RING_MEMBER_LIST, r["customer_id"]) not in have:
+            lists.add(RING_MEMBER_LIST, r["customer_id"], kind="watch", reason=f"ring {r['ring_id']} "
+                      f"score {r['score']:.2f}", source="fengkong.fraud.rings")
+            have.add((RING_MEMBER_LIST, r["customer_id"]))
+            added["members"] += 1
+    shared = (links.join(m.select("customer_id", "ring_id", "size"), on="customer_id")
+              .filter(~pl.col("kind").is_in(["ip", "em", "ct"]))
+              .group_by("ring_id", "elem", "size").agg(pl.col("customer_id").n_unique().alias("k"))
+              .filter(pl.col("k") >= pl.col("size") * min_share).filter(pl.col("k") >= 2))
+    for r in shared.sort("ring_id", "elem").iter_rows(named=True):
+        if (RING_ELEMENT_LIST, r["elem"]) not in have:
+            lists.add(RING_ELEMENT_LIST, r["elem"], kind="block", reason=f"shared by {r['k']} members of ring "
+                      f"{r['ring_id']}", source="fengkong.fraud.rings")
+            have.add((RING_ELEMENT_LIST, r["elem"]))
+            added["elements"] += 1
+    return added
+
+
+def load_lists(graph: Any, snapshot: dict[str, frozenset[str]]) -> None:
+    """Apply list snapshots to an :class:`~fengkong.fraud.graph.AssociationGraph`: ring members count as
+    blacklisted members of their cluster, ring elements as risky elements."""
+    for cid in snapshot.get(RING_MEMBER_LIST, frozenset()):
+        graph.flag("c:" + cid, "blacklisted")
+    for node in snapshot.get(RING_ELEMENT_LIST, frozenset()):
+        graph.flag(node, "risky")
