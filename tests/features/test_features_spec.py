@@ -100,3 +100,9 @@ def test_expressions_agree_in_python_and_polars(src, event, expected):
     row = {k: event.get(k) for k in c.fields}
     frame = pl.DataFrame([row], schema={k: EVENT_SCHEMA[k] for k in c.fields})
     assert frame.select(c.polars.alias("x"))["x"][0] == expected
+
+
+def test_merged_accepts_the_same_definition_with_other_doc_and_reparsed_filter():
+    a = FeatureSet([feature("a", key="ip", events="application", filter="amount_fen > 5", doc="one")])
+    b = FeatureSet([feature("a", key="ip", events="application", filter="amount_fen > 5", doc="two")])
+    assert a.merged(b).names == ["a"]

@@ -32,6 +32,12 @@ class Compiled:
     def __init__(self, source: str, polars: pl.Expr, python: Callable[[dict], Any], fields: set[str], kind: str):
         self.source, self.polars, self.python, self.fields, self.kind = source, polars, python, fields, kind
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Compiled) and other.source == self.source
+
+    def __hash__(self) -> int:
+        return hash(self.source)
+
 
 def compile_expr(source: str, where: str) -> Compiled:
     """Parse ``source``; errors name ``where`` (e.g. "feature app_cnt_id_1h, filter")."""

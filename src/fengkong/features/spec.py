@@ -50,7 +50,7 @@ class Feature:
     unit: str = "days"
     op: str = ""  # derived: "ratio" | "diff"
     inputs: tuple[str, ...] = ()
-    doc: str = ""
+    doc: str = field(default="", compare=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
