@@ -236,13 +236,14 @@ def evaluate_frame(spec: StrategySpec, frame: pl.DataFrame, lists: Mapping[str, 
         for j, r in enumerate(chunk):
             m = m + pl.col(hit_cols[r.index]).cast(pl.Int64) * (1 << j)
         masks.append(m.alias(f"__mask{k // 62}"))
-    df = lf.with_columns(masks).collect()
     keys = ["__pr", *[f"__mask{k}" for k in range(len(masks))]]
-    lut = _decode(spec, df.select(keys).unique(), keys)
-    df = df.join(lut, on=keys, how="left", maintain_order="left")
-    keep = (["event_id"] if "event_id" in frame.columns else []) + ["outcome", "reason_codes", "rules_hit"]
+    keep = (["event_id"] if "event_id" in frame.columns else []) + ["outcome"]
     keep += [f"out.{k}" for k in spec.outputs] + [spec.symbols[s].column for s in spec.scores]
     keep += [hit_cols[r.index] for r in spec.rules]
+    df = lf.with_columns(masks).select([*keep, *keys]).collect()
+    lut = _decode(spec, df.select(keys).unique(), keys)
+    df = df.join(lut, on=keys, how="left", maintain_order="left")
+    keep[keep.index("outcome") + 1:keep.index("outcome") + 1] = ["reason_codes", "rules_hit"]
     return df.select(keep)
 
 
