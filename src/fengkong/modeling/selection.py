@@ -19,17 +19,25 @@ def _sample_rows(W: np.ndarray, max_rows: int = 100_000) -> np.ndarray:
     return W[np.random.default_rng(0).integers(0, len(W), max_rows)]
 
 
+def correlation(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlation of the columns via one float32 Gram matrix (no row copies)."""
+    n = W.shape[0]
+    mean = W.mean(axis=0, dtype=np.float64)
+    cov = (W.T @ W).astype(np.float64) / n - np.outer(mean, mean)
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nan_to_num(cov / np.outer(sd, sd)), sd
+
+
 def by_correlation(W: np.ndarray, names: list[str], iv: dict[str, float], corr_max: float) -> list[str]:
     """Greedy by IV: keep a feature unless its |correlation| with an already kept one exceeds ``corr_max``."""
     if len(names) <= 1:
         return list(names)
-    S = _sample_rows(W).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        C = np.nan_to_num(np.corrcoef(S, rowvar=False))
+    C, sd = correlation(W)
     order = sorted(range(len(names)), key=lambda j: -iv[names[j]])
     kept: list[int] = []
     for j in order:
-        if np.std(S[:, j]) == 0:
+        if sd[j] < 1e-12:
             continue
         if all(abs(C[j, k]) <= corr_max for k in kept):
             kept.append(j)
@@ -38,8 +46,7 @@ def by_correlation(W: np.ndarray, names: list[str], iv: dict[str, float], corr_m
 
 def vif(W: np.ndarray) -> np.ndarray:
     """Variance inflation factor of every column: the diagonal of the inverse correlation matrix."""
-    S = _sample_rows(W).astype(np.float64)
-    C = np.corrcoef(S, rowvar=False)
+    C, _ = correlation(np.asarray(W, dtype=np.float32))
     return np.diag(np.linalg.pinv(np.atleast_2d(C)))
 
 
