@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 GENESIS = "0" * 64
+#: Columns covered by the hash, in this order (``record`` is hashed as its stored text).
 HASHED = ("seq", "request_id", "event_type", "event_ts", "customer_id", "strategy_name", "strategy_version",
           "outcome", "record", "created_at", "prev_hash")
 COLUMNS = (*HASHED, "hash")
@@ -24,8 +25,9 @@ _LOCK_KEY = 7_415_523_113  # advisory-lock id of the decision chain (PostgreSQL)
 
 
 def chain_hash(row: dict[str, Any]) -> str:
-    payload = json.dumps({k: row[k] for k in HASHED}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((row["prev_hash"] + "\n" + payload).encode()).hexdigest()
+    """sha256 over the previous hash, the row's metadata (a JSON list) and its record text."""
+    meta = json.dumps([row[k] for k in HASHED if k != "record"], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{row['prev_hash']}\n{meta}\n{row['record']}".encode()).hexdigest()
 
 
 class DuplicateRequest(Exception):
@@ -47,7 +49,8 @@ class DecisionLog:
     def __init__(self, engine: Any):
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._raw = engine.raw_connection()
+        self._proxy = engine.raw_connection()
+        self._raw = self._proxy.driver_connection  # the DBAPI connection itself: no proxy per call
         self._ph = "?" if self.dialect == "sqlite" else "%s"
         cols = ", ".join(COLUMNS)
         self._insert = f"INSERT INTO fk_decisions ({cols}) VALUES ({', '.join([self._ph] * len(COLUMNS))})"
@@ -57,7 +60,7 @@ class DecisionLog:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._raw.close()
+            self._proxy.close()
 
     def _begin(self, cur: Any) -> None:
         if self.dialect == "sqlite":
