@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fengkong.pricing import IRRError, annualised_cost, build_schedule, solve_irr
 from fengkong.pricing.irr import npv, solve_irr_vector
@@ -89,3 +91,34 @@ def test_vector_newton_converges_in_few_iterations_and_stays_converged():
     flows[:, 1:13] = (-flows[:, :1] * rng.uniform(1.0, 1.3, (200, 1))) / 12
     want = np.array([solve_irr(f[:13].tolist()) for f in flows])
     np.testing.assert_allclose(solve_irr_vector(flows, max_iter=12), want, rtol=0, atol=1e-12)
+
+
+def test_xirr_act_365():
+    import datetime as dt
+
+    from fengkong.pricing.irr import xirr
+
+    d0 = dt.date(2026, 1, 1)
+    assert xirr([-1000.0, 1100.0], [d0, d0 + dt.timedelta(days=365)]) == pytest.approx(0.10, abs=1e-12)
+    with pytest.raises(IRRError):
+        xirr([-1.0, 2.0], [d0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 5000, allow_nan=False), min_size=1, max_size=40), st.floats(100, 100_000))
+def test_scalar_root_is_a_true_root_for_conventional_flows(payments, received):
+    flows = [-received, *payments]
+    if sum(payments) <= 0:
+        with pytest.raises(IRRError):
+            solve_irr(flows)
+        return
+    try:
+        r = solve_irr(flows)
+    except IRRError:
+        # only when the root lies at or below the bracket's -99 % per period (almost nothing repaid)
+        assert npv(-0.99, flows) <= 1e-9 * received
+        return
+    scale = received + sum(payments)
+    assert abs(npv(r, flows)) <= 1e-7 * scale
+    # unique: NPV has opposite signs just either side of the root
+    assert npv(r - 1e-6, flows) * npv(r + 1e-6, flows) <= 0

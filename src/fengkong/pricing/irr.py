@@ -3,6 +3,7 @@ vectorised safeguarded-Newton solver for many loans at once (NumPy)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Sequence
 
@@ -134,3 +135,13 @@ def solve_irr_vector(flows: np.ndarray, max_iter: int = 200, tol: float = 1e-14)
     for i in np.nonzero(~conventional)[0]:
         out[i] = solve_irr(cf[i].tolist())
     return out
+
+
+def xirr(flows: Sequence[float], dates: Sequence[dt.date], basis: int = 365) -> float:
+    """Annual effective rate of dated flows, day count Act/``basis`` (Act/365F by default) from the first date."""
+    if len(flows) != len(dates):
+        raise IRRError("flows and dates differ in length")
+    if any(b < a for a, b in itertools.pairwise(dates)):
+        raise PricingError("dates", "must be in ascending order")
+    d0 = dates[0]
+    return solve_irr(flows, [(d - d0).days / basis for d in dates])
