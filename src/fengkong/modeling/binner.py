@@ -30,7 +30,7 @@ class Binner:
         categorical: list[str] | None = None,
         user_splits: dict[str, list[Any]] | None = None,
         exclude: list[str] | None = None,
-        sample_size: int = 100_000,
+        sample_size: int = 50_000,
     ) -> None:
         self.n_prebins = n_prebins
         self.min_bin_share = min_bin_share
