@@ -70,7 +70,10 @@ def _caps_column(df: pl.DataFrame, cfg: Config) -> pl.DataFrame:
     combos = df.select("lender_type", "channel", "start").unique()
     rows = []
     for lt, ch, d in combos.iter_rows():
-        cap = pricing_cap(d, lt, ch, cfg)
+        try:
+            cap = pricing_cap(d, lt, ch, cfg)
+        except PricingError as exc:
+            raise PricingError("ts", f"loans disbursed on {d} ({lt}, {ch}): {exc.reason}") from None
         rows.append({"lender_type": lt, "channel": ch, "start": d, "cap": cap.limit, "cap_rule": cap.rule_id})
     caps = pl.DataFrame(rows, schema={"lender_type": pl.Utf8, "channel": pl.Utf8, "start": pl.Date,
                                       "cap": pl.Float64, "cap_rule": pl.Utf8})
