@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import random
 import resource
@@ -32,6 +33,8 @@ BENCH_PY = ROOT / ".venv-bench-fraud" / "bin" / "python"
 def online(elements: int, samples: int = 20_000) -> dict:
     from fengkong.events import TZ, validate_event
     from fengkong.fraud.graph import AssociationGraph
+    from fengkong.fraud.locks import IdentityLocks
+    from fengkong.fraud.provider import FraudFeatures
 
     rng = random.Random(5)
     g = AssociationGraph()
@@ -61,11 +64,22 @@ def online(elements: int, samples: int = 20_000) -> dict:
             "amount_fen": 1_000_000, "term_months": 12, "id_token": f"i{c}", "phone_token": f"p{c}",
             "device_id": f"d{rng.randrange(n_cust + samples)}", "card_token": f"k{c}", "ip": f"10.{j % 200}.0.1",
             "employer_id": f"E{rng.randrange(10_000)}", "contact_tokens": [f"p{rng.randrange(n_cust)}"]}))
+    # the graph is long-lived state: freeze it out of the cyclic GC's generations, as a service would after
+    # loading, so collections triggered by per-request garbage do not rescan 12 M objects
+    gc.collect()
+    gc.freeze()
     lat = np.empty(samples)
     pc = time.perf_counter_ns
-    for j, ev in enumerate(evs):
+    half = samples // 2
+    for j, ev in enumerate(evs[:half]):
         a = pc()
         g.read_update(ev)
+        lat[j] = pc() - a
+    # the whole fraud provider (graph + per-application signals + identity-lock lookup) on the other half
+    prov = FraudFeatures(locks=IdentityLocks(":memory:"), graph=g)
+    for j, ev in enumerate(evs[half:], start=half):
+        a = pc()
+        prov.read_update(ev)
         lat[j] = pc() - a
     # anchor: validating the same event once (work the decision path does anyway)
     raw = [{**ev, "ts": ev["ts"].isoformat()} for ev in evs[:5000]]
@@ -76,7 +90,9 @@ def online(elements: int, samples: int = 20_000) -> dict:
         anc[j] = pc() - a
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"elements": n_elem, "nodes": len(g), "edges": g.n_edges, "build_s": build_s,
-            "p50_us": float(np.percentile(lat, 50) / 1e3), "p99_us": float(np.percentile(lat, 99) / 1e3),
+            "p50_us": float(np.percentile(lat[:half], 50) / 1e3), "p99_us": float(np.percentile(lat[:half], 99) / 1e3),
+            "prov_p50_us": float(np.percentile(lat[half:], 50) / 1e3),
+            "prov_p99_us": float(np.percentile(lat[half:], 99) / 1e3),
             "anchor_p50_us": float(np.percentile(anc, 50) / 1e3), "anchor_p99_us": float(np.percentile(anc, 99) / 1e3),
             "peak_rss_mb": rss}
 
@@ -255,11 +271,13 @@ def main() -> None:
         lines += [
             "### Online: graph read + update per application",
             "",
-            "| identity elements | nodes | edges | build (s) | p50 µs | p99 µs | anchor: validate_event p50 / p99 µs "
-            "| p99 ratio to anchor p99 | peak RSS MB |",
+            "| identity elements | nodes | edges | build (s) | graph read+update p50 / p99 µs "
+            "| whole fraud provider p50 / p99 µs | anchor: validate_event p50 / p99 µs "
+            "| graph p99 ÷ anchor p99 | peak RSS MB |",
             "|---|---|---|---|---|---|---|---|---|",
-            f"| {o['elements']:,} | {o['nodes']:,} | {o['edges']:,} | {o['build_s']:.0f} | {o['p50_us']:.1f} | "
-            f"{o['p99_us']:.1f} | {o['anchor_p50_us']:.1f} / {o['anchor_p99_us']:.1f} | "
+            f"| {o['elements']:,} | {o['nodes']:,} | {o['edges']:,} | {o['build_s']:.0f} | {o['p50_us']:.1f} / "
+            f"{o['p99_us']:.1f} | {o['prov_p50_us']:.1f} / {o['prov_p99_us']:.1f} | "
+            f"{o['anchor_p50_us']:.1f} / {o['anchor_p99_us']:.1f} | "
             f"{o['p99_us'] / o['anchor_p99_us']:.2f} | {o['peak_rss_mb']:.0f} |",
             "",
             f"Target p99 ≤ 200 µs at 10 M elements: **{'met' if met else 'NOT met'}** "

@@ -169,8 +169,7 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None) -> d
     # loan-to-repay-loan: post-loan alert, loan level via the customer's loans
     l2r_loans = lab("loan_to_repay_loan", "loan")
     if l2r.height:
-        loans = events.filter(pl.col("event_type") == "disbursement").select("loan_id", "customer_id").join(
-            l2r.select("customer_id", "repay_share"), on="customer_id", how="left")
+        loans = l2r
         pred = loans["repay_share"].fill_null(0) >= REPAY_SHARE_THRESHOLD
         truth = loans["loan_id"].is_in(l2r_loans.implode())
         rec, prec, *_ = _pr(pred, truth)

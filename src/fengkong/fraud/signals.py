@@ -126,22 +126,20 @@ def transfer_out_after_disbursement(events: pl.DataFrame, days: int = TRANSFER_O
 
 
 def loan_to_repay(events: pl.DataFrame, days: int = 7) -> pl.DataFrame:
-    """Per customer (§4.3): share of disbursed money sent to other lenders within ``days``, and the count of
-    loans where that happened."""
+    """Per loan (§4.3 以贷养贷): money sent to other lenders / financial institutions within ``days`` of the
+    disbursement (each transfer counted for the latest loan disbursed before it) and its share of the loan."""
     d = events.filter(pl.col("event_type") == "disbursement").select(
-        "customer_id", "loan_id", pl.col("ts").alias("dts"), pl.col("amount_fen").alias("loan_fen"))
+        "customer_id", "loan_id", pl.col("ts").alias("dts"), pl.col("amount_fen").alias("loan_fen")).sort("dts")
     t = events.filter((pl.col("event_type") == "transfer") & (pl.col("direction") == "out")
                       & ((pl.col("counterparty_category") == "lender")
-                         | (pl.col("counterparty_type") == "financial"))).select("customer_id", "ts", "amount_fen")
-    j = d.join(t, on="customer_id").filter((pl.col("ts") >= pl.col("dts"))
-                                           & (pl.col("ts") <= pl.col("dts") + pl.duration(days=days)))
-    per_loan = j.group_by("customer_id", "loan_id").agg(pl.col("amount_fen").sum().alias("to_lenders"))
-    loans = d.group_by("customer_id").agg(pl.col("loan_fen").sum().alias("disbursed"), pl.len().alias("loans"))
-    return loans.join(per_loan.group_by("customer_id").agg(pl.col("to_lenders").sum(),
-                                                            pl.len().alias("loans_to_lenders")),
-                      on="customer_id", how="left").with_columns(
-        pl.col("to_lenders", "loans_to_lenders").fill_null(0)).with_columns(
-        (pl.col("to_lenders") / pl.col("disbursed")).clip(0, 1).alias("repay_share"))
+                         | (pl.col("counterparty_type") == "financial"))).select(
+        "customer_id", pl.col("ts").alias("dts"), "amount_fen", pl.col("ts").alias("t_ts")).sort("dts")
+    j = t.join_asof(d.select("customer_id", "loan_id", "dts", pl.col("dts").alias("d_ts")), on="dts",
+                    by="customer_id", strategy="backward", check_sortedness=False).filter(
+        pl.col("loan_id").is_not_null() & (pl.col("t_ts") <= pl.col("d_ts") + pl.duration(days=days)))
+    per_loan = j.group_by("loan_id").agg(pl.col("amount_fen").sum().alias("to_lenders"))
+    return d.join(per_loan, on="loan_id", how="left").with_columns(pl.col("to_lenders").fill_null(0)).with_columns(
+        (pl.col("to_lenders") / pl.col("loan_fen")).clip(0, 1).alias("repay_share")).drop("dts")
 
 
 def purchase_loops(events: pl.DataFrame, hours: int = LOOP_HOURS) -> pl.DataFrame:
