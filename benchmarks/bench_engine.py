@@ -304,6 +304,15 @@ def bench_breakdown(world: Path, limit: int) -> dict:
     t = time.process_time()
     feats = [of.read_update(e) for e in clean]
     out["features read+update (memory)"] = (time.process_time() - t) / n * 1e6
+    from fengkong.features.stores import SQLiteStore
+
+    with tempfile.TemporaryDirectory() as td:
+        of2 = OnlineFeatures(fs, SQLiteStore(Path(td) / "state.db"))
+        t = time.process_time()
+        for e in clean:
+            of2.read_update(e)
+        out["features read+update (SQLite state store)"] = (time.process_time() - t) / n * 1e6
+        of2.store.close()
     t = time.process_time()
     evals = [strategies[e["event_type"]].evaluate(e, f) for e, f in zip(clean, feats, strict=True)]
     out["strategy evaluate"] = (time.process_time() - t) / n * 1e6

@@ -134,7 +134,7 @@ class Engine:
         feats: Mapping[str, Any] = {}
         if self.features is not None:
             try:
-                feats = self.features.read_update(dict(event))
+                feats = self.features.read_update(event)
             except Exception as exc:  # store down, late event, …: decide with the fallback
                 error = f"features: {type(exc).__name__}: {exc}"
         ev = None
