@@ -65,8 +65,8 @@ def test_decisions_are_recorded_with_version_and_idempotent(db_url):
     st.close()
 
 
-def test_failing_feature_store_gives_fallback_and_is_recorded(tmp_path):
-    st = open_store(f"sqlite:///{tmp_path / 'd.db'}")
+def test_failing_feature_store_gives_fallback_and_is_recorded(db_url):
+    st = open_store(db_url)
     s = strategy_from_text(SMALL, "s.yaml", features=FEATS)
     eng = Engine(st, CountingFeatures(fail=True), strategy=s, feature_kinds=FEATS)
     d = eng.decide(ev(1))
@@ -129,8 +129,8 @@ flow:
     assert s.spec.artifacts == {"m.txt": (tmp_path / "m.txt").read_text()}
 
 
-def test_champion_challenger_split_and_shadow(tmp_path):
-    st = open_store(f"sqlite:///{tmp_path / 'd.db'}")
+def test_champion_challenger_split_and_shadow(db_url):
+    st = open_store(db_url)
     v1 = strategy_from_text(SMALL, "s.yaml", features=FEATS)
     v2 = strategy_from_text(SMALL.replace("version: 1", "version: 2").replace("score < 440", "score < 600"),
                             "s.yaml", features=FEATS)
