@@ -17,8 +17,10 @@ _I = "_i"
 
 
 def _prepare(events: pl.DataFrame) -> pl.DataFrame:
-    return events.with_row_index(_I).with_columns(
+    """Row index (output order) + integer µs time; rows sorted by time so every filtered frame is too."""
+    ev = events.with_row_index(_I).with_columns(
         pl.col("ts").dt.convert_time_zone("UTC").dt.cast_time_unit("us").cast(pl.Int64).alias(_T))
+    return ev.sort(_T, maintain_order=True).with_columns(pl.col(_T).set_sorted())
 
 
 def backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], None] | None = None,
@@ -89,8 +91,10 @@ def _backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], No
 def _scatter(n: int, s: pl.DataFrame | pl.Series, dtype: pl.DataType) -> pl.Series:
     """``s`` is a frame (_i, x) of computed rows; others are null."""
     assert isinstance(s, pl.DataFrame)
-    full = pl.DataFrame({_I: pl.arange(0, n, eager=True).cast(pl.UInt32)})
-    return full.join(s.select(pl.col(_I).cast(pl.UInt32), pl.col("x").cast(dtype)), on=_I, how="left")["x"]
+    out = pl.repeat(None, n, dtype=dtype, eager=True)
+    if s.height:
+        out = out.scatter(s[_I].cast(pl.Int64), s["x"].cast(dtype))
+    return out
 
 
 def _keyok(f: Feature) -> pl.Expr:
@@ -106,19 +110,20 @@ def _source(ev: pl.DataFrame, f: Feature) -> pl.DataFrame:
         cond = cond & f.filter.polars.fill_null(False)
     cols = [*f.key, _T, "event_id"]
     vals = [f.value.polars.alias("_v")] if f.value is not None else []
-    return ev.filter(cond).select(*cols, *vals)
+    return ev.lazy().filter(cond).select(*cols, *vals).collect()
 
 
 def _queries(ev: pl.DataFrame, f: Feature) -> pl.DataFrame:
     cond = pl.col("event_type").is_in(list(f.applies_to)) & _keyok(f)
-    return ev.filter(cond).select(_I, *f.key, _T)
+    return ev.lazy().filter(cond).select(_I, *f.key, _T).collect()
 
 
 def _asof_cum(q: pl.DataFrame, table: pl.DataFrame, key: list[str], on: str, cols: list[str],
               suffix: str) -> pl.DataFrame:
     """For each query time q[on], the row of ``table`` (key, _t, cols) with the largest _t < q[on]."""
     right = table.rename({c: c + suffix for c in cols}).rename({_T: "_rt" + suffix})
-    j = q.sort(on).join_asof(right.sort("_rt" + suffix), left_on=on, right_on="_rt" + suffix, by=key,
+    j = q.sort(on).join_asof(right.sort("_rt" + suffix).with_columns(pl.col("_rt" + suffix).set_sorted()),
+                             left_on=on, right_on="_rt" + suffix, by=key,
                              strategy="backward", allow_exact_matches=False, check_sortedness=False)
     return j
 
@@ -127,7 +132,8 @@ def _cum_table(src: pl.DataFrame, key: list[str], aggs: dict[str, pl.Expr]) -> p
     """Per key, cumulative aggregates at each distinct _t (including all rows at that _t)."""
     s = src.sort([*key, _T])
     s = s.with_columns([e.over(key).alias(name) for name, e in aggs.items()])
-    return s.group_by([*key, _T], maintain_order=True).agg([pl.col(name).last() for name in aggs])
+    s = s.group_by([*key, _T], maintain_order=True).agg([pl.col(name).last() for name in aggs])
+    return s.sort(_T, maintain_order=True).with_columns(pl.col(_T).set_sorted())
 
 
 def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
@@ -153,9 +159,12 @@ def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
             cache[tk] = _cum_table(src, key, aggs)
         table = cache[tk]
         cols = [c for c in table.columns if c not in key and c != _T]
-        j = _asof_cum(q, table, key, _T, cols, "_a")
+        jk = ("ja", f.stream_id, f.applies_to)
+        if jk not in cache:
+            cache[jk] = _asof_cum(q, table, key, _T, cols, "_a").with_columns(pl.col(_T).set_sorted())
+        j = cache[jk]
         if w is not None:
-            j = j.with_columns((pl.col(_T) - w).alias("_tw"))
+            j = j.with_columns((pl.col(_T) - w).set_sorted().alias("_tw"))
             j = _asof_cum(j, table, key, "_tw", cols, "_b")
         else:
             j = j.with_columns([pl.lit(0, pl.Int64).alias(c + "_b") for c in cols])
@@ -225,6 +234,7 @@ def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
 
 def _contacts_overdue(ev: pl.DataFrame) -> pl.DataFrame:
     """Share of an application's distinct contacts whose phone belongs to a customer overdue before it."""
+    ev = ev.select(_I, _T, "event_type", "customer_id", "phone_token", "dpd", "contact_tokens")
     links = (ev.filter(pl.col("phone_token").is_not_null() & pl.col("customer_id").is_not_null())
              .group_by("phone_token", "customer_id").agg(pl.col(_T).min().alias("_tl")))
     od = (ev.filter((pl.col("event_type") == "repayment") & (pl.col("dpd") > 0))
@@ -242,6 +252,7 @@ def _contacts_overdue(ev: pl.DataFrame) -> pl.DataFrame:
 
 
 def _link_keys(ev: pl.DataFrame) -> pl.DataFrame:
+    ev = ev.select(_I, _T, "event_type", "customer_id", "device_id", "contact_tokens")
     apps = ev.filter((pl.col("event_type") == "application") & pl.col("customer_id").is_not_null())
     dev = apps.filter(pl.col("device_id").is_not_null()).select(
         _I, _T, "customer_id", ("d:" + pl.col("device_id")).alias("_k"))

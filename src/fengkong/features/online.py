@@ -384,8 +384,12 @@ class OnlineFeatures:
             if st is None:
                 st = stream.new_state()
             _insert(st, stream, t, eid, stream.value(e) if stream.value else None)
-            if st["t"][0] < horizon - stream.keep_us:
-                _compact(st, horizon - stream.keep_us, stream)
+            ts = st["t"]
+            cut = horizon - stream.keep_us
+            if ts[0] < cut:
+                k = bisect_left(ts, cut)
+                if k >= 64 or 4 * k >= len(ts):
+                    _compact(st, cut, stream, force=True)
             tx.put(key, st)
         if self.cross:
             self._update_cross(tx, e, et, t, eid, new_wm)
