@@ -8,6 +8,7 @@ File reading with row-level quarantine lives in :mod:`fengkong.eventio`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -98,7 +99,7 @@ class Field:
     max: float | None = None
     entity: bool = False  # an entity key: features may be keyed by it
 
-    @property
+    @functools.cached_property
     def kind(self) -> str:
         """Coarse kind used by validation and by the strategy type checker."""
         d = self.dtype
@@ -274,11 +275,17 @@ DOCUMENTS = ("hospital_certificate", "unemployment_certificate", "lawyer_letter"
              "hardship_statement")
 
 
+@functools.cache
 def fields_of(event_type: str) -> tuple[Field, ...]:
     """All fields of an event type, common fields first."""
     if event_type not in SPECS:
         raise EventValidationError("event_type", f"unknown event type {event_type!r}; expected one of {EVENT_TYPES}")
     return COMMON + SPECS[event_type]
+
+
+@functools.cache
+def _field_names(event_type: str) -> frozenset[str]:
+    return frozenset(f.name for f in fields_of(event_type))
 
 
 def schema_of(event_type: str) -> dict[str, pl.DataType]:
@@ -417,7 +424,7 @@ def validate_event(record: Mapping[str, Any], event_type: str | None = None) -> 
     if event_type is not None and et != event_type:
         raise EventValidationError("event_type", f"expected {event_type!r}, got {et!r}")
     fields = fields_of(et)
-    known = {f.name for f in fields}
+    known = _field_names(et)
     unknown = [k for k in record if k not in known]
     if unknown:
         raise EventValidationError(unknown[0], f"unknown field for event type {et!r}")
