@@ -47,7 +47,98 @@ def stage_simulate(out: Path, cfg: DemoConfig, console: Console) -> dict:
     return manifest if isinstance(manifest, dict) else json.loads((world / "manifest.json").read_text())
 
 
-STAGES = [stage_simulate]
+def stage_features(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Point-in-time features: the standard library backfilled over every event of the world."""
+    from fengkong.eventio import read_world
+    from fengkong.features import load_features
+    from fengkong.features.offline import backfill
+
+    fs = load_features()
+    events = read_world(out / "world")
+    table = backfill(events, fs)
+    table.write_parquet(out / "features.parquet")
+    apps = table.join(events.filter(pl.col("event_type") == "application").select("event_id"), on="event_id")
+    t = Table(title=f"{len(fs.names)} standard features × {table.height:,} events (application means shown)")
+    t.add_column("feature")
+    t.add_column("mean over applications", justify="right")
+    t.add_column("max", justify="right")
+    for name in fs.names[:12]:
+        col = apps[name]
+        if col.dtype.is_numeric():
+            t.add_row(name, f"{col.mean():.3f}" if col.mean() is not None else "-",
+                      f"{col.max()}" if col.max() is not None else "-")
+    console.print(t)
+    console.print(f"… and {max(len(fs.names) - 12, 0)} more; full table in features.parquet")
+
+
+def stage_scorecard(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Application scorecard: trained on month 1–2 outcomes with the point-in-time features."""
+    from fengkong.modeling.world import train_application_scorecard
+
+    feats = pl.read_parquet(out / "features.parquet")
+    _scorecard, res = train_application_scorecard(out / "world", feats)
+    t = Table(title=f"Scorecard on {len(res['features'])} characteristics ({res['split']})")
+    for c in ("sample", "n", "bad rate", "AUC", "KS", "Gini"):
+        t.add_column(c, justify="right")
+    for part in ("train", "test"):
+        m = res[part]
+        t.add_row(part, f"{m['n']:,}", f"{m['bad_rate']:.3f}", f"{m['auc']:.3f}", f"{m['ks']:.3f}",
+                  f"{m['gini']:.3f}")
+    console.print(t)
+
+
+def stage_decisions(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Decisions: backtest the application strategy on months 1–2, replay month 3 online, audit."""
+    from fengkong.engine import demo_story
+
+    db = out / "fengkong.db"
+    for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        p.unlink(missing_ok=True)
+    demo_story(out / "world", db_url=f"sqlite:///{db}", console=console)
+
+
+def stage_pricing(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Pricing compliance: quarter cost monitor and interest subsidy on the world's loans and purchases."""
+    import datetime as dt
+
+    from fengkong.pricing.compliance import monitor
+    from fengkong.pricing.report import (
+        compliance_html,
+        compliance_xlsx,
+        pct,
+        subsidy_html,
+        subsidy_xlsx,
+        yuan,
+    )
+    from fengkong.pricing.subsidy_ledger import run_subsidy
+
+    world = out / "world"
+    loans = pl.read_parquet(world / "disbursement.parquet")
+    rep = monitor(loans, "2026Q1")
+    compliance_html(rep, out / "compliance_2026Q1.html")
+    compliance_xlsx(rep, out / "compliance_2026Q1.xlsx")
+    t = Table(title=f"2026Q1 comprehensive cost of {rep.loans.height:,} new loans (IRR × 12, principal-weighted)")
+    for c in ("lender type", "rule", "limit", "QTD average", "projected", "per-loan breaches"):
+        t.add_column(c)
+    for r in rep.rules:
+        t.add_row(r.lender_type, r.rule_id, pct(r.limit), pct(r.weighted_apr), pct(r.projected_apr),
+                  str(rep.breaches.height))
+    console.print(t)
+    ledger = out / "subsidy_ledger.parquet"
+    ledger.unlink(missing_ok=True)
+    run = run_subsidy(pl.read_parquet(world / "purchase.parquet"), pl.read_parquet(world / "transfer.parquet"),
+                      loans, dt.date(2026, 3, 31), ledger_path=ledger,
+                      customers=pl.read_parquet(world / "customer.parquet"))
+    subsidy_html(run, out / "subsidy.html")
+    subsidy_xlsx(run, out / "subsidy.xlsx")
+    claim = run.claim_report()
+    console.print(f"Interest subsidy to 2026-03-31: {run.items.height:,} items checked, "
+                  f"{yuan(int(claim['subsidy_fen'].sum()) if claim.height else 0)} yuan to claim across "
+                  f"{claim['branch'].n_unique() if claim.height else 0} branches; reports: compliance_2026Q1.html/.xlsx, "
+                  "subsidy.html/.xlsx")
+
+
+STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_pricing]
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:
