@@ -364,7 +364,7 @@ class Checker:
                 raise self.error(f"'in' needs a list on the right, got {b.type}", b.pos)
             n.type, n.nullable = "bool", False
         elif op == "call":
-            fn = functions.REGISTRY.get(n.value)
+            fn = functions.lookup(n.value)
             if fn is None:
                 raise self.error(f"unknown function {n.value!r}", n.pos)
             for a in n.args:

@@ -39,6 +39,26 @@ class Function:
 
 REGISTRY: dict[str, Function] = {}
 
+#: Entry-point group through which installed packs contribute functions (pyproject
+#: ``[project.entry-points."fengkong.strategy_functions"]``: name = "module registering them").
+PLUGIN_GROUP = "fengkong.strategy_functions"
+_plugins_loaded = False
+
+
+def lookup(name: str) -> Function | None:
+    """The function called ``name``; loads the packs' registered functions the first time one is missing."""
+    global _plugins_loaded
+    fn = REGISTRY.get(name)
+    if fn is None and not _plugins_loaded:
+        from importlib import import_module
+        from importlib.metadata import entry_points
+
+        _plugins_loaded = True
+        for ep in entry_points(group=PLUGIN_GROUP):
+            import_module(ep.value)
+        fn = REGISTRY.get(name)
+    return fn
+
 
 def _accepts(spec: str, t: str) -> bool:
     if t == "null" or spec == "any":
