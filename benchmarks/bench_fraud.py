@@ -73,16 +73,19 @@ def online(elements: int, samples: int = 20_000) -> dict:
     prov = FraudFeatures(locks=IdentityLocks(":memory:"), graph=g)
     raw = [{**ev, "ts": ev["ts"].isoformat()} for ev in evs]
     lat = np.empty(samples)
+    cpu = np.empty(samples)  # thread CPU time: the same work without the scheduler's preemptions
     anc = np.empty(samples)
-    pc = time.perf_counter_ns
+    pc, tc = time.perf_counter_ns, time.thread_time_ns
     for j, ev in enumerate(evs):
         a = pc()
         validate_event(raw[j])
         b = pc()
+        c = tc()
         if j % 2:
             prov.read_update(ev)
         else:
             g.read_update(ev)
+        cpu[j] = tc() - c
         lat[j] = pc() - b
         anc[j] = b - a
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -90,6 +93,9 @@ def online(elements: int, samples: int = 20_000) -> dict:
             "p50_us": float(np.percentile(lat[0::2], 50) / 1e3), "p99_us": float(np.percentile(lat[0::2], 99) / 1e3),
             "prov_p50_us": float(np.percentile(lat[1::2], 50) / 1e3),
             "prov_p99_us": float(np.percentile(lat[1::2], 99) / 1e3),
+            "cpu_p99_us": float(np.percentile(cpu[0::2], 99) / 1e3),
+            "prov_cpu_p99_us": float(np.percentile(cpu[1::2], 99) / 1e3),
+            "stalled_share": float((lat - cpu > 1e6).mean()),
             "anchor_p50_us": float(np.percentile(anc, 50) / 1e3), "anchor_p99_us": float(np.percentile(anc, 99) / 1e3),
             "peak_rss_mb": rss}
 
@@ -278,9 +284,12 @@ def main() -> None:
             f"{o['anchor_p50_us']:.1f} / {o['anchor_p99_us']:.1f} | "
             f"{o['p99_us'] / o['anchor_p99_us']:.2f} | {o['peak_rss_mb']:.0f} |",
             "",
-            f"Target p99 ≤ 200 µs at 10 M elements: **{'met' if met else 'NOT met'}** "
-            f"({o['p99_us']:.1f} µs{gap}; "
-            f"measured at {o['elements']:,} elements).",
+            f"Thread CPU time p99 (excludes time the process was preempted): graph {o['cpu_p99_us']:.1f} µs, "
+            f"whole provider {o['prov_cpu_p99_us']:.1f} µs. Samples whose wall time exceeded their CPU time by "
+            f"> 1 ms (scheduler preemption on this shared 2-core machine): {o['stalled_share']:.2%}.",
+            "",
+            f"Target p99 ≤ 200 µs at 10 M elements (wall clock): **{'met' if met else 'NOT met'}** "
+            f"({o['p99_us']:.1f} µs{gap}; measured at {o['elements']:,} elements).",
             "",
         ]
         print(o, flush=True)
