@@ -95,7 +95,7 @@ def child_duckdb(world: str, out: str) -> dict:
             f"COUNT(*) OVER (PARTITION BY {key} ORDER BY ts RANGE BETWEEN INTERVAL '{f.window_us} microseconds' "
             f"PRECEDING AND INTERVAL '1 microseconds' PRECEDING) AS {f.name}" for f in feats)
         sql = f"SELECT event_id, {cols} FROM ({srcs}) WHERE {key} IS NOT NULL"
-        tables.append(pl.from_arrow(con.execute(sql).to_arrow_table()))
+        tables.append(pl.from_arrow(con.sql(sql).to_arrow_table()))
     t1 = time.perf_counter()
     if out:
 

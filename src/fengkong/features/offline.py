@@ -98,24 +98,34 @@ def _scatter(n: int, s: pl.DataFrame | pl.Series, dtype: pl.DataType) -> pl.Seri
 
 
 def _keyok(f: Feature) -> pl.Expr:
-    e = pl.lit(True)
-    for k in f.key:
-        e = e & pl.col(k).is_not_null()
-    return e
+    return pl.col("_k").is_not_null()
+
+
+def _with_key(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
+    """``ev`` plus ``_k``: a dense integer code of the entity key (null when any key field is null).
+
+    Integer codes make every sort, group and as-of ``by`` much cheaper than hashing text tokens.
+    """
+    ck = ("key", f.key)
+    if ck not in cache:
+        col = pl.col(f.key[0]) if len(f.key) == 1 else pl.concat_str([pl.col(k).cast(pl.Utf8) for k in f.key],
+                                                                       separator="\x1f")
+        cache[ck] = ev.select(col.rank("dense").cast(pl.Int64).alias("_k"))["_k"]
+    return ev.with_columns(cache[ck])
 
 
 def _source(ev: pl.DataFrame, f: Feature) -> pl.DataFrame:
     cond = pl.col("event_type").is_in(list(f.events)) & _keyok(f)
     if f.filter is not None:
         cond = cond & f.filter.polars.fill_null(False)
-    cols = [*f.key, _T, "event_id"]
+    cols = ["_k", _T, "event_id"]
     vals = [f.value.polars.alias("_v")] if f.value is not None else []
     return ev.lazy().filter(cond).select(*cols, *vals).collect()
 
 
 def _queries(ev: pl.DataFrame, f: Feature) -> pl.DataFrame:
     cond = pl.col("event_type").is_in(list(f.applies_to)) & _keyok(f)
-    return ev.lazy().filter(cond).select(_I, *f.key, _T).collect()
+    return ev.lazy().filter(cond).select(_I, "_k", _T).collect()
 
 
 def _asof_cum(q: pl.DataFrame, table: pl.DataFrame, key: list[str], on: str, cols: list[str],
@@ -137,14 +147,16 @@ def _cum_table(src: pl.DataFrame, key: list[str], aggs: dict[str, pl.Expr]) -> p
 
 
 def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
-    key = list(f.key)
+    key = ["_k"]
     ck = ("src", f.stream_id)
-    if ck not in cache:
-        cache[ck] = _source(ev, f)
-    src = cache[ck]
     qk = ("q", f.key, f.applies_to)
-    if qk not in cache:
-        cache[qk] = _queries(ev, f)
+    if ck not in cache or qk not in cache:
+        evk = _with_key(ev, f, cache)
+        if ck not in cache:
+            cache[ck] = _source(evk, f)
+        if qk not in cache:
+            cache[qk] = _queries(evk, f)
+    src = cache[ck]
     q = cache[qk]
     w = f.window_us
     agg = f.agg
@@ -180,11 +192,18 @@ def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
             x = pl.when(d("_nv") > 0).then(d("_s").cast(pl.Float64) / d("_nv").cast(pl.Float64))
         return j.select(_I, x.alias("x"))
     if agg == "distinct":
-        s = src.filter(pl.col("_v").is_not_null()).select(*key, _T, "_v").unique([*key, "_v", _T])
-        s = s.sort([*key, "_v", _T]).with_columns(pl.col(_T).shift(-1).over([*key, "_v"]).alias("_next"))
+        dk = ("dist", f.stream_id)
+        if dk not in cache:
+            s = src.filter(pl.col("_v").is_not_null()).select(*key, _T, pl.col("_v").rank("dense").alias("_v"))
+            s = s.unique([*key, "_v", _T]).sort([*key, "_v", _T])
+            same = (pl.col("_k") == pl.col("_k").shift(-1)) & (pl.col("_v") == pl.col("_v").shift(-1))
+            cache[dk] = s.with_columns(pl.when(same).then(pl.col(_T).shift(-1)).alias("_next"))
+            cache[("starts", f.stream_id)] = _cum_table(cache[dk].select(*key, _T), key,
+                                                        {"_n": pl.col(_T).cum_count().cast(pl.Int64)})
+        s = cache[dk]
         end = pl.col("_next") if w is None else pl.min_horizontal(pl.col("_next"), pl.col(_T) + w)
         s = s.with_columns(end.alias("_end"))
-        starts = _cum_table(s.select(*key, _T), key, {"_n": pl.col(_T).cum_count().cast(pl.Int64)})
+        starts = cache[("starts", f.stream_id)]
         ends = _cum_table(s.filter(pl.col("_end").is_not_null()).select(*key, pl.col("_end").alias(_T)), key,
                           {"_n": pl.col(_T).cum_count().cast(pl.Int64)})
         j = _asof_cum(q, starts, key, _T, ["_n"], "_a")
