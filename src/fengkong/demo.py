@@ -138,7 +138,19 @@ def stage_pricing(out: Path, cfg: DemoConfig, console: Console) -> None:
                   "subsidy.html/.xlsx")
 
 
-STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_pricing]
+def stage_fraud(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Fraud: patterns caught against ground truth, the largest ring, identity theft stopped."""
+    from rich.text import Text
+
+    from fengkong.fraud.evaluate import evaluate_world, render_table
+    from fengkong.fraud.report import demo_text
+
+    world = out / "world"
+    console.print(Text(render_table(evaluate_world(world))), soft_wrap=True)
+    console.print(Text(demo_text(str(world))), soft_wrap=True)
+
+
+STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing]
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:
