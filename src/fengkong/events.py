@@ -8,8 +8,8 @@ File reading with row-level quarantine lives in :mod:`fengkong.eventio`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
