@@ -10,6 +10,15 @@ import typer
 fraud_app = typer.Typer(help="Anti-fraud: rings, identity locks, 'not me' reports.", no_args_is_help=True)
 
 _DB = typer.Option(None, "--db", help="Lock registry (SQLite). Default: .fengkong/fraud.sqlite")
+_STORE = typer.Option(None, "--store", help="Decision store whose lists the engine reads (SQLAlchemy URL). "
+                      "Default: $FENGKONG_DB or ./fengkong.db, the store `fengkong decide` uses.")
+
+
+def _locks(db: Path | None, store: str | None):
+    from fengkong.fraud.locks import IdentityLocks
+    from fengkong.store import open_store
+
+    return IdentityLocks(db, lists=open_store(store).lists)
 
 
 def _token(id_token: str | None, id_number: str | None) -> str:
@@ -81,14 +90,15 @@ def lock(
     actor: str = typer.Option("person", help="Who asks: person or lender."),
     reason: str = typer.Option(..., help="Why (kept in the audit trail)."),
     db: Path = _DB,
+    store: str = _STORE,
 ) -> None:
     """Lock an identity: every later application with it is rejected (IDENTITY_LOCKED)."""
     from fengkong import pii
-    from fengkong.fraud.locks import IdentityLocks, LockError
+    from fengkong.fraud.locks import LockError
 
     tok = _token(id_token, id_number)
     try:
-        changed = IdentityLocks(db).lock(tok, actor, reason)
+        changed = _locks(db, store).lock(tok, actor, reason)
     except LockError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -102,14 +112,15 @@ def unlock(
     actor: str = typer.Option("person", help="Who asks: person or lender."),
     reason: str = typer.Option(..., help="Why (kept in the audit trail)."),
     db: Path = _DB,
+    store: str = _STORE,
 ) -> None:
     """Unlock an identity."""
     from fengkong import pii
-    from fengkong.fraud.locks import IdentityLocks, LockError
+    from fengkong.fraud.locks import LockError
 
     tok = _token(id_token, id_number)
     try:
-        changed = IdentityLocks(db).unlock(tok, actor, reason)
+        changed = _locks(db, store).unlock(tok, actor, reason)
     except LockError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -126,15 +137,16 @@ def not_me(
     reason: str = typer.Option("not-me report", help="Kept in the audit trail."),
     no_lock: bool = typer.Option(False, "--no-lock", help="Do not lock the identity."),
     db: Path = _DB,
+    store: str = _STORE,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Record a victim's 'not me' report: mark applications, freeze collection, lock, mark attacker elements."""
-    from fengkong.fraud.locks import IdentityLocks, LockError
+    from fengkong.fraud.locks import LockError
 
     tok = _token(id_token, id_number)
     events = _world(world)
     try:
-        out = IdentityLocks(db).report_not_me(tok, application, events, actor=actor, reason=reason,
+        out = _locks(db, store).report_not_me(tok, application, events, actor=actor, reason=reason,
                                               lock=not no_lock)
     except LockError as exc:
         typer.echo(f"error: {exc}", err=True)

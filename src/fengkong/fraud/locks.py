@@ -20,6 +20,9 @@ import polars as pl
 from fengkong.events import TZ
 
 REASON_LOCKED = "IDENTITY_LOCKED"
+#: Store lists the decision engine reads (see the ``lists`` ruleset of the reference application strategy).
+LOCK_LIST = "identity_lock"
+RISKY_LISTS = {"dv": "risky_device", "ph": "risky_phone"}
 ACTORS = ("person", "lender")
 
 _SCHEMA = """
@@ -62,7 +65,11 @@ def _check_token(id_token: str) -> str:
 class IdentityLocks:
     """The lock registry. Every change is one transaction that also appends its audit row."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, lists: Any = None) -> None:
+        """``lists``: the decision store's :class:`fengkong.store.Lists`; locks and attacker elements are
+        mirrored there (lists ``identity_lock``, ``risky_device``, ``risky_phone``) so the engine's
+        ``in_list`` rules act on them."""
+        self.lists = lists
         self.path = Path(path) if path is not None else default_path()
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +101,8 @@ class IdentityLocks:
                              "locked=1, since=excluded.since, actor=excluded.actor, reason=excluded.reason",
                              (tok, 1, _now(), actor, reason))
             self._audit("lock", tok, actor, reason, {"already_locked": was})
+        if self.lists is not None and not was:
+            self.lists.add(LOCK_LIST, tok, kind="block", reason=reason, source=f"identity-lock:{actor}")
         return not was
 
     def unlock(self, id_token: str, actor: str, reason: str) -> bool:
@@ -105,6 +114,8 @@ class IdentityLocks:
             self._db.execute("UPDATE identity_lock SET locked=0, since=?, actor=?, reason=? WHERE id_token=?",
                              (_now(), actor, reason, tok))
             self._audit("unlock", tok, actor, reason, {"was_locked": was})
+        if self.lists is not None and was:
+            self.lists.remove(LOCK_LIST, tok)
         return was
 
     def is_locked(self, id_token: str | None) -> bool:
@@ -162,6 +173,10 @@ class IdentityLocks:
                                  [(n, now, "not_me:" + ids[0]) for n in risky])
             self._audit("not_me", tok, actor, reason, {"applications": ids, "frozen_loans": sorted(loans),
                                                         "risky_elements": risky})
+        if self.lists is not None:
+            for n in risky:
+                kind, value = n.split(":", 1)
+                self.lists.add(RISKY_LISTS[kind], value, kind="watch", reason=reason, source="not-me:" + ids[0])
         locked = self.lock(tok, actor, reason) if lock and not self.is_locked(tok) else self.is_locked(tok)
         return {"applications": ids, "frozen_loans": sorted(loans), "risky_elements": risky, "locked": locked}
 
