@@ -82,7 +82,7 @@ def child_duckdb(world: str, out: str) -> dict:
     from fengkong.events import EVENT_TYPES
 
     files = [p for p in sorted(Path(world).glob("*.parquet")) if p.stem in EVENT_TYPES]
-    n_events = sum(con.execute(f"SELECT count(*) FROM read_parquet('{p}')").fetchone()[0] for p in files)
+    n_events = sum(con.execute(f"SELECT count(*) FROM read_parquet('{p}')").fetchall()[0][0] for p in files)
     t0 = time.perf_counter()
     by_key: dict[tuple, list] = {}
     for f in fs.features:

@@ -102,7 +102,7 @@ def _keyok(f: Feature) -> pl.Expr:
 
 
 def _with_key(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
-    """``ev`` plus ``_k``: a dense integer code of the entity key (null when any key field is null).
+    """``ev`` plus ``_k``: an exact integer code of the entity key (null when any key field is null).
 
     Integer codes make every sort, group and as-of ``by`` much cheaper than hashing text tokens.
     """
@@ -110,7 +110,7 @@ def _with_key(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
     if ck not in cache:
         col = pl.col(f.key[0]) if len(f.key) == 1 else pl.concat_str([pl.col(k).cast(pl.Utf8) for k in f.key],
                                                                        separator="\x1f")
-        cache[ck] = ev.select(col.rank("dense").cast(pl.Int64).alias("_k"))["_k"]
+        cache[ck] = ev.select(col.cast(pl.Utf8).cast(pl.Categorical).to_physical().cast(pl.Int64).alias("_k"))["_k"]
     return ev.with_columns(cache[ck])
 
 
@@ -194,7 +194,8 @@ def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
     if agg == "distinct":
         dk = ("dist", f.stream_id)
         if dk not in cache:
-            s = src.filter(pl.col("_v").is_not_null()).select(*key, _T, pl.col("_v").rank("dense").alias("_v"))
+            v = pl.col("_v").cast(pl.Utf8).cast(pl.Categorical).to_physical()
+            s = src.filter(pl.col("_v").is_not_null()).select(*key, _T, v.alias("_v"))
             s = s.unique([*key, "_v", _T]).sort([*key, "_v", _T])
             same = (pl.col("_k") == pl.col("_k").shift(-1)) & (pl.col("_v") == pl.col("_v").shift(-1))
             cache[dk] = s.with_columns(pl.when(same).then(pl.col(_T).shift(-1)).alias("_next"))
