@@ -167,3 +167,13 @@ def test_late_event_values_differ_from_complete_information(fs):
     as_arrived = _offline(events, order, fs)
     assert not compare(as_arrived, online, fs)
     assert compare(backfill(to_frame(events), fs), online, fs), "late arrivals should hide some values"
+
+
+def test_backfill_keeps_the_input_row_order():
+    """Rows in any order give the same values per event, in the caller's row order."""
+    df = to_frame(random_events(random.Random(5), 200, pool=3))
+    shuffled = df.sample(fraction=1.0, shuffle=True, seed=1)
+    a = backfill(df, EVERY_AGG)
+    b = backfill(shuffled, EVERY_AGG)
+    assert b["event_id"].to_list() == shuffled["event_id"].to_list()
+    assert b.sort("event_id").equals(a.sort("event_id"))

@@ -84,7 +84,7 @@ def _backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], No
             s = frame.select(expr.alias("x"))["x"]
         dtype = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "str": pl.Utf8}[f.dtype_kind]
         out[f.name] = _scatter(n, s, dtype) if f.kind != "derived" else s.cast(dtype)
-    cols = [ev["event_id"]] + [out[name].alias(name) for name in fs.names]
+    cols = [events["event_id"]] + [out[name].alias(name) for name in fs.names]
     return pl.DataFrame(cols)
 
 
