@@ -46,3 +46,24 @@ def redis_url() -> str:
 def _pii_key(monkeypatch):
     """Every test runs with a fixed tokenisation key unless it overrides it."""
     monkeypatch.setenv("FENGKONG_PII_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """A decision-store URL: the same test runs on SQLite and on the real PostgreSQL (own schema per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    pg = request.getfixturevalue("pg_url")
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"fk_test_{uuid.uuid4().hex[:10]}"
+    eng = sa.create_engine(pg)
+    with eng.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{pg}?options=-csearch_path%3D{schema}"
+    with eng.begin() as c:
+        c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    eng.dispose()
