@@ -180,3 +180,17 @@ def test_redis_server_going_away_raises_store_error(redis_url):
     s.client = s._redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     with pytest.raises(StoreUnavailableError, match="Redis state store"):
         of.read_update(_app(0, 0))
+
+
+def test_sqlite_cache_sees_commits_of_another_connection(tmp_path):
+    """Two stores (e.g. two worker processes) on one file: each sees the other's updates."""
+    a, b = SQLiteStore(tmp_path / "state.db"), SQLiteStore(tmp_path / "state.db")
+    fa, fb = OnlineFeatures(FS, a), OnlineFeatures(FS, b)
+    fa.update(_app(0, 0))
+    assert fb.read(_app(9, 5))["app_cnt_device_1h"] == 1  # b caches the state it read
+    fa.update(_app(1, 1))
+    fb.update(_app(2, 2))
+    assert fa.read(_app(9, 5))["app_cnt_device_1h"] == 3
+    assert fb.read(_app(9, 5))["app_cnt_device_1h"] == 3
+    a.close()
+    b.close()

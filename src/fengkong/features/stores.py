@@ -6,18 +6,29 @@ transaction: every write of an event lands, or none does.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 R = TypeVar("R")
 
 
 class StoreUnavailableError(RuntimeError):
     """The state store cannot be reached or used; the message names the store."""
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes of a state value (orjson; integers beyond 64 bits are an error)."""
+    return orjson.dumps(value)
+
+
+def loads(raw: bytes | str) -> Any:
+    """The state value of JSON text or bytes."""
+    return orjson.loads(raw)
 
 
 class Txn:
@@ -75,11 +86,16 @@ class MemoryStore:
 
 
 class SQLiteStore:
-    """State in one SQLite file (WAL); survives restarts; one transaction per event."""
+    """State in one SQLite file (WAL); survives restarts; one transaction per event.
+
+    Decoded values are cached in process; the cache is dropped whenever another connection has
+    committed to the file (``PRAGMA data_version``) or a transaction fails, so several processes
+    may share the file and a rolled-back event leaves no trace in memory either.
+    """
 
     name = "sqlite"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, cache_keys: int = 200_000):
         self.path = str(path)
         try:
             if self.path != ":memory:":
@@ -91,28 +107,46 @@ class SQLiteStore:
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"SQLite state store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
+        self._cache_keys = cache_keys
+        self._data_version: int | None = None
 
     def _read(self, key: str) -> Any:
+        cache = self._cache
+        if key in cache:
+            return cache[key]
         row = self.conn.execute("SELECT v FROM fk_state WHERE k = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        v = None if row is None else loads(row[0])
+        if len(cache) >= self._cache_keys:
+            cache.clear()
+        cache[key] = v
+        return v
 
     def run(self, op: Callable[[Any], R], write: bool = True) -> R:
         with self._lock:
             try:
-                self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                conn = self.conn
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
+                    version = conn.execute("PRAGMA data_version").fetchone()[0]
+                    if version != self._data_version:  # another connection committed: cache is stale
+                        self._cache.clear()
+                        self._data_version = version
                     txn = Txn(self._read)
                     result = op(txn)
-                    for k, v in txn.writes.items():
-                        if v is None:
-                            self.conn.execute("DELETE FROM fk_state WHERE k = ?", (k,))
-                        else:
-                            self.conn.execute("INSERT OR REPLACE INTO fk_state (k, v) VALUES (?, ?)",
-                                              (k, json.dumps(v, separators=(",", ":"))))
-                    self.conn.execute("COMMIT")
+                    if txn.writes:
+                        gone = [(k,) for k, v in txn.writes.items() if v is None]
+                        kept = [(k, dumps(v)) for k, v in txn.writes.items() if v is not None]
+                        if gone:
+                            conn.executemany("DELETE FROM fk_state WHERE k = ?", gone)
+                        if kept:
+                            conn.executemany("INSERT OR REPLACE INTO fk_state (k, v) VALUES (?, ?)", kept)
+                    conn.execute("COMMIT")
+                    self._cache.update(txn.writes)
                     return result
                 except BaseException:
-                    self.conn.execute("ROLLBACK")
+                    self._cache.clear()  # values read in this transaction may have been mutated
+                    conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 raise StoreUnavailableError(f"SQLite state store {self.path}: {exc}") from exc
@@ -122,6 +156,7 @@ class SQLiteStore:
         return iter([r[0] for r in rows.fetchall()])
 
     def close(self) -> None:
+        self._cache.clear()
         self.conn.close()
 
 
@@ -153,7 +188,7 @@ class RedisStore:
                             raw = pipe.get(k)
                         else:
                             raw = self.client.get(k)
-                        return None if raw is None else json.loads(raw)
+                        return None if raw is None else loads(raw)
 
                     txn = Txn(reader)
                     try:
@@ -166,7 +201,7 @@ class RedisStore:
                             if v is None:
                                 pipe.delete(self.prefix + k)
                             else:
-                                pipe.set(self.prefix + k, json.dumps(v, separators=(",", ":")))
+                                pipe.set(self.prefix + k, dumps(v))
                         pipe.execute()
                         return result
                     except redis.WatchError:
