@@ -119,6 +119,40 @@ def test_cli_validate_exits_nonzero_and_reports(tmp_path):
     assert pl.read_parquet(out).height == 2
 
 
+def test_csv_with_ragged_rows_and_a_broken_quote_keeps_the_good_rows(tmp_path):
+    p = tmp_path / "application.csv"
+    p.write_text("event_id,ts,customer_id,product,amount_fen,term_months\n"
+                 "e1,2026-01-01T10:00:00+08:00,c1,cash_loan,1000,12\n"
+                 "e2,2026-01-01T10:00:00+08:00,c1,cash_loan,1000,12,extra\n"
+                 "e3,2026-01-01T11:00:00+08:00,c1,cash_loan,1000,12\n"
+                 "e4,2026-01-01T11:00:00+08:00,c1,cash_loan,1000\n"
+                 'e5,2026-01-01T12:00:00+08:00,"c1,cash_loan,1000,12\n')
+    res = eventio.read_events(p)
+    assert res.frame["event_id"].to_list() == ["e1", "e3"]
+    bad = {e.row: e.reason for e in res.errors}
+    assert "line 3 has 7 fields, the header has 6" in bad[2]
+    assert 4 in bad and 5 in bad and "unbalanced quote" in bad[5]
+    quarantined = [json.loads(x)["_row"] for x in res.quarantine_path.read_text().splitlines()]
+    assert quarantined == [2, 4, 5]
+
+
+def test_read_world_validates_and_quarantines(tmp_path, caplog):
+    from fengkong.simulate import SimConfig, simulate_world
+
+    simulate_world(tmp_path, SimConfig(customers=200, months=3, seed=3))
+    clean = eventio.read_world(tmp_path)
+    pur = pl.read_parquet(tmp_path / "purchase.parquet")
+    first = pur["event_id"][0]
+    pur.with_columns(pl.when(pl.col("event_id") == first).then(pl.lit("nope"))
+                     .otherwise(pl.col("merchant_category")).alias("merchant_category")
+                     ).write_parquet(tmp_path / "purchase.parquet")
+    with caplog.at_level("WARNING", logger="fengkong.eventio"):
+        got = eventio.read_world(tmp_path)
+    assert got.height == clean.height - 1 and first not in got["event_id"].to_list()
+    assert "1 bad rows quarantined" in caplog.text and "merchant_category" in caplog.text
+    assert (tmp_path / "purchase.parquet.quarantine.jsonl").exists()
+
+
 def test_docs_events_md_is_current():
     from pathlib import Path
 

@@ -32,12 +32,21 @@ def _counts_table(title: str, rows: list[tuple[str, int]], what: str) -> Table:
 
 def stage_simulate(out: Path, cfg: DemoConfig, console: Console) -> dict:
     """Simulate the world and print events per type and ground-truth labels per pattern."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from fengkong import pii
     from fengkong.simulate import SimConfig, simulate_world
 
     tok = pii.tokenizer(create=True)
-    manifest = simulate_world(out / "world", SimConfig(customers=cfg.customers, months=cfg.months, seed=cfg.seed),
-                              tokenizer=tok)
+    with Progress(TextColumn("[bold]simulate[/bold] {task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("people", total=9)
+
+        def step(name: str, i: int, n: int) -> None:
+            bar.update(task, completed=i, total=n, description=name)
+
+        manifest = simulate_world(out / "world", SimConfig(customers=cfg.customers, months=cfg.months,
+                                                           seed=cfg.seed), tokenizer=tok, progress=step)
     world = out / "world"
     counts = [(p.stem, pl.scan_parquet(p).select(pl.len()).collect().item())
               for p in sorted(world.glob("*.parquet")) if p.stem not in ("labels", "outcomes")]

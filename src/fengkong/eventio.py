@@ -7,7 +7,10 @@ quarantine file; good rows go on. Nothing is silently dropped.
 
 from __future__ import annotations
 
+import csv
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +59,10 @@ def _read_raw(path: Path) -> pl.DataFrame:
     if suffix == ".parquet":
         return pl.read_parquet(path)
     if suffix == ".csv":
-        return pl.read_csv(path, infer_schema=False)
+        try:
+            return pl.read_csv(path, infer_schema=False)
+        except pl.exceptions.ComputeError:  # ragged rows or broken quoting: find the bad rows one by one
+            return _read_csv_rows(path)
     if suffix in (".jsonl", ".ndjson", ".json"):
         rows: list[dict[str, str | None]] = []
         with path.open(encoding="utf-8") as fh:
@@ -75,6 +81,36 @@ def _read_raw(path: Path) -> pl.DataFrame:
         keys = list(dict.fromkeys(k for r in rows for k in r))
         return pl.DataFrame({k: [r.get(k) for r in rows] for k in keys}, schema=dict.fromkeys(keys, pl.Utf8))
     raise EventValidationError("path", f"unsupported file type {suffix!r} (use .parquet, .csv or .jsonl)")
+
+
+def _read_csv_rows(path: Path) -> pl.DataFrame:
+    """A CSV that Polars cannot parse as a whole: rows whose field count differs from the header's
+    (or that the csv module cannot read) become bad rows naming their line; the rest are kept."""
+    rows: list[dict[str, str | None]] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error) as exc:
+            raise EventValidationError("path", f"{path.name}: no readable CSV header ({exc})") from None
+        while True:
+            start = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                rows.append({"__bad_json__": f"line {start} is not valid CSV ({exc})"})
+                continue
+            if not values:
+                continue
+            if len(values) != len(header):
+                rows.append({"__bad_json__": f"line {start} has {len(values)} fields, the header has {len(header)}"
+                             + (" (an unbalanced quote?)" if any("\n" in v for v in values) else "")})
+                continue
+            rows.append({k: (v if v != "" else None) for k, v in zip(header, values, strict=True)})
+    keys = list(dict.fromkeys([*header, *(k for r in rows for k in r)]))
+    return pl.DataFrame({k: [r.get(k) for r in rows] for k in keys}, schema=dict.fromkeys(keys, pl.Utf8))
 
 
 def _as_text(v: object) -> str | None:
@@ -125,6 +161,7 @@ def validate_frame(raw: pl.DataFrame, event_type: str) -> tuple[pl.DataFrame, pl
         if name not in known:
             reason = f"unknown field for event type {event_type!r}"
             checks.append(pl.when(pl.col(name).is_not_null()).then(pl.lit(f"{name}\x1f{reason}")))
+    line_check = len(checks)
     if "__bad_json__" in df.columns:
         checks.append(pl.when(pl.col("__bad_json__").is_not_null())
                       .then(pl.lit("(line)\x1f") + pl.col("__bad_json__")))
@@ -173,6 +210,9 @@ def validate_frame(raw: pl.DataFrame, event_type: str) -> tuple[pl.DataFrame, pl
             checks.append(pl.when(val > f.max).then(pl.lit(f"{f.name}\x1f") + val.cast(pl.Utf8) + pl.lit(f" is above the maximum {f.max:g}")))
     if n == 0:
         return pl.DataFrame(schema={f.name: f.dtype for f in fields}), _empty_errors()
+    if "__bad_json__" in df.columns:  # an unreadable line is one error, not one per missing field
+        line_ok = pl.col("__bad_json__").is_null()
+        checks = [c if i == line_check else pl.when(line_ok).then(c) for i, c in enumerate(checks)]
     evaluated = df.select(pl.col("__row"), *typed, pl.concat_list([c.cast(pl.Utf8) for c in checks]).alias("__err")
                           if checks else pl.lit(None, dtype=pl.List(pl.Utf8)).alias("__err"))
     evaluated = evaluated.with_columns(pl.col("__err").list.drop_nulls())
@@ -254,14 +294,37 @@ def write_events(frame: pl.DataFrame, path: str | Path) -> None:
     frame.sort(["ts", "event_id"]).write_parquet(Path(path), compression="zstd", statistics=True)
 
 
-def read_world(directory: str | Path, event_types: tuple[str, ...] = EVENT_TYPES) -> pl.DataFrame:
-    """All events of a world directory (``<type>.parquet`` files) as one frame in the union schema."""
+def read_world(
+    directory: str | Path,
+    event_types: tuple[str, ...] = EVENT_TYPES,
+    validate: bool = True,
+    on_bad_rows: Callable[[Path, LoadResult], None] | None = None,
+) -> pl.DataFrame:
+    """All events of a world directory (``<type>.parquet`` files) as one frame in the union schema.
+
+    Each file is validated like :func:`read_events`: bad rows are quarantined beside the file and
+    reported to ``on_bad_rows`` (default: a warning on the ``fengkong.eventio`` logger naming the
+    file, the count, the first error and the quarantine file); good rows go on.
+    """
     d = Path(directory)
     parts = []
     for et in event_types:
         p = d / f"{et}.parquet"
-        if p.exists():
+        if not p.exists():
+            continue
+        if not validate:
             parts.append(to_union(pl.read_parquet(p)))
+            continue
+        res = read_events(p, et)
+        if res.errors:
+            (on_bad_rows or _warn_bad_rows)(p, res)
+        parts.append(to_union(res.frame))
     if not parts:
         raise EventValidationError("events", f"no event files (<type>.parquet) found in {d}")
     return pl.concat(parts, how="vertical").sort(["ts", "event_id"]).select(list(EVENT_SCHEMA))
+
+
+def _warn_bad_rows(path: Path, res: LoadResult) -> None:
+    logging.getLogger("fengkong.eventio").warning(
+        "%s: %d bad rows quarantined to %s (first: %s)", path, res.quarantined_rows, res.quarantine_path,
+        res.errors[0])
