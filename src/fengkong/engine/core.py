@@ -45,7 +45,8 @@ class Engine:
         self.features = features
         self.fixed = strategy
         if feature_kinds is None and features is not None:
-            feature_kinds = dict(features.fs.kinds)
+            kinds = getattr(features, "kinds", None)  # a CombinedFeatures, else an OnlineFeatures
+            feature_kinds = dict(kinds if kinds is not None else features.fs.kinds)
         self.feature_kinds = feature_kinds
         self.refresh_seconds = refresh_seconds
         self.validate = validate

@@ -39,9 +39,20 @@ def _store(db: str | None) -> Any:
         _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
 
 
+def _kinds() -> dict[str, str]:
+    """Feature kinds a strategy may use: the standard library plus every registered feature provider's."""
+    from fengkong.features import load_features
+    from fengkong.features.providers import combined_kinds
+
+    return combined_kinds(load_features().kinds)
+
+
 def _load_ref(ref: str, db: str | None, features: Any = None) -> Any:
     """A strategy from a file path, or ``name@version`` (or ``name`` = latest) from the store."""
     from fengkong.strategy import StrategyError, load_strategy, strategy_from_text
+
+    if features is None:
+        features = _kinds()
 
     p = Path(ref)
     try:
@@ -93,13 +104,14 @@ def _parse(line: str, n: int) -> Any:
         return ValueError(f"line {n}: not valid JSON ({exc.msg})")
 
 
-def _feature_engine(state: str | None, no_features: bool) -> Any:
+def _feature_engine(state: str | None, no_features: bool, db: str | None = None) -> Any:
     if no_features:
         return None
     import os
 
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
+    from fengkong.features.providers import ProviderContext, open_features
     from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
 
     state = state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / "fengkong_state.db")
@@ -109,7 +121,7 @@ def _feature_engine(state: str | None, no_features: bool) -> Any:
         store = RedisStore(state)
     else:
         store = SQLiteStore(state)
-    return OnlineFeatures(load_features(), store)
+    return open_features(OnlineFeatures(load_features(), store), ProviderContext(state=state, db=db))
 
 
 def _pretty(d: Any) -> str:
@@ -139,7 +151,7 @@ def decide(
     err = _console(stderr=True)
     st = _store(db)
     fixed = _load_ref(str(strategy), db) if strategy else None
-    eng = Engine(st, _feature_engine(state, no_features), strategy=fixed)
+    eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
     failures = 0
     for n, obj in _read_events(source):
         try:
@@ -176,7 +188,7 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
     results = []
     for f in files:
         try:
-            s = load_strategy(f)
+            s = load_strategy(f, features=_kinds())
             results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
                             "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
         except StrategyError as exc:
@@ -363,16 +375,17 @@ def backtest(
     """Vectorised backtest with point-in-time features: outcome mix, rule hits, bad rates, swap set."""
     from fengkong.eventio import read_world
     from fengkong.features import load_features
-    from fengkong.features.offline import backfill
+    from fengkong.features.providers import ProviderContext, backfill_all
     from fengkong.strategy import backtest as bt
 
     fs = load_features()
-    s = _load_ref(strategy, db, features=fs.kinds)
-    other = _load_ref(against, db, features=fs.kinds) if against else None
+    s = _load_ref(strategy, db)
+    other = _load_ref(against, db) if against else None
+    used = set(s.used_features) | (set(other.used_features) if other else set())
     con = _console(stderr=json_out)
     with con.status("reading events and backfilling features…"):
         ev = read_world(events)
-        feats = backfill(ev, fs)
+        feats = backfill_all(ev, fs, ProviderContext(state="memory", db=db), names=used)
     frame = bt.prepare_frame(ev, s, features=feats)
     lab_path = labels or (events / "outcomes.parquet")
     lab = bt.load_labels(lab_path) if lab_path.exists() else None

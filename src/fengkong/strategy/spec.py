@@ -245,12 +245,14 @@ def feature_symbols(kinds: Mapping[str, str], events: Mapping[str, Sym]) -> dict
 
 
 def default_feature_kinds() -> dict[str, str]:
-    """Kinds of the shipped feature library, or {} when the feature engine is not installed."""
+    """Kinds of the shipped feature library plus the registered feature providers' (see
+    :mod:`fengkong.features.providers`), or {} when the feature engine is not installed."""
     try:
         from fengkong.features import load_features
+        from fengkong.features.providers import combined_kinds
     except ImportError:
         return {}
-    return dict(load_features().kinds)
+    return combined_kinds(load_features().kinds)
 
 
 # ---------------------------------------------------------------- loading
