@@ -123,3 +123,30 @@ def test_risk_price_monotone_in_pd_and_declines_above_cap():
     with pytest.raises(PricingError) as ei:
         quote(1.5, product=p)
     assert ei.value.field == "pd"
+
+
+def test_report_transition_sentence_follows_the_configuration(tmp_path):
+    import copy
+
+    from fengkong.pricing.config import Config, _merge
+    from fengkong.pricing.report import compliance_html
+
+    caps = copy.deepcopy(load_config().data["caps"])
+    for c in caps:
+        if c["id"] == "consumer_finance_avg_20":
+            c.update({"transition_from": "2025-12-15", "from": "2026-07-01"})
+    cfg = Config(_merge(copy.deepcopy(load_config().data), {"caps": caps}), "test")
+    days = [dt.date(2026, 4, 1) + dt.timedelta(days=i) for i in range(10)]
+    rep = monitor(_loans([0.21] * 10, [1_000_000] * 10, days), "2026Q2", config=cfg)
+    assert rep.rules[0].in_transition
+    out = tmp_path / "c.html"
+    compliance_html(rep, out)
+    text = out.read_text(encoding="utf-8")
+    assert "transition from 2025-12-15" in text and "within the limit by 2026-06-30" in text
+    assert "Q1 2026" not in text
+
+
+def test_quarter_before_every_rule_names_the_quarter():
+    with pytest.raises(PricingError) as ei:
+        monitor(_loans([0.1], [100_000], [dt.date(2026, 1, 2)]), "2010Q1")
+    assert ei.value.field == "quarter"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -116,3 +117,60 @@ def test_adding_a_positive_charge_never_lowers_the_rate(method, rate, term, fee,
     b = annualised_cost(build_schedule(more), breakdown=False)
     assert b.apr_irr > a.apr_irr
     assert b.apr_simple > a.apr_simple
+
+
+def _cfg(**money):
+    import copy
+
+    from fengkong.pricing.config import Config, _merge, load_config
+
+    return Config(_merge(copy.deepcopy(load_config().data), {"money": money}), "test")
+
+
+def test_rounding_mode_comes_from_configuration():
+    # 100,100 fen at 6 % / 12 = 500.5 fen of interest: a tie that each mode settles differently
+    p = Product(principal_fen=100_100, term=1, method="equal_principal", rate=D("0.06"), start=START)
+    assert build_schedule(p).periods[0].interest_fen == 501                            # shipped: ROUND_HALF_UP
+    assert build_schedule(p, _cfg(rounding="ROUND_HALF_EVEN")).periods[0].interest_fen == 500
+    assert build_schedule(p, _cfg(rounding="ROUND_UP")).periods[0].interest_fen == 501
+    p2 = replace(p, principal_fen=100_300)                                              # 501.5 fen
+    assert build_schedule(p2, _cfg(rounding="ROUND_HALF_EVEN")).periods[0].interest_fen == 502
+    assert build_schedule(p2, _cfg(rounding="ROUND_DOWN")).periods[0].interest_fen == 501
+    with pytest.raises(PricingError) as ei:
+        build_schedule(p, _cfg(rounding="ROUND_SOMETIMES"))
+    assert ei.value.field == "money.rounding"
+
+
+def test_day_count_basis_comes_from_configuration():
+    # a daily-rate product quoted as an annual rate: daily = annual / basis
+    p = Product(principal_fen=1_000_000, term=3, method="daily_rate", rate=D("0.1825"), start=dt.date(2026, 1, 10))
+    first = build_schedule(p).periods[0]                                               # 31 days at 0.05 %
+    assert first.interest_fen == 15_500
+    assert build_schedule(p, _cfg(day_count_basis=360)).periods[0].interest_fen == round(1_000_000 * 0.1825 * 31 / 360)
+    assert build_schedule(replace(p, day_basis=365), _cfg(day_count_basis=360)).periods[0].interest_fen == 15_500
+    with pytest.raises(PricingError) as ei:
+        build_schedule(p, _cfg(day_count_basis=364))
+    assert ei.value.field == "money.day_count_basis"
+
+
+def test_irregular_first_period_earns_interest_by_actual_days():
+    # 10,000 yuan at 12 %, disbursed 2026-01-10, first due 2026-03-01: 50 days of interest, not one month
+    p = Product(principal_fen=1_000_000, term=12, rate=D("0.12"), start=dt.date(2026, 1, 10),
+                first_due=dt.date(2026, 3, 1))
+    assert p.irregular_first
+    s = build_schedule(p)
+    first = s.periods[0]
+    assert first.days == 50
+    assert first.interest_fen == 16_438                                   # 1,000,000 × 0.12 × 50 / 365
+    assert first.principal_fen == 88_849 - 10_000                         # the regular principal part
+    assert {q.total_fen for q in s.periods[1:-1]} == {88_849}             # later installments unchanged
+    assert sum(q.principal_fen for q in s.periods) == 1_000_000
+    assert build_schedule(p, _cfg(day_count_basis=360)).periods[0].interest_fen == 16_667
+    short = build_schedule(replace(p, first_due=dt.date(2026, 1, 25)))   # a short first period: 15 days
+    assert short.periods[0].interest_fen == 4_932
+    for method in ("equal_principal", "interest_first"):
+        assert build_schedule(replace(p, method=method)).periods[0].interest_fen == 16_438
+    # one calendar month (clamped to the month end) is a regular period
+    assert not Product(principal_fen=1_000, term=2, start=START, first_due=dt.date(2026, 2, 28)).irregular_first
+    c = annualised_cost(s)
+    assert "XIRR" in c.convention and c.apr_simple == pytest.approx(0.12, abs=1e-3)

@@ -41,7 +41,8 @@ def run(loans, transfers, as_of, purchases=None, rules=None, **kw):
 
 
 def total(r) -> int:
-    return int(r.state["subsidy_fen"].sum())
+    """Subsidy accrued after the caps (the DOMAIN vectors); the granted subsidy is tested separately."""
+    return int(r.state["accrued_fen"].sum())
 
 
 def rules_with(**over) -> SubsidyRules:
@@ -143,16 +144,18 @@ def test_ledger_is_idempotent_and_refunds_post_a_reversal(tmp_path: Path):
     tr_bad = [transfer(0, 40_000, "securities"), transfer(1, 10_000, "catering")]
     r3 = run([loan(amount_yuan=50_000)], tr_bad, "2026-03-01", ledger_path=led)
     assert set(r3.posted["kind"]) == {"adjustment"}
-    assert r3.posted["subsidy_fen"].sum() < 0
-    assert r3.ledger.group_by("customer_id").agg(pl.col("subsidy_fen").sum())["subsidy_fen"][0] == total(r3)
+    assert r3.posted["accrued_fen"].sum() < 0
+    assert r3.ledger.group_by("customer_id").agg(pl.col("accrued_fen").sum())["accrued_fen"][0] == total(r3)
+    assert r3.ledger["subsidy_fen"].sum() == r3.state["subsidy_fen"].sum()
 
 
 def test_deduction_from_interest_due_never_exceeds_interest():
     # 0.2 % contract rate on equal installments: subsidy rate 0.1 %; deduction <= interest due each quarter
     r = run([loan(amount_yuan=50_000, rate=0.002, method="equal_installment")], [transfer(0, 50_000, "auto")],
             "2026-09-01")
-    assert (r.state["deducted_fen"] >= 0).all()
-    assert r.state["deducted_fen"].sum() <= r.state["subsidy_fen"].sum()
+    assert (r.state["subsidy_fen"] >= 0).all()
+    assert r.state["subsidy_fen"].sum() <= r.state["accrued_fen"].sum()
+    assert r.state["subsidy_fen"].sum() > 0
 
 
 def test_claim_report_by_branch(tmp_path: Path):
@@ -163,10 +166,80 @@ def test_claim_report_by_branch(tmp_path: Path):
     rep = r.claim_report()
     assert set(rep["branch"]) == {"浙江", "广东"}
     assert set(rep["quarter"]) == {"2025Q3", "2025Q4"}
-    assert rep["subsidy_fen"].sum() == total(r)
+    assert rep["accrued_fen"].sum() == total(r)
+    assert rep["subsidy_fen"].sum() == r.state["subsidy_fen"].sum() <= total(r)
 
 
 def test_as_of_outside_every_rule_names_the_field():
     with pytest.raises(PricingError) as ei:
         run([loan()], [transfer(0, 1_000, "auto")], "2024-01-01")
     assert ei.value.field == "as_of"
+
+
+def _interest_by_quarter(lo: dict, as_of: dt.date) -> dict[str, int]:
+    from fengkong.pricing.schedule import build_schedule
+    from fengkong.pricing.subsidy import quarter_of
+    from fengkong.pricing.vector import product_of_row
+
+    row = dict(lo, start=lo["ts"].date())
+    out: dict[str, int] = {}
+    for p in build_schedule(product_of_row(row)).periods:
+        if p.due_date < as_of:
+            out[quarter_of(p.due_date)] = out.get(quarter_of(p.due_date), 0) + p.interest_fen
+    return out
+
+
+def test_subsidy_never_exceeds_interest_when_the_50pct_cap_is_dropped():
+    # 0.5 % contract rate, 1 pp subsidy with the 50 % share cap dropped: the subsidy would be twice the interest
+    sets = copy.deepcopy(load_config().data["subsidy"]["rule_sets"])
+    for s in sets:
+        s["max_share_of_contract_rate"] = None
+    rules = rules_with(rule_sets=sets)
+    lo = loan(amount_yuan=50_000, rate=0.005, method="equal_installment", day="2026-01-05")
+    as_of = dt.date(2027, 3, 1)
+    r = run([lo], [transfer(0, 50_000, "auto", day="2026-01-05")], as_of.isoformat(), rules=rules)
+    interest = _interest_by_quarter(lo, as_of)
+    claims = r.claim_report()
+    assert claims.height > 0
+    for q, claimed in zip(claims["quarter"], claims["subsidy_fen"], strict=True):
+        assert 0 <= claimed <= interest.get(q, 0), q          # deducted from interest due, never below zero
+    assert int(claims["subsidy_fen"].sum()) <= sum(interest.values())
+    # the claim is what was deducted: after the loan is repaid nothing is left pending or growing
+    assert int(r.state["accrued_fen"].sum()) - int(r.state["subsidy_fen"].sum()) <= 100   # <= 1 yuan of day-count slack
+    assert r.items["subsidy_rate"][0] == pytest.approx(0.005)   # never above the contract rate itself
+
+
+def test_report_rule_text_follows_the_configuration(tmp_path: Path):
+    from fengkong.pricing.report import subsidy_html
+
+    sets = copy.deepcopy(load_config().data["subsidy"]["rule_sets"])
+    sets[1]["max_share_of_contract_rate"] = None
+    sets[1]["document"] = "财金〔2026〕99号"
+    rules = rules_with(rule_sets=sets, day_count_basis=360)
+    r = run([loan(day="2026-01-05")], [transfer(0, 50_000, "auto", day="2026-01-05")], "2026-04-01", rules=rules)
+    out = tmp_path / "s.html"
+    subsidy_html(r, out)
+    text = out.read_text(encoding="utf-8")
+    assert "days/360" in text and "days/365" not in text
+    assert "财金〔2026〕99号" in text and "no share-of-contract-rate cap" in text
+    assert "min(1 pp, 50 % of the contract rate)" in text          # the 2025 rule set keeps its cap
+    assert text.count("<img") == 1
+
+
+def test_ledger_of_the_earlier_layout_is_read(tmp_path: Path):
+    from fengkong.pricing.subsidy_ledger import LEDGER_SCHEMA, _read
+
+    old = pl.DataFrame({"entry_id": ["e1"], "institution_id": ["SELF"], "branch": ["HQ"], "customer_id": ["C1"],
+                        "quarter": ["2025Q4"], "subsidy_fen": [500], "deducted_fen": [300],
+                        "as_of": [dt.date(2026, 1, 1)], "kind": ["accrual"]})
+    for suffix in (".parquet", ".csv"):
+        p = tmp_path / f"old{suffix}"
+        old.write_parquet(p) if suffix == ".parquet" else old.write_csv(p)
+        led = _read(p)
+        assert led.schema == pl.Schema(LEDGER_SCHEMA)
+        assert (led["accrued_fen"][0], led["subsidy_fen"][0]) == (500, 300)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n", encoding="utf-8")
+    with pytest.raises(PricingError) as ei:
+        _read(bad)
+    assert ei.value.field == "ledger"

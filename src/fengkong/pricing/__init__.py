@@ -34,8 +34,10 @@ def apr_irr(principal: float, term: int, method: str = "equal_installment", rate
     return annualised_cost(build_schedule(p), breakdown=False).apr_irr
 
 
-def daily_to_annual(daily_rate: float, basis: int = 365) -> float:
-    """Annual rate shown for a daily-rate product: daily × 365 (× 360 only if the contract says so)."""
+def daily_to_annual(daily_rate: float, basis: int | None = None) -> float:
+    """Annual rate shown for a daily-rate product: daily × basis (default ``money.day_count_basis``, 365;
+    360 only if the contract says so)."""
+    basis = load_config().day_count_basis() if basis is None else basis
     if basis not in (360, 365):
         raise PricingError("basis", "must be 365 or 360")
     return float(daily_rate) * basis

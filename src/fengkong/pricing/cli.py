@@ -9,13 +9,29 @@ from typing import Any
 
 import typer
 
+from fengkong.pricing.price_view import (
+    price_json,
+    price_terminal,
+    quote_json,
+    risk_decline,
+    risk_terminal,
+    schedule_rows,
+)
+
 subsidy_app = typer.Typer(help="Consumption-loan interest subsidy (个人消费贷款财政贴息).", no_args_is_help=True)
 
 
-def _fail(exc: Exception) -> None:
+def _stderr():
+    """The error console: never wraps, so one error is one line whatever the terminal width."""
     from rich.console import Console
 
-    Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _fail(exc: Exception) -> None:
+    from rich.text import Text
+
+    _stderr().print(Text.assemble(("error:", "red"), " ", str(exc)), highlight=False)  # no markup in messages
     raise typer.Exit(2)
 
 
@@ -39,8 +55,6 @@ def _date(value: str | None, name: str) -> dt.date | None:
 
 def _read(path: Path, event_type: str | None = None):
     """Read an event file (Parquet/CSV/JSONL) with row-level quarantine; report what was set aside."""
-    from rich.console import Console
-
     from fengkong import eventio, pii
 
     try:
@@ -49,8 +63,10 @@ def _read(path: Path, event_type: str | None = None):
         tok = None
     res = eventio.read_events(path, event_type=event_type, tokenizer=tok)
     if res.quarantined_rows:
-        Console(stderr=True).print(f"[yellow]{path}: {res.quarantined_rows} bad rows quarantined → "
-                                   f"{res.quarantine_path}; first: {res.errors[0]}[/yellow]")
+        from rich.text import Text
+
+        _stderr().print(Text(f"{path}: {res.quarantined_rows} bad rows quarantined → {res.quarantine_path}; "
+                             f"first: {res.errors[0]}", style="yellow"), highlight=False)
     return res.frame
 
 
@@ -68,23 +84,47 @@ def price(
     start: str = typer.Option(None, "--start", help="Disbursement date (default today, Asia/Shanghai)."),
     first_due: str = typer.Option(None, "--first-due", help="First due date (default start + 1 month)."),
     product: Path = typer.Option(None, "--product", help="YAML product file (charges with payees, memberships)."),
-    lender_type: str = typer.Option("consumer_finance", "--lender-type", help="bank | consumer_finance | "
-                                    "micro_loan | trust | auto_finance | private"),
-    channel: str = typer.Option("own", "--channel", help="own | zhudai (internet loan facilitation)."),
+    lender_type: str = typer.Option(None, "--lender-type", help="bank | consumer_finance | micro_loan | trust | "
+                                    "auto_finance | private (default: risk_pricing.lender_type in the configuration)."),
+    channel: str = typer.Option(None, "--channel", help="own | zhudai, internet loan facilitation (default: "
+                                "risk_pricing.channel in the configuration)."),
+    pd: float = typer.Option(None, "--pd", help="Risk-based price for this term probability of default (0–1): the "
+                             "contract rate comes from the cost stack, not from --rate."),
+    score: float = typer.Option(None, "--score", help="Risk-based price for this scorecard score "
+                                "(PD from risk_pricing.score_to_pd)."),
+    lgd: float = typer.Option(None, "--lgd", help="Loss given default for the risk price (default: risk_pricing.lgd)."),
     prepay_after: int = typer.Option(None, "--prepay-after", help="Also price early repayment after period N."),
     disclosure_out: Path = typer.Option(None, "--disclosure-html", help="Write the disclosure table (明示表) as HTML."),
     config: Path = typer.Option(None, "--config", help="Pricing configuration override (YAML)."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
-    """Schedule, annualised cost by every method, per-item breakdown and the cap check of one offer."""
+    """Schedule, annualised cost by every method, per-item breakdown and the cap check of one offer.
+
+    With --pd or --score the contract rate is the risk-based price (funding + acquisition + expected loss +
+    operating cost + margin, converted for the product's fees); when the cap cannot cover the risk the
+    answer is "decline: PRICE_ABOVE_CAP" with the numbers, and the exit status is 1 (as for a blocked offer).
+    """
     import yaml
 
     from fengkong.pricing import annualised_cost, build_schedule, check_offer, prepay, product_from_mapping
     from fengkong.pricing.config import load_config
     from fengkong.pricing.errors import PricingError
+    from fengkong.pricing.riskprice import pd_from_score, priced_product, quote
 
     try:
         cfg = load_config(config)
+        rp = cfg.section("risk_pricing")
+        lender_type = lender_type or rp["lender_type"]
+        channel = channel or rp["channel"]
+        risk = pd is not None or score is not None
+        if pd is not None and score is not None:
+            raise PricingError("score", "give --pd or --score, not both")
+        if risk and rate is not None:
+            raise PricingError("rate", "the risk-based price sets the contract rate: drop --rate or --pd/--score")
+        if risk and daily_rate is not None:
+            raise PricingError("daily_rate", "the risk-based price sets the rate: drop --daily-rate or --pd/--score")
+        if lgd is not None and not risk:
+            raise PricingError("lgd", "only used by the risk-based price (--pd or --score)")
         base: dict[str, Any] = {}
         if product is not None:
             if not product.is_file():
@@ -103,7 +143,18 @@ def price(
         p = product_from_mapping(base, principal=principal, term=term, method=m, rate=rate, fee_rate=fee_rate,
                                  total_fee_rate=total_fee_rate, daily_rate=daily_rate, upfront_fee=upfront_fee,
                                  start=start or base.get("start") or dt.date.today().isoformat(), first_due=first_due)
-        sched = build_schedule(p)
+        q = None
+        if risk:
+            pdv = pd if pd is not None else pd_from_score(score, cfg)
+            try:
+                q = quote(pdv, product=p, lgd=lgd, lender_type=lender_type, channel=channel, config=cfg)
+            except PricingError as exc:
+                raise PricingError("start" if exc.field == "date" else exc.field, exc.reason) from None
+            if q.decision != "price":
+                risk_decline(p, q, score, as_json)
+                raise typer.Exit(1)
+            p = priced_product(q, p)
+        sched = build_schedule(p, cfg)
         cost = annualised_cost(sched)
         try:
             cap = check_offer(cost, p.start, lender_type, channel, cfg)
@@ -118,94 +169,39 @@ def price(
             disclosure_html(disclosure, disclosure_out)
         early = None
         if prepay_after is not None:
-            es = prepay(sched, prepay_after)
+            es = prepay(sched, prepay_after, config=cfg)
             early = {"after_period": prepay_after, "schedule": es, "cost": annualised_cost(es)}
     except PricingError as exc:
         _fail(exc)
         return
     if as_json:
-        out = _price_json(sched, cost, cap)
+        out = price_json(sched, cost, cap)
+        if q is not None:
+            out["risk_price"] = quote_json(q, score)
         out["disclosure"] = disclosure
         if early:
             out["early_repayment"] = {"after_period": prepay_after, "apr_irr": early["cost"].apr_irr,
                                       "total_cost_fen": early["cost"].total_cost_fen,
-                                      "schedule": _periods(early["schedule"])}
+                                      "schedule": schedule_rows(early["schedule"])}
         typer.echo(json.dumps(out, ensure_ascii=False))
     else:
-        _price_terminal(sched, cost, cap, early)
+        if q is not None:
+            risk_terminal(q, score)
+        price_terminal(sched, cost, cap, early)
     if not cap.allowed:  # the offer is blocked: exit 1 after showing the evidence
         raise typer.Exit(1)
 
 
-def _periods(sched) -> list[dict[str, Any]]:
-    out = []
-    for per in sched.periods:
-        d = {"no": per.no, "due_date": per.due_date.isoformat(), "principal_fen": per.principal_fen,
-             "interest_fen": per.interest_fen}
-        d.update({f"{k}_fen": v for k, v in per.fees.items()})
-        d["total_fen"] = per.total_fen
-        out.append(d)
-    return out
 
 
-def _price_json(sched, cost, cap) -> dict[str, Any]:
-    return {
-        "principal_fen": sched.product.principal_fen, "received_fen": sched.received_fen,
-        "term": sched.product.term, "method": sched.product.method, "contract_rate": float(sched.product.rate),
-        "apr_irr": cost.apr_irr, "periodic_irr": cost.periodic_irr, "periods_per_year": cost.periods_per_year,
-        "ear": cost.ear, "apr_simple": cost.apr_simple, "apr_xirr_monthly": cost.apr_xirr_monthly,
-        "nominal_flat_rate_diagnostic_only": cost.nominal_flat_rate, "convention": cost.convention,
-        "total_cost_fen": cost.total_cost_fen, "upfront_fen": dict(sched.upfront), "schedule": _periods(sched),
-        "items": [i.__dict__ for i in cost.items], "cap_check": cap.to_dict(),
-    }
 
 
-def _price_terminal(sched, cost, cap, early) -> None:
-    from rich.table import Table
 
-    from fengkong.pricing.report import pct, yuan
 
-    con = _console()
-    p = sched.product
-    fee_names = sorted({k for per in sched.periods for k in per.fees})
-    t = Table(title=f"Schedule: {yuan(p.principal_fen)} yuan, {p.term} × {p.method}, contract rate {pct(float(p.rate))}"
-              + (f", received {yuan(sched.received_fen)} after up-front {yuan(sum(sched.upfront.values()))}"
-                 if sched.upfront else ""))
-    for c in ("#", "due", "principal", "interest", *fee_names, "total"):
-        t.add_column(c, justify="right")
-    for per in sched.periods:
-        t.add_row(str(per.no), per.due_date.isoformat(), yuan(per.principal_fen), yuan(per.interest_fen),
-                  *[yuan(per.fees.get(k, 0)) for k in fee_names], yuan(per.total_fen))
-    con.print(t)
-    m = Table(title="Annualised comprehensive financing cost")
-    m.add_column("method")
-    m.add_column("rate", justify="right")
-    m.add_row("IRR method: periodic IRR × 12 (compliance figure)", pct(cost.apr_irr))
-    m.add_row("Effective annual rate (1+IRR)^12 − 1", pct(cost.ear))
-    m.add_row("Simple method on occupied principal (must be labelled 'simple')", pct(cost.apr_simple))
-    m.add_row("XIRR on dates (Act/365F), monthly-equivalent × 12", pct(cost.apr_xirr_monthly))
-    m.add_row("[dim]flat rate on original principal (diagnostic, not to display)[/dim]", pct(cost.nominal_flat_rate))
-    con.print(m)
-    con.print(f"[dim]{cost.convention}; total cost {yuan(cost.total_cost_fen)} yuan[/dim]")
-    d = Table(title="Disclosure table (综合融资成本明示表): each item, payee, annualised level")
-    for c in ("item", "kind", "payee", "timing", "amount (yuan)", "annualised contribution", "alone"):
-        d.add_column(c, justify="right" if c.startswith(("amount", "annual", "alone")) else "left")
-    for i in cost.items:
-        if i.total_fen or i.name == "interest":
-            d.add_row(i.name, i.kind, i.payee, i.timing, yuan(i.total_fen), pct(i.annualised_contribution),
-                      pct(i.standalone_apr))
-    con.print(d)
-    if cap.cap is None:
-        con.print("[yellow]Cap check: no per-loan cap applies[/yellow]")
-    else:
-        style = "green" if cap.allowed else "bold red"
-        con.print(f"[{style}]Cap check: {cap.reason}[/{style}] — APR {pct(cap.apr_irr)} vs cap {pct(cap.cap)} "
-                  f"({cap.rule_id}, {cap.status})")
-    for r in cap.portfolio_rules:
-        con.print(f"[dim]also applies: {r}[/dim]")
-    if early:
-        con.print(f"Early repayment after period {early['after_period']}: APR {pct(early['cost'].apr_irr)}, "
-                  f"total cost {yuan(early['cost'].total_cost_fen)} yuan")
+
+
+
+
 
 
 def compliance(
@@ -230,9 +226,7 @@ def compliance(
         if not loans.is_file():
             raise PricingError("loans", f"file not found: {loans}")
         frame = _read(loans, "disbursement")
-        from rich.console import Console
-
-        with Console(stderr=True).status("computing the cost of every loan…"):
+        with _stderr().status("computing the cost of every loan…"):
             rep = monitor(frame, quarter, as_of=_date(as_of, "as_of"), recent_days=recent_days,
                           what_if_cap=what_if_cap, what_if_from=_date(what_if_from, "what_if_from"),
                           config=load_config(config))
@@ -262,6 +256,8 @@ def _compliance_terminal(rep, html_out, xlsx_out) -> None:
     con.print(f"[bold]{rep.quarter}[/bold] to {rep.as_of}: {rep.loans.height:,} new loans, principal "
               f"{yuan(int(rep.loans['amount_fen'].sum()) if rep.loans.height else 0)} yuan; per-loan cap breaches: "
               f"{rep.breaches.height}")
+    if rep.loans.height == 0:
+        con.print(f"[yellow]No loan in the file was disbursed in {rep.quarter} up to {rep.as_of}.[/yellow]")
     t = Table(title="Average comprehensive cost of newly issued loans (IRR × 12, principal-weighted)")
     for c in ("lender type", "rule", "limit", "loans", "QTD average", "projected", "what-if", "needed on rest", "result"):
         t.add_column(c)
@@ -280,9 +276,31 @@ def _compliance_terminal(rep, html_out, xlsx_out) -> None:
             d.add_row(str(x["loan_id"]), str(x["start"]), yuan(x["amount_fen"]), str(x["repayment_method"]),
                       str(x["term_months"]), pct(x["apr_irr"]), pct(x["contribution"], 3))
         con.print(d)
+    _breaches_terminal(con, rep)
     for p in (html_out, xlsx_out):
         if p:
             con.print(f"wrote {p}")
+
+
+def _breaches_terminal(con, rep, top: int = 10) -> None:
+    """The highest-cost per-loan cap breaches with each cost item's payee and annualised contribution."""
+    from rich.table import Table
+
+    from fengkong.pricing.report import breach_rows, pct, yuan
+
+    if rep.breaches.height == 0:
+        return
+    rows, items = breach_rows(rep, top)
+    t = Table(title=f"Per-loan cap breaches: the {len(rows)} highest of {rep.breaches.height:,} "
+                    "(each item's annualised contribution; the header names the payee)")
+    for c in ("loan", "disbursed", "principal", "APR", "cap", "rule"):
+        t.add_column(c, justify="right" if c in ("principal", "APR", "cap") else "left", no_wrap=True)
+    for _, h in items:
+        t.add_column(h.lower().replace(" → ", "\n→ "), justify="right")
+    for r in rows:
+        t.add_row(str(r["loan_id"]), str(r["start"]), yuan(r["amount_fen"]), pct(r["apr_irr"]), pct(r["cap"]),
+                  str(r["cap_rule"]), *(pct(r.get(k)) for k, _ in items))
+    con.print(t)
 
 
 @subsidy_app.command("run")
@@ -300,7 +318,8 @@ def subsidy_run(
     config: Path = typer.Option(None, "--config", help="Pricing configuration override (YAML)."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
-    """Decide eligibility, accrue, cap, deduct, post the differences to the ledger, report claims."""
+    """Decide eligibility, accrue, cap, deduct from interest due, post the differences to the ledger, report
+    claims (the claim is the subsidy actually deducted)."""
     import polars as pl
 
     from fengkong import eventio
@@ -331,9 +350,7 @@ def subsidy_run(
             if "customer_id" not in a.columns:
                 raise PricingError("authorizations", "needs a customer_id column")
             auth = set(a["customer_id"].drop_nulls().to_list())
-        from rich.console import Console
-
-        with Console(stderr=True).status("deciding eligibility, accruing and posting the ledger…"):
+        with _stderr().status("deciding eligibility, accruing and posting the ledger…"):
             run = run_subsidy(pl.concat(frames["purchase"], how="diagonal_relaxed") if frames["purchase"] else None,
                               pl.concat(frames["transfer"], how="diagonal_relaxed") if frames["transfer"] else None,
                               loan_frame, day, rules=SubsidyRules.load(load_config(config)), ledger_path=ledger,
@@ -356,26 +373,26 @@ def subsidy_run(
             "eligible": int((run.items["reason"] == "ELIGIBLE").sum()),
             "decisions": dict(run.items.group_by("reason").len().iter_rows()),
             "posted_entries": run.posted.height, "ledger_entries": run.ledger.height,
-            "subsidy_fen": int(run.ledger["subsidy_fen"].sum()), "deducted_fen": int(run.ledger["deducted_fen"].sum()),
+            "subsidy_fen": int(run.ledger["subsidy_fen"].sum()), "accrued_fen": int(run.ledger["accrued_fen"].sum()),
             "claims": claims.to_dicts(), "ledger": str(ledger)}, ensure_ascii=False))
         return
     _claims_terminal(claims, run.posted.height, ledger)
 
 
-def _claims_terminal(claims, posted: int, ledger: Path) -> None:
+def _claims_terminal(claims, posted: int | None, ledger: Path) -> None:
     from rich.table import Table
 
     from fengkong.pricing.report import yuan
 
-    t = Table(title="Subsidy claims per branch and quarter")
-    for c in ("institution", "branch", "quarter", "borrowers", "subsidy (yuan)", "deducted (yuan)"):
+    t = Table(title="Subsidy claims per branch and quarter (claim = subsidy deducted from interest due)")
+    for c in ("institution", "branch", "quarter", "borrowers", "accrued (yuan)", "claim (yuan)"):
         t.add_column(c, justify="right" if c in ("borrowers",) or "yuan" in c else "left")
     for r in claims.iter_rows(named=True):
-        t.add_row(r["institution_id"], r["branch"], r["quarter"], f"{r['borrowers']:,}", yuan(r["subsidy_fen"]),
-                  yuan(r["deducted_fen"]))
+        t.add_row(r["institution_id"], r["branch"], r["quarter"], f"{r['borrowers']:,}", yuan(r["accrued_fen"]),
+                  yuan(r["subsidy_fen"]))
     con = _console()
     con.print(t)
-    con.print(f"{posted} ledger entries posted → {ledger}")
+    con.print(f"{posted} ledger entries posted → {ledger}" if posted is not None else f"ledger: {ledger}")
 
 
 @subsidy_app.command("report")
@@ -389,16 +406,20 @@ def subsidy_report(
     from fengkong.pricing.errors import PricingError
     from fengkong.pricing.subsidy_ledger import SubsidyRun, _read
 
-    if not ledger.is_file():
-        _fail(PricingError("ledger", f"file not found: {ledger}"))
-    led = _read(ledger)
+    try:
+        if not ledger.is_file():
+            raise PricingError("ledger", f"file not found: {ledger}")
+        led = _read(ledger)
+    except PricingError as exc:
+        _fail(exc)
+        return
     run = SubsidyRun(items=pl.DataFrame(), state=pl.DataFrame(), posted=led.clear(), ledger=led,
                      as_of=led["as_of"].max() if led.height else dt.date.today())  # type: ignore[arg-type]
     claims = run.claim_report()
     if as_json:
         typer.echo(json.dumps({"claims": claims.to_dicts(), "ledger_entries": led.height}, ensure_ascii=False))
         return
-    _claims_terminal(claims, 0, ledger)
+    _claims_terminal(claims, None, ledger)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from fengkong.pricing.caps import CHANNELS, LENDER_TYPES, pricing_cap
-from fengkong.pricing.config import Config, load_config
+from fengkong.pricing.config import Config, _date, load_config
 from fengkong.pricing.errors import PricingError
 from fengkong.pricing.subsidy import quarter_bounds
 from fengkong.pricing.vector import loans_apr
@@ -38,6 +38,9 @@ class PortfolioRule:
     drivers: list[dict[str, Any]] = field(default_factory=list)
     segments: list[dict[str, Any]] = field(default_factory=list)
     daily: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""
+    transition_from: dt.date | None = None   # configured start of the transition period
+    binding_from: dt.date | None = None      # configured date from which the limit binds
 
 
 @dataclass
@@ -51,19 +54,26 @@ class ComplianceReport:
     what_if_from: dt.date | None
     config_source: str
     recent_days: int = 14
+    breach_items: pl.DataFrame = field(default_factory=pl.DataFrame)   # cost breakdown of the top breaches
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "quarter": self.quarter, "as_of": self.as_of.isoformat(), "loans": self.loans.height,
             "principal_fen": int(self.loans["amount_fen"].sum()) if self.loans.height else 0,
             "per_loan_breaches": self.breaches.height,
-            "breaches": self.breaches.select("loan_id", "amount_fen", "apr_irr", "cap", "cap_rule").head(50)
-            .to_dicts() if self.breaches.height else [],
+            "breaches": [dict(b, items=self.breakdown_of(b["loan_id"])) for b in self.breaches.select(
+                "loan_id", "amount_fen", "apr_irr", "cap", "cap_rule").head(50).to_dicts()],
             "what_if_cap": self.what_if_cap,
             "what_if_from": self.what_if_from.isoformat() if self.what_if_from else None,
             "portfolio_rules": [{k: v for k, v in r.__dict__.items() if k != "daily"} for r in self.rules],
             "config": self.config_source,
         }
+
+    def breakdown_of(self, loan_id: str) -> list[dict[str, Any]]:
+        """Each cost item of one breach: item, kind, payee, amount (fen), annualised contribution."""
+        if self.breach_items.height == 0:
+            return []
+        return (self.breach_items.filter(pl.col("loan_id") == loan_id).drop("loan_id").to_dicts())
 
 
 def _caps_column(df: pl.DataFrame, cfg: Config) -> pl.DataFrame:
@@ -80,12 +90,32 @@ def _caps_column(df: pl.DataFrame, cfg: Config) -> pl.DataFrame:
     return df.join(caps, on=["lender_type", "channel", "start"], how="left")
 
 
+def breach_breakdown(breaches: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """Per breach loan and cost item: kind, payee, amount and annualised contribution (exact scalar path)."""
+    from fengkong.pricing.cost import annualised_cost
+    from fengkong.pricing.schedule import build_schedule
+    from fengkong.pricing.vector import product_of_row
+
+    rows = []
+    for row in breaches.iter_rows(named=True):
+        cost = annualised_cost(build_schedule(product_of_row(row), cfg))
+        rows += [{"loan_id": row["loan_id"], "item": i.name, "kind": i.kind, "payee": i.payee, "timing": i.timing,
+                  "amount_fen": i.total_fen, "annualised": i.annualised_contribution}
+                 for i in cost.items if i.total_fen or i.name == "interest"]
+    return pl.DataFrame(rows, schema={"loan_id": pl.Utf8, "item": pl.Utf8, "kind": pl.Utf8, "payee": pl.Utf8,
+                                      "timing": pl.Utf8, "amount_fen": pl.Int64, "annualised": pl.Float64})
+
+
 def monitor(loans: pl.DataFrame, quarter: str, *, as_of: dt.date | None = None, recent_days: int = 14,
             what_if_cap: float | None = None, what_if_from: dt.date | None = None,
-            config: Config | None = None, top: int = 10) -> ComplianceReport:
-    """Evaluate the quarter to date (disbursements with start in [quarter start, as_of])."""
+            config: Config | None = None, top: int = 10, breakdown_top: int = 200) -> ComplianceReport:
+    """Evaluate the quarter to date (disbursements with start in [quarter start, as_of]); the cost breakdown
+    of the ``breakdown_top`` highest-cost breaches is computed for the reports."""
     cfg = config or load_config()
     q0, q1 = quarter_bounds(quarter)
+    earliest = cfg.earliest_cap_date()
+    if q1 - dt.timedelta(days=1) < earliest:
+        raise PricingError("quarter", f"{quarter} ends before every configured cap rule (earliest {earliest})")
     if recent_days < 1:
         raise PricingError("recent_days", "must be >= 1")
     if what_if_cap is not None and not 0 < what_if_cap < 1:
@@ -97,7 +127,9 @@ def monitor(loans: pl.DataFrame, quarter: str, *, as_of: dt.date | None = None, 
         if bad.height:
             lid = bad["loan_id"][0] if "loan_id" in bad.columns else "?"
             raise PricingError(col, f"{bad[col][0]!r} is not one of {', '.join(choices)} (loan {lid})")
-    df = loans_apr(loans)
+    if "loan_id" not in loans.columns:
+        raise PricingError("loan_id", "required column is missing from the loans file")
+    df = loans_apr(loans, config=cfg)
     last = df["start"].max() if df.height else None
     if as_of is None:
         as_of = min(last, q1 - dt.timedelta(days=1)) if last is not None and last >= q0 else q0  # type: ignore[operator]
@@ -124,7 +156,8 @@ def monitor(loans: pl.DataFrame, quarter: str, *, as_of: dt.date | None = None, 
             rules.append(_evaluate(qtd.filter(pl.col("lender_type") == lt), r, lt, as_of, recent_days, remaining,
                                    what_if_cap, wi_days, top))
     return ComplianceReport(quarter, as_of, qtd, breaches, rules, what_if_cap,
-                            start_wi if what_if_cap is not None else None, cfg.source, recent_days)
+                            start_wi if what_if_cap is not None else None, cfg.source, recent_days,
+                            breach_breakdown(breaches.head(breakdown_top), cfg))
 
 
 def _evaluate(g: pl.DataFrame, r: dict[str, Any], lt: str, as_of: dt.date, recent_days: int, remaining: int,
@@ -167,4 +200,7 @@ def _evaluate(g: pl.DataFrame, r: dict[str, Any], lt: str, as_of: dt.date, recen
         rule_id=r["id"], lender_type=lt, limit=limit, status=str(r.get("status")), in_transition=r["in_transition"],
         loans=g.height, principal_fen=int(W), weighted_apr=avg, excess=avg - limit, projected_apr=projected,
         projected_whatif_apr=whatif, required_rest_apr=required, recent_daily_principal_fen=V,
-        remaining_days=remaining, drivers=drivers, segments=segments, daily=daily)
+        remaining_days=remaining, drivers=drivers, segments=segments, daily=daily,
+        description=str(r.get("description") or ""),
+        transition_from=_date(r.get("transition_from"), f"caps.{r['id']}.transition_from"),
+        binding_from=_date(r.get("from"), f"caps.{r['id']}.from"))

@@ -16,6 +16,8 @@ from fengkong.pricing.errors import PricingError
 
 SHIPPED = Path(__file__).with_name("pricing_rules.yaml")
 ENV_VAR = "FENGKONG_PRICING_CONFIG"
+#: Decimal rounding modes supported for fen amounts (the vectorised path implements the same five).
+ROUNDING_MODES = ("ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_HALF_DOWN", "ROUND_DOWN", "ROUND_UP")
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -83,6 +85,20 @@ class Config:
             row["in_transition"] = bool(lo is not None and on < lo)
             rows.append(row)
         return rows
+
+    def rounding(self) -> str:
+        """``money.rounding``: the Decimal rounding mode of every computed fen amount."""
+        mode = str((self.data.get("money") or {}).get("rounding", "ROUND_HALF_UP"))
+        if mode not in ROUNDING_MODES:
+            raise PricingError("money.rounding", f"{mode!r} is not one of {', '.join(ROUNDING_MODES)}")
+        return mode
+
+    def day_count_basis(self) -> int:
+        """``money.day_count_basis``: days per year behind a daily rate (annual / basis), 365 or 360."""
+        basis = (self.data.get("money") or {}).get("day_count_basis", 365)
+        if isinstance(basis, bool) or basis not in (360, 365):
+            raise PricingError("money.day_count_basis", f"must be 365 or 360, got {basis!r}")
+        return int(basis)
 
     def earliest_cap_date(self) -> dt.date:
         return min(_date(c["from"], "caps.from") for c in self.data.get("caps", []))  # type: ignore[type-var]

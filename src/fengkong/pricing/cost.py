@@ -11,7 +11,8 @@ from fengkong.pricing.irr import npv, solve_irr
 from fengkong.pricing.schedule import Schedule
 
 PERIODS_PER_YEAR = 12
-XIRR_DAY_COUNT = "Act/365F"
+XIRR_DAY_COUNT = "Act/365F"   # the stated XIRR convention (an IRR day count, not a contract's interest basis)
+XIRR_YEAR_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class CostResult:
 
 def _years(schedule: Schedule) -> list[float]:
     d0 = schedule.product.start
-    return [(d - d0).days / 365.0 for d in schedule.dates()]
+    return [(d - d0).days / XIRR_YEAR_DAYS for d in schedule.dates()]
 
 
 def _irr_for(schedule: Schedule, flows: list[int], dated: bool) -> tuple[float, float]:
@@ -66,7 +67,7 @@ def _irr_for(schedule: Schedule, flows: list[int], dated: bool) -> tuple[float, 
 
 def uses_dates(schedule: Schedule) -> bool:
     """Daily-rate products and irregular periods use XIRR on actual dates (monthly-equivalent × 12)."""
-    if schedule.product.method == "daily_rate":
+    if schedule.product.method == "daily_rate" or schedule.product.irregular_first:
         return True
     return any(not 28 <= p.days <= 31 for p in schedule.periods)
 
@@ -83,7 +84,7 @@ def annualised_cost(schedule: Schedule, *, breakdown: bool = True) -> CostResult
     P = schedule.product.principal_fen
     share = Decimal(schedule.received_fen) / Decimal(P)
     if dated:
-        lengths = [Decimal(p.days) / Decimal(365) for p in schedule.periods]
+        lengths = [Decimal(p.days) / Decimal(schedule.day_basis) for p in schedule.periods]
     else:
         lengths = [Decimal(1) / Decimal(PERIODS_PER_YEAR)] * len(schedule.periods)
     occupied = sum(Decimal(p.outstanding_before_fen) * share * ln for p, ln in zip(schedule.periods, lengths,

@@ -26,9 +26,12 @@ def _standard(schedule: Schedule, name: str) -> str:
     p = schedule.product
     if name == "interest":
         if p.method == "daily_rate":
-            d = p.daily_rate if p.daily_rate is not None else p.rate / p.day_basis
-            return f"{float(d) * 100:.4f}% per day on the outstanding principal ({_pct(d * p.day_basis)} p.a.)"
-        return f"{_pct(p.rate)} p.a. on the outstanding principal ({p.method})"
+            d = p.daily_rate if p.daily_rate is not None else p.rate / schedule.day_basis
+            return (f"{float(d) * 100:.4f}% per day on the outstanding principal ({_pct(d * schedule.day_basis)} p.a., "
+                    f"{schedule.day_basis}-day year)")
+        first = (f"; the irregular first period ({schedule.periods[0].days} days) by actual days at annual ÷ "
+                 f"{schedule.day_basis}" if p.irregular_first else "")
+        return f"{_pct(p.rate)} p.a. on the outstanding principal ({p.method}){first}"
     if name == "installment_fee":
         if p.method == "fee_total":
             return f"{_pct(p.total_fee_rate)} of the principal in total, spread over {p.term} periods"

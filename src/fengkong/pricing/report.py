@@ -17,6 +17,7 @@ from fengkong.pricing.subsidy_ledger import SubsidyRun
 CSS = """body{font-family:'Noto Sans CJK SC','Noto Sans',Arial,sans-serif;margin:24px;color:#222;max-width:1200px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px}
+td{white-space:nowrap}
 th{background:#f0f3f7;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#0a7d32;font-weight:bold}.bad{color:#b3261e;font-weight:bold}.warn{color:#b26a00;font-weight:bold}
 .note{color:#555;font-size:12px}img{max-width:100%}"""
@@ -37,7 +38,7 @@ def pct(x: float | None, nd: int = 2) -> str:
 
 
 def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, str]]) -> str:
-    """cols: (key, header, kind) with kind in text|yuan|pct|int."""
+    """cols: (key, header, kind) with kind in text|yuan|pct|pp|int|item (item: annualised % over amount)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in cols)
     body = []
     for r in rows:
@@ -52,6 +53,10 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, str]]) -> str:
                 tds.append(f'<td class="n">{"" if v is None else f"{v * 100:+.3f}"}</td>')
             elif kind == "int":
                 tds.append(f'<td class="n">{"" if v is None else f"{int(v):,}"}</td>')
+            elif kind == "item":
+                amount = r.get(f"{k}__fen")
+                tds.append(f'<td class="n">{pct(v)}<br><span class="note">{yuan(amount)}</span></td>'
+                           if v is not None else '<td class="n"></td>')
             else:
                 tds.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
         body.append("<tr>" + "".join(tds) + "</tr>")
@@ -73,6 +78,102 @@ def _status(r) -> tuple[str, str]:
     return ("ABOVE LIMIT (transition period)", "warn") if r.in_transition else ("ABOVE LIMIT", "bad")
 
 
+SEG_HEADERS = {"repayment_method": "Method", "term_months": "Term (months)", "channel": "Channel",
+               "partner_id": "Partner"}
+ITEM_LABELS = {"interest": "Interest", "installment_fee": "Installment fee", "upfront_fee": "Up-front fee",
+               "guarantee_fee": "Guarantee fee"}
+
+
+def transition_text(r) -> str:
+    """The transition sentence of an average rule, from its configured dates."""
+    start = f" from {r.transition_from}" if r.transition_from else ""
+    if r.binding_from is None:
+        return f"The rule is in its transition period{start}; the figure is monitored, not yet binding."
+    due = r.binding_from - dt.timedelta(days=1)
+    return (f"The rule is in its transition period in this quarter ({r.status}: transition{start}; the new-loan "
+            f"average is to be within the limit by {due}, binding from {r.binding_from}); the figure is monitored, "
+            "not yet binding.")
+
+
+def breach_rows(rep: ComplianceReport, top: int | None = None) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The highest-cost breaches with each cost item's annualised contribution (key = item) and amount
+    (key = item + '__fen'), and the (key, header) of every item that occurs, headers naming the payee."""
+    b = rep.breaches if top is None else rep.breaches.head(top)
+    rows = b.with_columns(pl.col("start").cast(pl.Utf8)).to_dicts() if b.height else []
+    items: dict[str, str] = {}
+    by_loan: dict[str, list[dict[str, Any]]] = {}
+    for it in rep.breach_items.to_dicts() if rep.breach_items.height else []:
+        by_loan.setdefault(it["loan_id"], []).append(it)
+    for r in rows:
+        r["excess"] = r["apr_irr"] - r["cap"] if r.get("cap") is not None else None
+        for it in by_loan.get(r["loan_id"], []):
+            items.setdefault(it["item"], f"{ITEM_LABELS.get(it['item'], it['item'])} → {it['payee']}")
+            r[it["item"]] = it["annualised"]
+            r[it["item"] + "__fen"] = it["amount_fen"]
+    return rows, list(items.items())
+
+
+def _projection_plot(plt, r, rep: ComplianceReport) -> str:
+    """Cumulative average vs the limit, with the projection and the what-if drawn and labelled apart."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    fig, ax = plt.subplots(figsize=(9.5, 4))
+    days = [dt.date.fromisoformat(d["start"]) for d in r.daily]
+    ax.scatter(days, [d["day_avg"] * 100 for d in r.daily], s=9, color="#9aa5b1", alpha=0.7, label="daily average")
+    ax.plot(days, [d["cum_avg"] * 100 for d in r.daily], color="#1f4e9c", lw=2.2,
+            label="cumulative weighted average (quarter to date)")
+    q_end = days[-1] + dt.timedelta(days=r.remaining_days)
+    ax.axhline(r.limit * 100, color="#b3261e", ls="--", lw=1.3)
+    ax.annotate(f"limit {pct(r.limit)}", (q_end, r.limit * 100), xytext=(4, 3), textcoords="offset points",
+                color="#b3261e", fontsize=8, va="bottom", ha="right")
+    ends = [("projected", "projection at the current mix", r.projected_apr, "#d9822b", (0, (5, 3)), "o")]
+    if r.projected_whatif_apr is not None:
+        ends.append(("what-if", f"what-if: new prices capped at {pct(rep.what_if_cap)} from {rep.what_if_from}",
+                     r.projected_whatif_apr, "#2e8540", (0, (1, 2)), "s"))
+    higher = max(e[2] for e in ends)
+    for short, label, end, color, ls, marker in ends:
+        ax.plot([days[-1], q_end], [r.weighted_apr * 100, end * 100], ls=ls, lw=2, color=color, label=label)
+        ax.plot([q_end], [end * 100], marker=marker, color=color, ms=6)
+        up = end == higher and len(ends) > 1
+        ax.annotate(f"{short} {pct(end)}", (q_end, end * 100), xytext=(6, 5 if up else -12),
+                    textcoords="offset points", color=color, fontsize=8, fontweight="bold")
+    ax.axvline(days[-1], color="#555", lw=0.8, ls=":")
+    ax.annotate(f"as of {rep.as_of}", (days[-1], 0), xycoords=("data", "axes fraction"), xytext=(3, 4),
+                textcoords="offset points", fontsize=7, color="#555")
+    ax.set_xlim(days[0] - dt.timedelta(days=1), q_end + dt.timedelta(days=14))
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_minor_locator(mdates.WeekdayLocator(byweekday=0))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1f}%"))
+    ax.set_ylabel("comprehensive cost (IRR × 12)")
+    ax.legend(fontsize=8, loc="upper left", ncol=2, framealpha=0.9)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def _histogram(plt, rep: ComplianceReport) -> str:
+    """Number of loans by comprehensive cost, with the per-loan caps and average limits marked."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(9.5, 3.4))
+    ax.hist(rep.loans["apr_irr"].to_numpy() * 100, bins=40, color="#4c78a8", edgecolor="white", lw=0.4)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
+    marks = {c: ("per-loan cap", "#b3261e", "--") for c in rep.loans["cap"].drop_nulls().unique().to_list()}
+    marks.update({r.limit: ("average limit", "#d9822b", ":") for r in rep.rules})
+    for k, (x, (what, color, ls)) in enumerate(sorted(marks.items())):
+        ax.axvline(x * 100, color=color, ls=ls, lw=1.3)
+        ax.annotate(f"{what} {pct(x)}", (x * 100, ax.get_ylim()[1]), xytext=(4, -12 - 13 * k),
+                    textcoords="offset points", color=color, fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+    ax.set_xlabel("comprehensive cost of the loan (IRR × 12)")
+    ax.set_ylabel("number of loans")
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
 def compliance_html(rep: ComplianceReport, path: Path) -> None:
     import matplotlib
 
@@ -91,10 +192,10 @@ def compliance_html(rep: ComplianceReport, path: Path) -> None:
         label, cls = _status(r)
         parts.append(f"<h2>{html.escape(r.lender_type)}: {html.escape(r.rule_id)} (limit {pct(r.limit)}, "
                      f"status: {html.escape(r.status)})</h2>")
+        if r.description:
+            parts.append(f"<p class='note'>{html.escape(r.description)}</p>")
         if r.in_transition:
-            parts.append("<p class='warn'>The rule is in its transition period in this quarter (reported guidance: "
-                         "new-loan average to be brought within the limit by the end of Q1 2026); the figure is "
-                         "monitored, not yet binding.</p>")
+            parts.append(f"<p class='warn'>{html.escape(transition_text(r))}</p>")
         parts.append(_table([{
             "a": "Quarter-to-date weighted average", "v": r.weighted_apr}, {
             "a": f"Projection to quarter end at the mix of the last {rep.recent_days} days", "v": r.projected_apr}, *(
@@ -108,48 +209,33 @@ def compliance_html(rep: ComplianceReport, path: Path) -> None:
                      f"{yuan(r.principal_fen)} yuan, excess {pct(r.excess)}; {r.remaining_days} days left, recent "
                      f"daily volume {yuan(r.recent_daily_principal_fen)} yuan.</p>")
         if r.daily:
-            fig, ax = plt.subplots(figsize=(9, 3.6))
-            days = [dt.date.fromisoformat(d["start"]) for d in r.daily]
-            ax.plot(days, [d["cum_avg"] * 100 for d in r.daily], label="cumulative weighted average", lw=2)
-            ax.scatter(days, [d["day_avg"] * 100 for d in r.daily], s=8, alpha=0.5, label="daily average")
-            ax.axhline(r.limit * 100, color="#b3261e", ls="--", label=f"limit {pct(r.limit)}")
-            q_end = days[-1] + dt.timedelta(days=r.remaining_days)
-            ax.plot([days[-1], q_end], [r.weighted_apr * 100, r.projected_apr * 100], ls=":", color="gray",
-                    label="projection (current mix)")
-            if r.projected_whatif_apr is not None:
-                ax.plot([days[-1], q_end], [r.weighted_apr * 100, r.projected_whatif_apr * 100], ls=":",
-                        color="green", label="what-if")
-            ax.set_ylabel("APR (IRR×12), %")
-            ax.legend(fontsize=8, loc="best")
-            ax.grid(alpha=0.3)
-            parts.append(_png(fig))
+            parts.append(_projection_plot(plt, r, rep))
         parts.append("<h3>Loans driving the average (largest contribution above the limit)</h3>")
         parts.append(_table(r.drivers, [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"),
                                         ("amount_fen", "Principal (yuan)", "yuan"), ("repayment_method", "Method", "text"),
-                                        ("term_months", "Term", "int"), ("apr_irr", "APR (IRR×12)", "pct"),
+                                        ("term_months", "Term (months)", "int"), ("apr_irr", "APR (IRR×12)", "pct"),
                                         ("contribution", "Contribution to excess (pp)", "pp")]))
         parts.append("<h3>Segments</h3>")
-        seg_cols = [(k, k, "text") for k in ("repayment_method", "term_months", "channel", "partner_id")
+        seg_cols = [(k, SEG_HEADERS[k], "int" if k == "term_months" else "text") for k in SEG_HEADERS
                     if r.segments and k in r.segments[0]]
         parts.append(_table(r.segments, [*seg_cols, ("loans", "Loans", "int"), ("amount_fen", "Principal (yuan)", "yuan"),
                                          ("weighted_apr", "Weighted APR", "pct"),
                                          ("contribution", "Contribution to excess (pp)", "pp")]))
     if rep.loans.height:
-        fig, ax = plt.subplots(figsize=(9, 3.2))
-        ax.hist(rep.loans["apr_irr"].to_numpy() * 100, bins=40, weights=rep.loans["amount_fen"].to_numpy() / 100,
-                color="#4c78a8")
-        caps = sorted({c for c in rep.loans["cap"].drop_nulls().to_list()})
-        for c in caps:
-            ax.axvline(c * 100, color="#b3261e", ls="--")
-        ax.set_xlabel("APR (IRR×12), %  — red: per-loan caps")
-        ax.set_ylabel("principal (yuan)")
-        parts.append("<h2>Distribution of new-loan cost (by principal)</h2>" + _png(fig))
+        parts.append("<h2>Distribution of new-loan cost</h2>" + _histogram(plt, rep))
     parts.append("<h2>Per-loan cap breaches</h2>")
-    parts.append(_table(rep.breaches.head(100).with_columns(pl.col("start").cast(pl.Utf8)).to_dicts()
-                        if rep.breaches.height else [],
-                        [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"), ("lender_type", "Lender", "text"),
-                         ("channel", "Channel", "text"), ("amount_fen", "Principal (yuan)", "yuan"),
-                         ("apr_irr", "APR (IRR×12)", "pct"), ("cap", "Cap", "pct"), ("cap_rule", "Rule", "text")]))
+    rows, items = breach_rows(rep, 100)
+    if rows:
+        which = (f"All {len(rows)} breaches" if len(rows) == rep.breaches.height
+                 else f"The {len(rows)} highest-cost of {rep.breaches.height:,} breaches (all are in the Excel workbook)")
+        parts.append(f"<p class='note'>{which}, highest cost first. Each cost item column names the payee that "
+                     "collects it and shows the item's annualised contribution (the contributions add up to the "
+                     "APR) and, below it, the amount in yuan.</p>")
+    parts.append(_table(rows, [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"),
+                               ("lender_type", "Lender", "text"), ("channel", "Channel", "text"),
+                               ("amount_fen", "Principal (yuan)", "yuan"), ("apr_irr", "APR (IRR×12)", "pct"),
+                               ("cap", "Cap", "pct"), ("cap_rule", "Rule", "text"), ("excess", "Above cap (pp)", "pp"),
+                               *((k, h, "item") for k, h in items)]))
     _write_html(path, f"Cost monitor {rep.quarter}", parts)
 
 
@@ -217,6 +303,9 @@ def compliance_xlsx(rep: ComplianceReport, path: Path) -> None:
     for r in rep.rules:
         ws.write(row, 0, f"{r.lender_type}: {r.rule_id} ({r.status})", f["head"])
         ws.write(row, 1, _status(r)[0], f["head"])
+        if r.in_transition:
+            row += 1
+            ws.write(row, 0, transition_text(r))
         lines = [("Limit", r.limit, "pct"), ("Loans", r.loans, "int"), ("Principal (yuan)", r.principal_fen, "yuan"),
                  ("Weighted average APR, quarter to date", r.weighted_apr, "pct"),
                  (f"Projected at quarter end (mix of last {rep.recent_days} days)", r.projected_apr, "pct")]
@@ -239,75 +328,42 @@ def compliance_xlsx(rep: ComplianceReport, path: Path) -> None:
     drivers = [dict(d, lender_type=r.lender_type) for r in rep.rules for d in r.drivers]
     _xlsx_sheet(wb, "Drivers", drivers, [
         ("lender_type", "Lender type", "text"), ("loan_id", "Loan", "text"), ("start", "Disbursed", "text"),
-        ("amount_fen", "Principal (yuan)", "yuan"), ("repayment_method", "Method", "text"), ("term_months", "Term", "int"),
+        ("amount_fen", "Principal (yuan)", "yuan"), ("repayment_method", "Method", "text"), ("term_months", "Term (months)", "int"),
         ("apr_irr", "APR (IRR×12)", "pct"), ("contribution", "Contribution to excess (pp)", "pp")], f)
     segs = [dict(s, lender_type=r.lender_type) for r in rep.rules for s in r.segments]
     _xlsx_sheet(wb, "Segments", segs, [("lender_type", "Lender type", "text"), ("repayment_method", "Method", "text"),
-                                       ("term_months", "Term", "int"), ("channel", "Channel", "text"),
+                                       ("term_months", "Term (months)", "int"), ("channel", "Channel", "text"),
                                        ("partner_id", "Partner", "text"), ("loans", "Loans", "int"),
                                        ("amount_fen", "Principal (yuan)", "yuan"), ("weighted_apr", "Weighted APR", "pct"),
                                        ("contribution", "Contribution to excess (pp)", "pp")], f)
     loan_cols = [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"), ("lender_type", "Lender", "text"),
-                 ("channel", "Channel", "text"), ("repayment_method", "Method", "text"), ("term_months", "Term", "int"),
+                 ("channel", "Channel", "text"), ("repayment_method", "Method", "text"), ("term_months", "Term (months)", "int"),
                  ("amount_fen", "Principal (yuan)", "yuan"), ("total_cost_fen", "Total cost (yuan)", "yuan"),
                  ("apr_irr", "APR (IRR×12)", "pct"), ("cap", "Cap", "pct"), ("cap_rule", "Cap rule", "text")]
     def conv(d):
         return (d.with_columns(pl.col("start").cast(pl.Utf8)).to_dicts() if d.height else [])
-    _xlsx_sheet(wb, "Breaches", conv(rep.breaches), loan_cols, f)
+    rows, items = breach_rows(rep)
+    item_cols = [c for k, h in items for c in ((k, f"{h} (annualised)", "pct"), (f"{k}__fen", f"{h} (yuan)", "yuan"))]
+    _xlsx_sheet(wb, "Breaches", rows, [*loan_cols, ("excess", "Above cap (pp)", "pp"), *item_cols], f)
+    _xlsx_sheet(wb, "Breach cost items", rep.breach_items.to_dicts() if rep.breach_items.height else [], [
+        ("loan_id", "Loan", "text"), ("item", "Item", "text"), ("kind", "Kind", "text"), ("payee", "Payee", "text"),
+        ("timing", "Collected", "text"), ("amount_fen", "Amount (yuan)", "yuan"),
+        ("annualised", "Annualised contribution", "pct")], f)
     _xlsx_sheet(wb, "Loans", conv(rep.loans), loan_cols, f)
     wb.close()
 
 
+
+
 def subsidy_html(run: SubsidyRun, path: Path) -> None:
-    import matplotlib
+    """The subsidy claim report as HTML (see :mod:`fengkong.pricing.subsidy_report`)."""
+    from fengkong.pricing.subsidy_report import subsidy_html as render
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    claims = run.claim_report()
-    reasons = run.items.group_by("reason").agg(pl.len().alias("items"), pl.col("amount_fen").sum()).sort(
-        "items", descending=True)
-    parts = [f"<h1>Consumption-loan interest subsidy — claim report as of {run.as_of}</h1>",
-             f"<p>{run.items.height:,} consumption items examined; "
-             f"{int((run.items['reason'] == 'ELIGIBLE').sum()):,} eligible; "
-             f"{run.posted.height:,} ledger entries posted in this run "
-             f"(ledger holds {run.ledger.height:,}). Net subsidy {yuan(int(run.ledger['subsidy_fen'].sum()))} yuan, "
-             f"deducted from interest {yuan(int(run.ledger['deducted_fen'].sum()))} yuan.</p>",
-             "<p class='note'>Subsidy = eligible consumption principal × min(1 pp, 50 % of the contract rate) × days/365, "
-             "accrued daily while the principal is outstanding, capped per borrower per institution; deducted from "
-             "interest due and never below zero. Rule sets: 财金〔2025〕80号 for consumption in 2025, 财金〔2026〕1号 "
-             "from 2026 (configuration).</p>", "<h2>Quarterly claims per branch</h2>",
-             _table(claims.to_dicts(), [("institution_id", "Institution", "text"), ("branch", "Branch", "text"),
-                                        ("quarter", "Quarter", "text"), ("borrowers", "Borrowers", "int"),
-                                        ("subsidy_fen", "Subsidy (yuan)", "yuan"),
-                                        ("deducted_fen", "Deducted from interest (yuan)", "yuan")])]
-    if claims.height:
-        agg = claims.group_by("quarter").agg(pl.col("subsidy_fen").sum()).sort("quarter")
-        fig, ax = plt.subplots(figsize=(8, 3))
-        ax.bar(agg["quarter"].to_list(), (agg["subsidy_fen"].to_numpy() / 100))
-        ax.set_ylabel("subsidy (yuan)")
-        ax.grid(axis="y", alpha=0.3)
-        parts.append(_png(fig))
-    parts.append("<h2>Eligibility decisions</h2>")
-    parts.append(_table(reasons.to_dicts(), [("reason", "Decision", "text"), ("items", "Items", "int"),
-                                             ("amount_fen", "Amount (yuan)", "yuan")]))
-    _write_html(path, f"Subsidy {run.as_of}", parts)
+    render(run, path)
 
 
 def subsidy_xlsx(run: SubsidyRun, path: Path) -> None:
-    wb, f = _workbook(path)
-    _xlsx_sheet(wb, "Claims", run.claim_report().to_dicts(), [
-        ("institution_id", "Institution", "text"), ("branch", "Branch", "text"), ("quarter", "Quarter", "text"),
-        ("borrowers", "Borrowers", "int"), ("subsidy_fen", "Subsidy (yuan)", "yuan"),
-        ("deducted_fen", "Deducted from interest (yuan)", "yuan")], f)
-    _xlsx_sheet(wb, "Ledger", run.ledger.with_columns(pl.col("as_of").cast(pl.Utf8)).to_dicts(), [
-        ("entry_id", "Entry", "text"), ("institution_id", "Institution", "text"), ("branch", "Branch", "text"),
-        ("customer_id", "Customer", "text"), ("quarter", "Quarter", "text"), ("subsidy_fen", "Subsidy (yuan)", "yuan"),
-        ("deducted_fen", "Deducted (yuan)", "yuan"), ("as_of", "Posted as of", "text"), ("kind", "Kind", "text")], f)
-    _xlsx_sheet(wb, "Items", run.items.with_columns(pl.col("day").cast(pl.Utf8)).to_dicts(), [
-        ("item_id", "Item", "text"), ("customer_id", "Customer", "text"), ("loan_id", "Loan", "text"),
-        ("day", "Date", "text"), ("source", "Source", "text"), ("category", "Category", "text"),
-        ("amount_fen", "Amount (yuan)", "yuan"), ("refunded_fen", "Refunded (yuan)", "yuan"),
-        ("rule_id", "Rule set", "text"), ("reason", "Decision", "text"),
-        ("eligible_base_fen", "Eligible base (yuan)", "yuan"), ("subsidy_rate", "Subsidy rate", "pct")], f)
-    wb.close()
+    """The subsidy claim report, ledger and decisions as Excel (see :mod:`fengkong.pricing.subsidy_report`)."""
+    from fengkong.pricing.subsidy_report import subsidy_xlsx as render
+
+    render(run, path)

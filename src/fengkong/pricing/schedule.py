@@ -1,8 +1,10 @@
 """Repayment schedules in integer fen: the six methods, additional charges with payees, early repayment.
 
-Rounding (documented in docs/pricing.md): every computed amount is rounded half-up to the fen; equal
-principal parts are truncated to the fen and the last installment absorbs the remainder; a total fee
-spread over the periods is truncated per period and the last period absorbs the remainder.
+Rounding (documented in docs/pricing.md): every computed amount is rounded to the fen with the mode of
+``money.rounding`` (default half-up); equal principal parts are truncated to the fen and the last
+installment absorbs the remainder; a total fee spread over the periods is truncated per period and the
+last period absorbs the remainder. An irregular first period (``first_due`` not one calendar month after
+the start) earns interest by actual days at annual rate / ``money.day_count_basis``.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fengkong.pricing.errors import PricingError
+
+if TYPE_CHECKING:
+    from fengkong.pricing.config import Config
 
 METHODS: tuple[str, ...] = (
     "equal_installment", "equal_principal", "interest_first", "fee_per_period", "fee_total", "daily_rate",
@@ -27,9 +32,9 @@ KINDS: tuple[str, ...] = (
 )
 
 
-def round_fen(x: Decimal) -> int:
-    """Round a Decimal amount of fen half-up to an integer fen."""
-    return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def round_fen(x: Decimal, mode: str = ROUND_HALF_UP) -> int:
+    """Round a Decimal amount of fen to an integer fen (``mode``: a ``decimal`` rounding constant)."""
+    return int(x.quantize(Decimal(1), rounding=mode))
 
 
 def to_decimal(value: Any, field_name: str, *, minimum: float = 0.0, maximum: float | None = None) -> Decimal:
@@ -124,12 +129,12 @@ class Product:
     rate: Decimal = Decimal(0)             # annual contract interest rate
     fee_rate: Decimal = Decimal(0)         # fee_per_period: per-period fee on the original principal
     total_fee_rate: Decimal = Decimal(0)   # fee_total: total fee as a fraction of principal, spread evenly
-    daily_rate: Decimal | None = None      # daily_rate: interest per day (default rate / day_basis)
+    daily_rate: Decimal | None = None      # daily_rate: interest per day (default rate / day basis)
     upfront_fee_fen: int = 0               # deducted at disbursement, payee lender
     charges: tuple[Charge, ...] = ()
     start: dt.date = dt.date(2026, 1, 1)
     first_due: dt.date | None = None
-    day_basis: int = 365
+    day_basis: int | None = None           # days per year behind a daily rate; None: money.day_count_basis
     name: str = "offer"
 
     def __post_init__(self) -> None:
@@ -151,7 +156,7 @@ class Product:
             object.__setattr__(self, "daily_rate", to_decimal(self.daily_rate, "daily_rate", maximum=1))
         if self.upfront_fee_fen < 0:
             raise PricingError("upfront_fee", "must not be negative")
-        if self.day_basis not in (360, 365):
+        if self.day_basis is not None and self.day_basis not in (360, 365):
             raise PricingError("day_basis", "must be 365 or 360")
         if self.first_due is not None and self.first_due <= self.start:
             raise PricingError("first_due", f"{self.first_due} is not after the start date {self.start}")
@@ -161,6 +166,11 @@ class Product:
 
     def with_rate(self, rate: Decimal | float) -> Product:
         return replace(self, rate=Decimal(str(rate)))
+
+    @property
+    def irregular_first(self) -> bool:
+        """True when ``first_due`` is given and is not one calendar month after ``start``."""
+        return self.first_due is not None and self.first_due != add_months(self.start, 1)
 
 
 @dataclass
@@ -202,6 +212,8 @@ class Schedule:
     upfront: dict[str, int]
     periods: list[Period]
     items: dict[str, ItemMeta]
+    day_basis: int = 365                 # resolved: product.day_basis or money.day_count_basis
+    rounding: str = ROUND_HALF_UP        # resolved: money.rounding
 
     @property
     def received_fen(self) -> int:
@@ -234,12 +246,12 @@ class Schedule:
                 "upfront_fen": dict(self.upfront), "periods": [p.to_dict() for p in self.periods]}
 
 
-def _charge_amount(c: Charge, principal: int, outstanding: int) -> int:
+def _charge_amount(c: Charge, principal: int, outstanding: int, mode: str) -> int:
     if c.amount_fen is not None:
         return c.amount_fen
     assert c.rate is not None
     base = outstanding if c.basis == "outstanding_principal" else principal
-    return round_fen(Decimal(base) * c.rate)
+    return round_fen(Decimal(base) * c.rate, mode)
 
 
 def _spread(total: int, n: int) -> list[int]:
@@ -247,8 +259,13 @@ def _spread(total: int, n: int) -> list[int]:
     return [per] * (n - 1) + [total - per * (n - 1)]
 
 
-def build_schedule(product: Product) -> Schedule:
-    """The full schedule of ``product`` (see module docstring for the rounding rules)."""
+def build_schedule(product: Product, config: Config | None = None) -> Schedule:
+    """The full schedule of ``product`` (see module docstring for the rounding and day-count rules)."""
+    from fengkong.pricing.config import load_config
+
+    cfg = config or load_config()
+    mode = cfg.rounding()
+    basis = product.day_basis or cfg.day_count_basis()
     p = product
     P, n = p.principal_fen, p.term
     anchor = p.first_due or p.start
@@ -267,22 +284,23 @@ def build_schedule(product: Product) -> Schedule:
         principal_parts = _spread(P, n)
 
     monthly = p.rate / 12
-    daily = p.daily_rate if p.daily_rate is not None else p.rate / p.day_basis
+    daily = p.daily_rate if p.daily_rate is not None else p.rate / basis
+    irregular = p.irregular_first
     payment = None
     if p.method == "equal_installment":
         with localcontext() as ctx:
             ctx.prec = 34
             if monthly == 0:
-                payment = round_fen(Decimal(P) / n)
+                payment = round_fen(Decimal(P) / n, mode)
             else:
-                payment = round_fen(Decimal(P) * monthly / (1 - (1 + monthly) ** -n))
+                payment = round_fen(Decimal(P) * monthly / (1 - (1 + monthly) ** -n), mode)
 
     items: dict[str, ItemMeta] = {"interest": ItemMeta("interest", "interest", "lender", "per_period")}
     method_fee: list[int] | None = None
     if p.method == "fee_per_period":
-        method_fee = [round_fen(Decimal(P) * p.fee_rate)] * n
+        method_fee = [round_fen(Decimal(P) * p.fee_rate, mode)] * n
     elif p.method == "fee_total":
-        method_fee = _spread(round_fen(Decimal(P) * p.total_fee_rate), n)
+        method_fee = _spread(round_fen(Decimal(P) * p.total_fee_rate, mode), n)
     if method_fee is not None:
         items["installment_fee"] = ItemMeta("installment_fee", "installment_fee", "lender", "per_period")
 
@@ -295,23 +313,24 @@ def build_schedule(product: Product) -> Schedule:
             raise PricingError(f"charges.{c.name}", "name clashes with a built-in cost item")
         items[c.name] = ItemMeta(c.name, c.kind, c.payee, c.timing)
         if c.timing == "upfront":
-            upfront[c.name] = _charge_amount(c, P, P)
+            upfront[c.name] = _charge_amount(c, P, P, mode)
     if sum(upfront.values()) >= P:
         raise PricingError("upfront_fee", "up-front deductions leave nothing of the principal to the borrower")
 
-    spreads = {c.name: _spread(c.amount_fen if c.amount_fen is not None else round_fen(Decimal(P) * c.rate), n)
+    spreads = {c.name: _spread(c.amount_fen if c.amount_fen is not None else round_fen(Decimal(P) * c.rate, mode), n)
                for c in p.charges if c.basis == "total_spread"}
 
     periods: list[Period] = []
     out = P
     for k in range(n):
-        if p.method == "daily_rate":
-            interest = round_fen(Decimal(out) * daily * days[k])
+        regular = round_fen(Decimal(out) * p.rate / 12, mode)
+        if p.method == "daily_rate" or (irregular and k == 0):   # actual days at annual / basis
+            interest = round_fen(Decimal(out) * daily * days[k], mode)
         else:
-            interest = round_fen(Decimal(out) * p.rate / 12)
+            interest = regular
         if principal_parts is None:  # equal installment: last period clears the balance
-            assert payment is not None
-            principal = out if k == n - 1 else min(out, payment - interest)
+            assert payment is not None  # an irregular first period keeps the regular principal part
+            principal = out if k == n - 1 else min(out, payment - regular)
         else:
             principal = principal_parts[k]
         fees: dict[str, int] = {}
@@ -319,16 +338,16 @@ def build_schedule(product: Product) -> Schedule:
             fees["installment_fee"] = method_fee[k]
         for c in p.charges:
             if c.timing == "per_period":
-                fees[c.name] = spreads[c.name][k] if c.name in spreads else _charge_amount(c, P, out)
+                fees[c.name] = spreads[c.name][k] if c.name in spreads else _charge_amount(c, P, out, mode)
             elif c.timing == "end" and k == n - 1:
-                fees[c.name] = _charge_amount(c, P, out)
+                fees[c.name] = _charge_amount(c, P, out, mode)
         periods.append(Period(k + 1, dues[k], days[k], principal, interest, fees, out))
         out -= principal
-    return Schedule(product=p, upfront=upfront, periods=periods, items=items)
+    return Schedule(product=p, upfront=upfront, periods=periods, items=items, day_basis=basis, rounding=mode)
 
 
 def prepay(schedule: Schedule, after_period: int, *, fee_rate: Decimal | float | None = None,
-           remaining_period_fees: str | None = None) -> Schedule:
+           remaining_period_fees: str | None = None, config: Config | None = None) -> Schedule:
     """Early repayment: the whole outstanding principal is repaid with installment ``after_period``.
 
     Interest stops; an optional prepayment fee (``fee_rate`` × prepaid principal, payee lender) is added;
@@ -337,7 +356,7 @@ def prepay(schedule: Schedule, after_period: int, *, fee_rate: Decimal | float |
     """
     from fengkong.pricing.config import load_config
 
-    cfg = load_config().section("early_repayment")
+    cfg = (config or load_config()).section("early_repayment")
     n = len(schedule.periods)
     if not 1 <= after_period < n:
         raise PricingError("after_period", f"must be between 1 and {n - 1}, got {after_period}")
@@ -356,9 +375,10 @@ def prepay(schedule: Schedule, after_period: int, *, fee_rate: Decimal | float |
             for k, v in p.fees.items():
                 last.fees[k] = last.fees.get(k, 0) + v
     if fr > 0:
-        last.fees["prepayment_fee"] = round_fen(Decimal(prepaid) * fr)
+        last.fees["prepayment_fee"] = round_fen(Decimal(prepaid) * fr, schedule.rounding)
         items["prepayment_fee"] = ItemMeta("prepayment_fee", "prepayment_fee", "lender", "end")
-    return Schedule(product=schedule.product, upfront=dict(schedule.upfront), periods=kept, items=items)
+    return Schedule(product=schedule.product, upfront=dict(schedule.upfront), periods=kept, items=items,
+                    day_basis=schedule.day_basis, rounding=schedule.rounding)
 
 
 def product_from_mapping(d: Mapping[str, Any], **overrides: Any) -> Product:
@@ -406,8 +426,16 @@ def product_from_mapping(d: Mapping[str, Any], **overrides: Any) -> Product:
         daily_rate=to_decimal(merged["daily_rate"], "daily_rate", maximum=1) if merged.get("daily_rate") else None,
         upfront_fee_fen=yuan_to_fen(merged.get("upfront_fee", 0) or 0, "upfront_fee"),
         charges=charges, start=dte("start") or dt.date.today(), first_due=dte("first_due"),
-        day_basis=int(merged.get("day_basis", 365)), name=str(merged.get("name", "offer")),
+        day_basis=_basis(merged.get("day_basis")), name=str(merged.get("name", "offer")),
     )
+
+
+def _basis(v: Any) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or str(v) not in ("360", "365"):
+        raise PricingError("day_basis", f"must be 365 or 360, got {v!r}")
+    return int(v)
 
 
 def _negative(v: Any) -> bool:

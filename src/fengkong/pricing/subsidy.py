@@ -49,10 +49,16 @@ class SubsidyRules:
 
     cfg: dict[str, Any]
     rule_sets: list[RuleSet] = field(default_factory=list)
+    config: Config | None = None     # the whole configuration (money rounding, schedules)
+
+    @property
+    def rounding(self) -> str:
+        return (self.config or load_config()).rounding()
 
     @staticmethod
     def load(config: Config | None = None) -> SubsidyRules:
-        cfg = (config or load_config()).section("subsidy")
+        config = config or load_config()
+        cfg = config.section("subsidy")
         sets = []
         for r in cfg["rule_sets"]:
             sets.append(RuleSet(
@@ -66,7 +72,7 @@ class SubsidyRules:
                 per_txn_base_cap_fen=_fen(r.get("per_txn_base_cap_yuan")),
                 total_cap_fen=_fen(r["total_cap_yuan"]) or 0, small_txn_cap_fen=_fen(r.get("small_txn_cap_yuan")),
             ))
-        return SubsidyRules(cfg=cfg, rule_sets=sets)
+        return SubsidyRules(cfg=cfg, rule_sets=sets, config=config)
 
     def rule_for(self, day: dt.date) -> RuleSet | None:
         for r in self.rule_sets:
@@ -84,8 +90,10 @@ class SubsidyRules:
         return known[-1]
 
     def subsidy_rate(self, rule: RuleSet, contract_rate: Fraction) -> Fraction:
-        """min(rule rate, max_share × contract rate); the share cap is dropped when configured null."""
-        return rule.rate if rule.max_share is None else min(rule.rate, rule.max_share * contract_rate)
+        """min(rule rate, max_share × contract rate, contract rate): the share cap is dropped when configured
+        null, but the subsidy is deducted from the interest and so can never exceed the contract rate."""
+        rate = rule.rate if rule.max_share is None else min(rule.rate, rule.max_share * contract_rate)
+        return min(rate, contract_rate)
 
 
 @dataclass
@@ -107,6 +115,7 @@ class Item:
     small: bool = False
     contract_rate: Fraction = Fraction(0)
     refunded_fen: int = 0
+    principal_fen: int = 0          # principal of the loan (schedule) the item is attributed to
     refund_day: dt.date | None = None
     fractions: list[tuple[dt.date, Fraction]] = field(default_factory=list)  # (from day, outstanding share)
     interest_due: list[tuple[dt.date, int]] = field(default_factory=list)    # (due date, interest fen)
@@ -200,12 +209,12 @@ def build_items(purchases: pl.DataFrame | None, transfers: pl.DataFrame | None, 
             key_ = (it.amount_fen, it.installments, rate, it.day)
             if key_ not in sched_cache:
                 sched_cache[key_] = build_schedule(Product(principal_fen=it.amount_fen, term=it.installments,
-                                                           rate=rate, start=it.day))
+                                                           rate=rate, start=it.day), rules.config)
             sched = sched_cache[key_]
             principal = it.amount_fen
         else:
             if it.loan_id not in sched_cache:
-                sched_cache[it.loan_id] = build_schedule(product_of_row(loan))
+                sched_cache[it.loan_id] = build_schedule(product_of_row(loan), rules.config)
             sched = sched_cache[it.loan_id]
             principal = int(loan["amount_fen"])
         base = it.amount_fen
@@ -218,6 +227,7 @@ def build_items(purchases: pl.DataFrame | None, transfers: pl.DataFrame | None, 
         if rule.per_txn_base_cap_fen is not None:
             base = min(base, rule.per_txn_base_cap_fen)
         it.base_fen = base
+        it.principal_fen = principal
         it.small = rule.small_txn_cap_fen is not None and not large
         if rules.cfg.get("follow_repayment", True):
             fr = [(it.day, Fraction(1))]
@@ -292,7 +302,7 @@ def capped_cumulative(items: list[Item], upto: dt.date, rules: SubsidyRules) -> 
         if small_cap is not None:
             small = min(Fraction(small_cap), small)
         out += min(Fraction(total_cap), small + large)
-    return round_fen(Decimal(out.numerator) / Decimal(out.denominator))
+    return round_fen(Decimal(out.numerator) / Decimal(out.denominator), rules.rounding)
 
 
 def quarter_bounds(q: str) -> tuple[dt.date, dt.date]:

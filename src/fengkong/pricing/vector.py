@@ -9,6 +9,7 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
+from fengkong.pricing.config import Config, load_config
 from fengkong.pricing.cost import annualised_cost
 from fengkong.pricing.errors import PricingError
 from fengkong.pricing.irr import solve_irr_vector
@@ -22,16 +23,37 @@ def _ppb(x: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(x, dtype=np.float64) * SCALE).astype(np.int64)
 
 
-def _half_up_div(a: np.ndarray, b: int) -> np.ndarray:
-    return (2 * a + b) // (2 * b)
+def _div(a: np.ndarray, b: int, mode: str = "ROUND_HALF_UP") -> np.ndarray:
+    """a / b rounded to an integer with a ``decimal`` rounding mode (a >= 0, b > 0, exact int64 arithmetic)."""
+    if mode == "ROUND_HALF_UP":
+        return (2 * a + b) // (2 * b)
+    q, r = np.divmod(a, b)
+    if mode == "ROUND_DOWN":
+        return q
+    if mode == "ROUND_UP":
+        return q + (r > 0)
+    if mode == "ROUND_HALF_DOWN":
+        return q + (2 * r > b)
+    if mode == "ROUND_HALF_EVEN":
+        return q + ((2 * r > b) | ((2 * r == b) & (q % 2 == 1)))
+    raise PricingError("money.rounding", f"{mode!r} is not supported by the vectorised path")
+
+
+def _round_float(x: np.ndarray, mode: str) -> np.ndarray:
+    """Round non-negative float amounts of fen to integers with a ``decimal`` rounding mode."""
+    r = {"ROUND_HALF_UP": lambda v: np.floor(v + 0.5), "ROUND_HALF_EVEN": np.rint, "ROUND_DOWN": np.floor,
+         "ROUND_UP": np.ceil, "ROUND_HALF_DOWN": lambda v: np.ceil(v - 0.5)}[mode](x)
+    return r.astype(np.int64)
 
 
 def flow_matrix(principal_fen: np.ndarray, term: np.ndarray, method: np.ndarray, rate: np.ndarray,
-                fee_rate: np.ndarray, upfront_fen: np.ndarray, guarantee_rate: np.ndarray) -> np.ndarray:
+                fee_rate: np.ndarray, upfront_fen: np.ndarray, guarantee_rate: np.ndarray,
+                rounding: str = "ROUND_HALF_UP") -> np.ndarray:
     """Lender-view flows (N × (max term + 1), int64 fen) for monthly products; ``method`` as codes of METHODS.
 
     ``fee_rate`` is per period on the original principal (fee_total spreads fee_rate × term evenly);
-    ``guarantee_rate`` is a per-month fee on the original principal paid to the guarantor.
+    ``guarantee_rate`` is a per-month fee on the original principal paid to the guarantor; ``rounding``
+    is the ``money.rounding`` mode (the same as the scalar schedule's).
     """
     P = np.asarray(principal_fen, dtype=np.int64)
     n = np.asarray(term, dtype=np.int64)
@@ -47,17 +69,17 @@ def flow_matrix(principal_fen: np.ndarray, term: np.ndarray, method: np.ndarray,
     i = np.asarray(rate, dtype=np.float64) / 12.0
     with np.errstate(divide="ignore", invalid="ignore"):
         pay = np.where(i > 0, P * i / (1.0 - (1.0 + i) ** (-n.astype(np.float64))), P / np.maximum(n, 1))
-    payment = np.floor(pay + 0.5).astype(np.int64)
+    payment = _round_float(pay, rounding)
     base = P // np.maximum(n, 1)
-    per_fee = _half_up_div(P * f, SCALE)
-    total_fee = _half_up_div(P * f * n, SCALE)
+    per_fee = _div(P * f, SCALE, rounding)
+    total_fee = _div(P * f * n, SCALE, rounding)
     spread_fee = total_fee // np.maximum(n, 1)
-    guar = _half_up_div(P * g, SCALE)
+    guar = _div(P * g, SCALE, rounding)
     out = P.copy()
     for k in range(T):
         live = k < n
         last = k == n - 1
-        interest = _half_up_div(out * r, 12 * SCALE)
+        interest = _div(out * r, 12 * SCALE, rounding)
         principal = np.where(last, out, np.where(io, 0, np.where(ei, np.minimum(out, payment - interest), base)))
         fee = np.where(fpp, per_fee, 0) + np.where(ftot, np.where(last, total_fee - spread_fee * (n - 1),
                                                                    spread_fee), 0)
@@ -90,12 +112,14 @@ def product_of_row(row: dict) -> Product:
                    first_due=row.get("first_due_date"), name=str(row.get("loan_id") or "loan"))
 
 
-def loans_apr(loans: pl.DataFrame, chunk: int = 200_000) -> pl.DataFrame:
+def loans_apr(loans: pl.DataFrame, chunk: int = 200_000, config: Config | None = None) -> pl.DataFrame:
     """Add ``start``, ``apr_irr`` and ``total_cost_fen`` to a frame of disbursement events.
 
     Regular monthly loans go through the vectorised solver; daily-rate loans and loans whose first
-    period is irregular (first_due_date not one month after disbursement) use the exact scalar path.
+    period is irregular (first_due_date not one calendar month after disbursement) use the exact scalar path.
     """
+    cfg = config or load_config()
+    rounding = cfg.rounding()
     for col in ("amount_fen", "term_months"):
         if col not in loans.columns:
             raise PricingError(col, "required column is missing from the loans file")
@@ -117,10 +141,10 @@ def loans_apr(loans: pl.DataFrame, chunk: int = 200_000) -> pl.DataFrame:
     if neg.height:
         raise PricingError("amount_fen" if neg["amount_fen"][0] <= 0 else "term_months",
                            f"must be positive (loan {neg['loan_id'][0] if 'loan_id' in neg.columns else '?'})")
-    first_days = (pl.col("first_due_date") - pl.col("start")).dt.total_days()
+    # the same test as Product.irregular_first: polars' "1mo" offset clamps to the month end like add_months
+    regular = pl.col("first_due_date").is_null() | (pl.col("first_due_date") == pl.col("start").dt.offset_by("1mo"))
     df = df.with_columns(
-        (pl.col("repayment_method").is_in(list(VECTOR_METHODS))
-         & (pl.col("first_due_date").is_null() | first_days.is_between(28, 31))).alias("_vec"),
+        (pl.col("repayment_method").is_in(list(VECTOR_METHODS)) & regular).alias("_vec"),
         pl.col("repayment_method").replace_strict({m: i for i, m in enumerate(METHODS)},
                                                   return_dtype=pl.Int64).alias("_m"))
     over = df.filter(pl.col("upfront_fee_fen") >= pl.col("amount_fen"))
@@ -138,13 +162,14 @@ def loans_apr(loans: pl.DataFrame, chunk: int = 200_000) -> pl.DataFrame:
         for s in range(0, len(group), chunk):
             ix = group[s:s + chunk]
             fl = flow_matrix(cols["amount_fen"][ix], terms[ix], cols["_m"][ix], cols["contract_rate"][ix],
-                             cols["fee_rate"][ix], cols["upfront_fee_fen"][ix], cols["guarantee_fee_rate"][ix])
+                             cols["fee_rate"][ix], cols["upfront_fee_fen"][ix], cols["guarantee_fee_rate"][ix],
+                             rounding)
             apr[ix] = apr_vector(fl)
             cost[ix] = fl.sum(axis=1)
     for i in np.nonzero(~df["_vec"].to_numpy())[0]:
         row = df.row(int(i), named=True)
         try:
-            c = annualised_cost(build_schedule(product_of_row(row)), breakdown=False)
+            c = annualised_cost(build_schedule(product_of_row(row), cfg), breakdown=False)
         except PricingError as exc:
             raise PricingError(exc.field, f"loan {row.get('loan_id')} (row {int(i) + 1}): {exc.reason}") from None
         apr[i] = c.apr_irr
