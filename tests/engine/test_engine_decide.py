@@ -192,3 +192,94 @@ nodes:
     assert counts == sorted(counts) and counts[-1] - counts[0] == 3
     assert first[-1].outcome == "review"
     st.close()
+
+
+# ---------------------------------------------------------------- the store failing under the engine
+
+
+def _engine_on(db_url: str, **kw):
+    st = open_store(db_url)
+    s = strategy_from_text(SMALL, "s.yaml", features=FEATS)
+    st.versions.deploy(s)
+    st.versions.activate(s.name, s.version)
+    return st, Engine(st, CountingFeatures(), feature_kinds=FEATS, **kw)
+
+
+def test_refresh_failure_keeps_the_last_good_routing_and_retries(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+
+    st, eng = _engine_on(f"sqlite:///{tmp_path / 'd.db'}", refresh_seconds=0.0)
+    real = st.versions.routes
+    down = {"on": True}
+
+    def routes():
+        if down["on"]:
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return real()
+
+    monkeypatch.setattr(st.versions, "routes", routes)
+    with caplog.at_level(logging.WARNING, logger="fengkong.engine.core"):
+        d = eng.decide(ev(1))  # refresh fails: the snapshot read at start-up still routes the event
+    assert d.outcome == "approve" and d.version == "1" and st.decisions.get("e1") is not None
+    assert any("keeping the routing and lists" in r.message and "server closed" in r.message for r in caplog.records)
+    # the store comes back: the next refresh picks up a new champion
+    down["on"] = False
+    v2 = strategy_from_text(SMALL.replace("version: 1", "version: 2"), "s.yaml", features=FEATS)
+    st.versions.deploy(v2)
+    st.versions.activate("app_test", "2")
+    assert eng.decide(ev(2)).version == "2"
+    st.close()
+
+
+def test_failed_audit_append_is_an_error_not_a_decision(tmp_path, monkeypatch):
+    import sqlite3
+
+    from fengkong.store import StoreError
+
+    st, eng = _engine_on(f"sqlite:///{tmp_path / 'd.db'}")
+    real = st.decisions.append
+    monkeypatch.setattr(st.decisions, "append", lambda *a: (_ for _ in ()).throw(sqlite3.OperationalError("disk full")))
+    with pytest.raises(StoreError, match=r"store sqlite:///.*d\.db: recording the decision of 'e1' in the audit log "
+                                         r"failed: OperationalError: disk full"):
+        eng.decide(ev(1))
+    assert st.decisions.get("e1") is None
+    monkeypatch.setattr(st.decisions, "append", real)
+    d = eng.decide(ev(1))  # sent again once the store is back: decided and recorded once
+    assert not d.replayed and st.decisions.get("e1")["outcome"] == d.outcome and st.decisions.count() == 1
+    st.close()
+
+
+def test_postgres_connection_killed_mid_stream(pg_url):
+    """A real PostgreSQL backend terminated between decisions: the next decision raises StoreError (nothing is
+    returned, nothing is lost), the one after reconnects, and the chain stays intact."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from fengkong.store import StoreError
+
+    schema = f"fk_test_{uuid.uuid4().hex[:10]}"
+    app_name = f"fk_kill_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_url)
+    with admin.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        st, eng = _engine_on(f"{pg_url}?options=-csearch_path%3D{schema}&application_name={app_name}")
+        first = [eng.decide(ev(i)) for i in range(3)]
+        with admin.begin() as c:
+            killed = c.execute(sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                       "WHERE application_name = :a"), {"a": app_name}).scalar()
+        assert killed >= 1
+        with pytest.raises(StoreError, match="store postgresql"):
+            eng.decide(ev(3))
+        after = [eng.decide(ev(i)) for i in range(3, 6)]  # reconnected; e3 is decided now, exactly once
+        assert [d.request_id for d in after] == ["e3", "e4", "e5"] and not any(d.replayed for d in after)
+        assert all(st.decisions.get(d.request_id)["outcome"] == d.outcome for d in first + after)
+        assert st.decisions.count() == 6 and st.decisions.verify().ok
+        st.close()
+    finally:
+        with admin.begin() as c:
+            c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -32,6 +32,11 @@ def _events(n: int) -> list[dict]:
     return out
 
 
+def _record(d: dict) -> dict:
+    """A `decide --json` line without the per-call ``replayed`` flag: what the audit log stores."""
+    return {k: v for k, v in d.items() if k != "replayed"}
+
+
 def _proc(tmp: Path, tag: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "fengkong.cli", "decide", "-", "--json", "--strategy", str(SHIPPED),
            "--db", f"sqlite:///{tmp / (tag + '.db')}", "--state", str(tmp / (tag + '_state.db'))]
@@ -72,16 +77,18 @@ def test_sigkill_mid_stream_loses_nothing_and_double_counts_nothing(tmp_path):
     assert len(printed) >= 25
 
     st = open_store(f"sqlite:///{tmp_path / 'crash.db'}")
+    assert all(d["replayed"] is False for d in printed)  # first decisions, not stored ones
     for d in printed:  # every decision the caller saw is stored, unchanged
         stored = st.decisions.get(d["request_id"])
-        assert stored is not None and stored == d
+        assert stored is not None and stored == _record(d)
     st.close()
 
     # restart and re-send everything, then the probe
     again = _run_all(tmp_path, "crash", [*events, probe])
     by_id = {d["request_id"]: d for d in again}
-    for d in printed:
-        assert by_id[d["request_id"]] == d  # the stored decision is returned, not a new one
+    for d in printed:  # the stored decision is returned, not a new one, and says so
+        assert _record(by_id[d["request_id"]]) == _record(d) and by_id[d["request_id"]]["replayed"] is True
+    assert by_id[probe["event_id"]]["replayed"] is False
     # feature state is not double counted: the probe sees the same features as the uninterrupted run
     assert by_id[probe["event_id"]]["features"] == ref[probe["event_id"]]["features"]
     assert by_id[probe["event_id"]]["outcome"] == ref[probe["event_id"]]["outcome"]

@@ -111,3 +111,67 @@ def test_concurrent_writers_keep_one_linear_chain(db_url):
     assert res.ok and res.checked == 100
     for s in stores:
         s.close()
+
+
+def _versions(st, n: int) -> None:
+    for v in range(1, n + 1):
+        st.versions.deploy(strategy_from_text(SMALL.replace("version: 1", f"version: {v}"), "a.yaml", features=FEATS))
+
+
+def test_rollback_walks_back_through_the_activation_history(db_url):
+    st = open_store(db_url)
+    _versions(st, 3)
+    for v in ("1", "2", "3"):
+        st.versions.activate("app_test", v)
+    before = st.versions.history("application")
+    champions = []
+    for _ in range(2):
+        champions.append(st.versions.rollback("application").champion[1])
+        assert st.versions.routing("application").champion[1] == champions[-1]
+    assert champions == ["2", "1"]  # 3 → 2 → 1, not 2, 3, 2
+    with pytest.raises(VersionError, match="nothing to roll back"):
+        st.versions.rollback("application")
+    # append-only: the earlier entries are untouched, each rollback is a new entry naming what it restored
+    after = st.versions.history("application")
+    assert after[:len(before)] == before and len(after) == len(before) + 2
+    assert [note for _, _, note, _ in after[len(before):]] == [f"rollback to #{before[1][0]}",
+                                                               f"rollback to #{before[0][0]}"]
+    # a new activation after rollbacks is rolled back to where it came from
+    st.versions.activate("app_test", "3")
+    assert st.versions.rollback("application").champion[1] == "1"
+    st.close()
+
+
+def test_second_rollback_does_not_re_add_a_removed_challenger(db_url):
+    st = open_store(db_url)
+    _versions(st, 3)
+    st.versions.activate("app_test", "1")
+    st.versions.activate("app_test", "2")
+    st.versions.activate("app_test", "3", role="challenger", percent=20)
+    r = st.versions.rollback("application")  # removes the challenger
+    assert r.champion == ("app_test", "2") and r.challengers == []
+    r = st.versions.rollback("application")  # walks back to v1, the challenger stays gone
+    assert r.champion == ("app_test", "1") and r.challengers == []
+    assert st.versions.routing("application").challengers == []
+    st.close()
+
+
+def test_rollback_skips_re_activations_that_changed_nothing(db_url):
+    st = open_store(db_url)
+    _versions(st, 2)
+    st.versions.activate("app_test", "1")
+    st.versions.activate("app_test", "2")
+    st.versions.activate("app_test", "2")  # no change
+    assert st.versions.rollback("application").champion == ("app_test", "1")
+    st.close()
+
+
+def test_rollback_understands_entries_written_by_the_old_rollback(db_url):
+    """History written before rollbacks named their target ("rollback"): the walk still goes 3 → 2 → 1."""
+    st = open_store(db_url)
+    _versions(st, 3)
+    for v in ("1", "2", "3"):
+        st.versions.activate("app_test", v)
+    st.versions.set_routing("application", st.versions.history("application")[1][1], "rollback")  # old style → v2
+    assert st.versions.rollback("application").champion == ("app_test", "1")
+    st.close()

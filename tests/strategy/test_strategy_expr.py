@@ -37,7 +37,7 @@ def py_eval(text: str, row: dict):
     ns = dict(g.consts)
     ns["L"] = {"bl": frozenset({"abc123"})}
     ns["_EMPTY"] = frozenset()
-    ns.update({s.pyvar: row[s.name] for s in SCOPE.values()})
+    ns.update({g.var(s): row[s.name] for s in SCOPE.values()})
     return eval(compile(src, "<t>", "eval"), ns)  # generated source of a checked AST, not user text
 
 
@@ -139,3 +139,68 @@ def test_registered_function_is_usable_in_both_compilations():
             register_function("twice_plus", py=abs, pl=abs, args=("num",), returns="num")
     finally:
         del REGISTRY["twice_plus"]
+
+
+# ---------------------------------------------------------------- NaN: defined null semantics in both compilations
+
+NAN_ROWS = [float("nan"), float("inf"), float("-inf"), 0.0, -1.0, 2.0, None]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("log(b)", [None, float("inf"), None, None, None, 0.6931471805599453, None]),
+    ("exp(b)", [None, 1.0142320547350045e304, 0.0, 1.0, 0.36787944117144233, 7.38905609893065, None]),
+    ("floor(b)", [None, float("inf"), float("-inf"), 0.0, -1.0, 2.0, None]),
+    ("ceil(b)", [None, float("inf"), float("-inf"), 0.0, -1.0, 2.0, None]),
+    ("is_null(log(b))", [True, False, True, True, True, False, True]),
+    ("coalesce(exp(b), -1.0)", [-1.0, 1.0142320547350045e304, 0.0, 1.0, 0.36787944117144233, 7.38905609893065,
+                                -1.0]),
+])
+def test_nan_argument_gives_null_in_python_and_polars(text, expected):
+    node, _ = compile_expr(text, SCOPE, None)
+    g = PyGen()
+    code = compile(g.expr(node), "<t>", "eval")
+    got_py = []
+    for b in NAN_ROWS:
+        ns = {**g.consts, g.var(SCOPE["b"]): b}
+        got_py.append(eval(code, ns))  # generated source of a checked AST, not user text
+    df = pl.DataFrame({"b": NAN_ROWS}, schema={"b": pl.Float64})
+    got_pl = df.select(PlGen().expr(node).alias("x"))["x"].to_list()
+    assert got_py == pytest.approx(expected, nan_ok=False) if None not in expected else got_py == expected
+    assert got_pl == got_py, (text, got_py, got_pl)
+
+
+def test_nan_inputs_are_null_for_a_whole_strategy():
+    """A NaN feature or event value is missing on both paths: comparisons are false, log/exp are null."""
+    from fengkong.strategy import strategy_from_text
+
+    text = """name: nan
+version: 1
+event_type: application
+nodes:
+  - id: d
+    type: assign
+    values:
+      l: log(ratio)
+      e: exp(ratio)
+      missing: is_null(ratio)
+  - id: r
+    type: ruleset
+    rules:
+      - {id: HIGH, when: "ratio > 3", action: review}
+      - {id: LOWLOG, when: "coalesce(l, -99.0) < 0", action: flag}
+flow:
+  outputs: {l: l, e: e, missing: missing}
+"""
+    s = strategy_from_text(text, "nan.yaml", features={"ratio": "float"})
+    ev = {"event_id": "e1", "event_type": "application", "ts": dt.datetime(2025, 1, 1, tzinfo=TZ), "customer_id": "c"}
+    vals = [float("nan"), 5.0, 0.5, None]
+    online = [s.evaluate(ev, {"ratio": v}) for v in vals]
+    frame = pl.DataFrame([ev] * len(vals)).with_columns(pl.Series("__f.ratio", vals, dtype=pl.Float64))
+    off = s.evaluate_frame(frame)
+    assert [o.outputs["missing"] for o in online] == [True, False, False, True]
+    assert online[0].outputs["l"] is None and online[0].outputs["e"] is None
+    for o, row in zip(online, off.iter_rows(named=True), strict=True):
+        assert o.outcome == row["outcome"] and o.rules_hit == row["rules_hit"]
+        for k in ("l", "e", "missing"):
+            assert o.outputs[k] == row[f"out.{k}"] or (o.outputs[k] == pytest.approx(row[f"out.{k}"]))
+    assert [o.rules_hit for o in online] == [["LOWLOG"], ["HIGH"], ["LOWLOG"], ["LOWLOG"]]

@@ -158,3 +158,85 @@ def test_every_node_type_and_hit_policy():
     row = off.row(0, named=True)
     assert row["out.points"] == 15 and row["out.tier"] == "B" and row["outcome"] == "review"
     assert row["rules_hit"] == r.rules_hit
+
+
+# ---------------------------------------------------------------- positions inside every YAML scalar style
+
+HEAD = "name: t\nversion: 1\nevent_type: application\nnodes:\n  - id: rs\n    type: ruleset\n    rules:\n"
+
+
+def _pos_of(text: str, needle: str) -> tuple[int, int]:
+    """1-based line and column of the only occurrence of ``needle`` in ``text``."""
+    assert text.count(needle) == 1, needle
+    i = text.index(needle)
+    return text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 1
+
+
+@pytest.mark.parametrize("style,rule,needle", [
+    ("plain", "      - {id: A, when: age > 3 and agee > 4, action: reject}\n", "agee"),
+    ("plain multi-line",
+     "      - id: A\n        when: age > 3\n          and\n\n          agee > 4\n        action: reject\n", "agee"),
+    ("single-quoted", "      - {id: A, when: 'channel == ''x'' or agee > 4', action: reject}\n", "agee"),
+    ("single-quoted folded",
+     "      - id: A\n        when: 'channel == ''x''\n          or agee > 4'\n        action: reject\n", "agee"),
+    ("double-quoted escapes", '      - {id: A, when: "channel == \\"x\\" or \\u0061gee > 4", action: reject}\n',
+     "\\u0061gee"),
+    ("double-quoted tab escape", '      - {id: A, when: "channel == \\"\\t\\" or agee > 4", action: reject}\n', "agee"),
+    ("double-quoted escaped line break",
+     '      - id: A\n        when: "channel == \\"x\\" or ag\\\n          ee2 > 4"\n        action: reject\n', "ag\\"),
+    ("literal block",
+     "      - id: A\n        when: |\n          channel == 'x'\n            or agee > 4\n        action: reject\n", "agee"),
+    ("folded block",
+     "      - id: A\n        when: >-\n          channel == 'x'\n          or\n          agee > 4\n        action: reject\n",
+     "agee"),
+    ("folded block keep + blank lines",
+     "      - id: A\n        when: >+\n          channel == 'x'\n\n          or agee > 4\n\n        action: reject\n",
+     "agee"),
+    ("folded block indentation indicator",
+     "      - id: A\n        when: >2\n            channel == 'x'\n          or agee > 4\n        action: reject\n",
+     "agee"),
+    ("tagged block", "      - id: A\n        when: !!str >\n          channel == 'x' or\n          agee > 4\n"
+                     "        action: reject\n", "agee"),
+])
+def test_error_position_in_every_scalar_style(style, rule, needle):
+    text = HEAD + rule
+    e = _err(text)
+    assert "unknown name 'agee" in e.message, (style, e)
+    assert (e.line, e.col) == _pos_of(text, needle), (style, str(e))
+
+
+def test_error_position_of_an_operator_in_a_multi_line_condition():
+    """The shape of the shipped application.yaml: a `>-` block with the bad comparison on its 2nd line."""
+    text = HEAD + "      - id: A\n        when: >-\n          age > 3\n          and channel > 5\n        action: reject\n"
+    e = _err(text)
+    assert "cannot compare str with int" in e.message
+    assert (e.line, e.col) == _pos_of(text, "> 5")
+
+
+def test_error_at_end_of_a_block_expression():
+    text = HEAD + "      - id: A\n        when: >-\n          age > 3\n          and\n        action: reject\n"
+    e = _err(text)
+    assert "unexpected end of expression" in e.message
+    assert (e.line, e.col) == (11, 14)  # just after 'and'
+
+
+@pytest.mark.parametrize("pattern,problem", [
+    ("(?<=a)b", "look-around"),
+    ("a(?!b)", "look-around"),
+    (r"(a)\\1", "backreferences"),  # the expression literal '(a)\\1' is the regex (a)\1
+])
+def test_regex_polars_cannot_compile_is_rejected_at_load(pattern, problem):
+    text = HEAD + f"      - id: A\n        when: >-\n          matches(channel, '{pattern}')\n        action: review\n"
+    e = _err(text)
+    assert "not supported by the vectorised" in e.message and problem in e.message
+    assert (e.line, e.col) == _pos_of(text, f"'{pattern}'")
+
+
+def test_regex_both_engines_compile_is_accepted_and_agrees():
+    s = strategy_from_text(HEAD + "      - {id: A, when: \"matches(channel, '^(ap+|h5)$')\", action: review}\n",
+                           "ok.yaml", features=FEATS)
+    evs = [{"event_id": f"e{i}", "event_type": "application", "ts": dt.datetime(2025, 1, 1, tzinfo=TZ),
+            "customer_id": "c", "channel": c} for i, c in enumerate(["app", "h5", "partner", None])]
+    online = [s.evaluate(e).outcome for e in evs]
+    off = s.evaluate_frame(pl.DataFrame(evs))["outcome"].to_list()
+    assert online == off == ["review", "review", "approve", "approve"]

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fengkong.engine.decision import Decision
 from fengkong.strategy import NodeError, Strategy, strategy_from_text
+
+log = logging.getLogger(__name__)
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """The exception types that mean the store failed (imported on first use)."""
+    global _STORE_ERRORS
+    if _STORE_ERRORS is None:
+        from fengkong.store import STORE_ERRORS
+
+        _STORE_ERRORS = STORE_ERRORS
+    return _STORE_ERRORS
+
+
+_STORE_ERRORS: tuple[type[BaseException], ...] | None = None
 
 
 class NoStrategyError(LookupError):
@@ -54,15 +70,51 @@ class Engine:
         self._routes: dict[str, Any] = {}
         self._lists: Mapping[str, frozenset] = {}
         self._next_refresh = 0.0
-        self.refresh()
+        self._snapshot_at: str | None = None
+        if store is None:
+            self.refresh()
+        else:
+            from fengkong.store import StoreError
+
+            try:
+                self.refresh()
+            except StoreError as exc:  # no snapshot yet: every decide() tries again (and raises) until it works
+                log.warning("%s; will retry on the first decision", exc)
+                self._next_refresh = 0.0
 
     # ------------------------------------------------------------ configuration
 
+    def _store_call(self, action: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call a store method; a database failure becomes one :class:`fengkong.store.StoreError`."""
+        try:
+            return fn(*args)
+        except _store_errors() as exc:
+            from fengkong.store import StoreError
+
+            raise StoreError(getattr(self.store, "name", "?"), action, exc) from exc
+
     def refresh(self) -> None:
-        """Reload routing and list snapshots from the store."""
+        """Reload routing and list snapshots from the store.
+
+        When the store fails, the last good snapshot stays in force (a warning is logged) and the next
+        refresh, ``refresh_seconds`` later, tries again; with no snapshot yet the
+        :class:`fengkong.store.StoreError` is raised.
+        """
         if self.store is not None:
-            self._routes = self.store.versions.routes()
-            self._lists = self.store.lists.snapshot()
+            from fengkong.store import StoreError
+
+            try:
+                routes = self._store_call("reading the routing", self.store.versions.routes)
+                lists = self._store_call("reading the lists", self.store.lists.snapshot)
+            except StoreError as exc:
+                if self._snapshot_at is None:
+                    raise
+                log.warning("%s; keeping the routing and lists read at %s, retrying in %g s",
+                            exc, self._snapshot_at, self.refresh_seconds)
+                self._next_refresh = time.monotonic() + self.refresh_seconds
+                return
+            self._routes, self._lists = routes, lists
+            self._snapshot_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self._next_refresh = time.monotonic() + self.refresh_seconds
 
     def set_lists(self, lists: Mapping[str, frozenset]) -> None:
@@ -74,7 +126,8 @@ class Engine:
         key = (name, str(version))
         s = self._compiled.get(key)
         if s is None:
-            sv = self.store.versions.get(name, str(version)) if self.store is not None else None
+            sv = (self._store_call(f"reading strategy {name} version {version}", self.store.versions.get, name,
+                                   str(version)) if self.store is not None else None)
             if sv is None:
                 raise NoStrategyError(f"strategy {name} version {version} is not deployed")
             s = strategy_from_text(sv.source, f"{name}@{version}", features=self.feature_kinds,
@@ -117,7 +170,12 @@ class Engine:
     # ------------------------------------------------------------ deciding
 
     def decide(self, event: Mapping[str, Any]) -> Decision:
-        """Decide one event (a dict as from ``fengkong.events.validate_event`` or raw JSON)."""
+        """Decide one event (a dict as from ``fengkong.events.validate_event`` or raw JSON).
+
+        The decision is returned only once it is recorded: if the store fails (looking up the request id,
+        loading a strategy version or appending to the audit log) a :class:`fengkong.store.StoreError` is
+        raised instead and nothing is returned for this event, so the caller knows to send it again.
+        """
         t0 = time.perf_counter()
         if self.validate:
             from fengkong.events import validate_event
@@ -125,7 +183,7 @@ class Engine:
             event = validate_event(event)
         rid = event["event_id"]
         if self.store is not None:
-            stored = self.store.decisions.get(rid)
+            stored = self._store_call("looking up the request id", self.store.decisions.get, rid)
             if stored is not None:
                 return Decision.from_dict(stored, replayed=True)
         if time.monotonic() >= self._next_refresh:
@@ -172,8 +230,9 @@ class Engine:
                     "customer_id": d.customer_id, "strategy_name": d.strategy, "strategy_version": d.version,
                     "outcome": d.outcome, "created_at": d.decided_at}
             try:
-                self.store.decisions.append(meta, d.to_dict())
+                self._store_call(f"recording the decision of {rid!r} in the audit log",
+                                 self.store.decisions.append, meta, d.to_dict())
             except DuplicateRequest:  # another process decided it first: its decision stands
-                stored = self.store.decisions.get(rid)
+                stored = self._store_call("looking up the request id", self.store.decisions.get, rid)
                 return Decision.from_dict(stored or d.to_dict(), replayed=True)
         return d

@@ -10,6 +10,7 @@ from typing import Any
 
 from fengkong.store.decisions import DecisionLog, DuplicateRequest, VerifyResult
 from fengkong.store.engine_url import create, resolve_url
+from fengkong.store.errors import STORE_ERRORS, StoreError, safe_url
 from fengkong.store.lists import Lists
 from fengkong.store.versions import Routing, StoredVersion, VersionError, Versions, route_of
 
@@ -21,6 +22,8 @@ class Store:
         from fengkong.store import migrate as _migrate
 
         self.url = resolve_url(url)
+        #: The URL for messages (password hidden).
+        self.name = safe_url(self.url)
         self.engine: Any = create(self.url)
         if migrate:
             _migrate.upgrade(self.engine)
@@ -44,5 +47,6 @@ def open_store(url: str | None = None) -> Store:
     return Store(url)
 
 
-__all__ = ["DecisionLog", "DuplicateRequest", "Lists", "Routing", "Store", "StoredVersion", "VerifyResult",
-           "VersionError", "Versions", "open_store", "resolve_url", "route_of"]
+__all__ = ["STORE_ERRORS", "DecisionLog", "DuplicateRequest", "Lists", "Routing", "Store", "StoreError",
+           "StoredVersion", "VerifyResult", "VersionError", "Versions", "open_store", "resolve_url", "route_of",
+           "safe_url"]

@@ -49,8 +49,9 @@ class DecisionLog:
     def __init__(self, engine: Any):
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._proxy = engine.raw_connection()
-        self._raw = self._proxy.driver_connection  # the DBAPI connection itself: no proxy per call
+        self._proxy: Any = None
+        self._raw: Any = None
+        self._connect()
         self._ph = "?" if self.dialect == "sqlite" else "%s"
         cols = ", ".join(COLUMNS)
         self._insert = f"INSERT INTO fk_decisions ({cols}) VALUES ({', '.join([self._ph] * len(COLUMNS))})"
@@ -58,9 +59,26 @@ class DecisionLog:
         self._get = f"SELECT record FROM fk_decisions WHERE request_id = {self._ph}"
         self._lock = threading.Lock()  # one DBAPI connection: serialise use from several threads
 
+    def _connect(self) -> None:
+        self._proxy = self.engine.raw_connection()
+        self._raw = self._proxy.driver_connection  # the DBAPI connection itself: no proxy per call
+
+    def _discard(self) -> None:
+        """Drop the connection after a failure (server gone, connection killed): the next call reconnects."""
+        proxy, self._proxy, self._raw = self._proxy, None, None
+        if proxy is not None:
+            with contextlib.suppress(Exception):
+                proxy.invalidate()
+
+    def _cursor(self) -> Any:
+        if self._raw is None:
+            self._connect()
+        return self._raw.cursor()
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._proxy.close()
+            if self._proxy is not None:
+                self._proxy.close()
 
     def _begin(self, cur: Any) -> None:
         if self.dialect == "sqlite":
@@ -86,21 +104,25 @@ class DecisionLog:
     def get(self, request_id: str) -> dict[str, Any] | None:
         """The stored decision record of a request id, or None."""
         with self._lock:
-            cur = self._raw.cursor()
+            cur = self._cursor()
             try:
                 cur.execute(self._get, (request_id,))
                 row = cur.fetchone()
                 if self.dialect != "sqlite":
                     self._raw.commit()
-            finally:
-                cur.close()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    cur.close()
+                self._discard()
+                raise
+            cur.close()
         return None if row is None else json.loads(row[0])
 
     def append(self, meta: dict[str, Any], record: dict[str, Any]) -> int:
         """Append one decision; returns its seq. Raises DuplicateRequest if the request id is stored."""
         body = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=True)
         with self._lock:
-            cur = self._raw.cursor()
+            cur = self._cursor()
             try:
                 self._begin(cur)
                 try:
@@ -119,8 +141,16 @@ class DecisionLog:
                     if _is_unique_violation(exc):
                         raise DuplicateRequest(meta["request_id"]) from None
                     raise
+            except DuplicateRequest:
+                raise
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    cur.close()
+                self._discard()
+                raise
             finally:
-                cur.close()
+                with contextlib.suppress(Exception):
+                    cur.close()
 
     def rows(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every row in chain order."""

@@ -151,17 +151,51 @@ class Versions:
         return route, new
 
     def rollback(self, route: str) -> Routing:
-        """Restore the routing that was in force before the current one (recorded as a new history entry)."""
+        """Restore the routing in force before the current one, walking back through the history: after
+        activations v1 → v2 → v3, rollbacks give v2, then v1, then an error (nothing earlier). A rollback
+        is recorded as a new history entry (``rollback to #<seq>``; the history stays append-only) and
+        undoes the changes after the entry it restores, so a second rollback never re-applies them."""
         hist = self.history(route)
-        if len(hist) < 2:
-            raise VersionError(f"nothing to roll back for {route!r} (history has {len(hist)} entr{'y' if len(hist) == 1 else 'ies'})")
-        # the routing before the current one, skipping entries equal to the current one
-        current = hist[-1][1].to_json()
-        for _, cfg, _, _ in reversed(hist[:-1]):
+        stack = _effective(hist)
+        if len(stack) < 2:
+            raise VersionError(f"nothing to roll back for {route!r}: no earlier routing "
+                               f"(history has {len(hist)} entr{'y' if len(hist) == 1 else 'ies'})")
+        by_seq = {seq: cfg for seq, cfg, _, _ in hist}
+        current = by_seq[stack[-1]].to_json()
+        for target in reversed(stack[:-1]):  # skip re-activations that changed nothing
+            cfg = by_seq[target]
             if cfg.to_json() != current:
-                self.set_routing(route, cfg, "rollback")
+                self.set_routing(route, cfg, f"{ROLLBACK_NOTE}{target}")
                 return cfg
-        raise VersionError(f"nothing to roll back for {route!r}: earlier routings equal the current one")
+        raise VersionError(f"nothing to roll back for {route!r}: the earlier routings equal the current one")
+
+
+#: Note of a rollback entry in the routing history, followed by the seq of the entry it restored.
+ROLLBACK_NOTE = "rollback to #"
+
+
+def _effective(hist: list[tuple[int, Routing, str | None, str]]) -> list[int]:
+    """The seqs of the routings that led to the current one, oldest first: each change pushes its entry,
+    each rollback pops back to the entry it restored."""
+    stack: list[int] = []
+    cfg_by_seq = {s: c for s, c, _, _ in hist}
+    for seq, cfg, note, _ in hist:
+        if note and note.startswith(ROLLBACK_NOTE) and note[len(ROLLBACK_NOTE):].isdigit():
+            target = int(note[len(ROLLBACK_NOTE):])
+            if target in stack:
+                del stack[stack.index(target) + 1:]
+                continue
+        elif note == "rollback":  # written before rollbacks named their target: pop to an equal routing
+            js = cfg.to_json()
+            for i in range(len(stack) - 2, -1, -1):
+                if cfg_by_seq[stack[i]].to_json() == js:
+                    del stack[i + 1:]
+                    break
+            else:
+                stack.append(seq)
+            continue
+        stack.append(seq)
+    return stack
 
 
 def route_of(event_type: str, product: str | None) -> str:

@@ -81,11 +81,22 @@ def _read_events(source: str) -> Iterator[tuple[int, Any]]:
     p = Path(source)
     if not p.exists():
         _fail(f"{source}: no such file")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        _fail(f"{source}: not UTF-8 text (byte {exc.start})")
+    except OSError as exc:
+        _fail(f"{source}: cannot read: {exc.strerror}")
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as exc:
         whole = None
+        # not JSON as a whole: JSON Lines only if the first line (or, when that one is the broken one,
+        # the second) is a complete object on its own; otherwise it is one (pretty-printed) document
+        # with one error, where the parser stopped
+        head = [ln for ln in text.splitlines()[:50] if ln.strip()][:2]
+        if not any(isinstance(_parse(ln, 1), dict) for ln in head):
+            _fail(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})")
     if isinstance(whole, dict):
         yield 1, whole
         return
@@ -143,9 +154,14 @@ def decide(
     no_features: bool = typer.Option(False, "--no-features", help="Decide without online feature state."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per decision."),
 ) -> None:
-    """Decide events with the active strategy of their type; every decision is recorded before it is printed."""
+    """Decide events with the active strategy of their type; every decision is recorded before it is printed.
+
+    Exit 0 when every event was decided, 1 when some events were invalid (each named on stderr), 2 for a
+    bad input file, 3 when the store failed: the decisions printed before the error line are recorded;
+    the event named in it and the ones after it were not decided and must be sent again."""
     from fengkong.engine import Engine, NoStrategyError
     from fengkong.events import EventValidationError
+    from fengkong.store import StoreError
 
     out = _console()
     err = _console(stderr=True)
@@ -153,25 +169,30 @@ def decide(
     fixed = _load_ref(str(strategy), db) if strategy else None
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
     failures = 0
-    for n, obj in _read_events(source):
-        try:
-            if isinstance(obj, Exception):
-                raise obj
-            if not isinstance(obj, dict):
-                raise ValueError(f"line {n}: an event must be a JSON object")
-            d = eng.decide(obj)
-        except (EventValidationError, NoStrategyError, ValueError) as exc:
-            failures += 1
-            msg = str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
-            err.print(f"[red]error:[/red] {msg}", markup=True)
-            continue
-        if json_out:
-            sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, default=str) + "\n")
-            sys.stdout.flush()
-        else:
-            out.print(_pretty(d))
-            sys.stdout.flush()
-    st.close()
+    try:
+        for n, obj in _read_events(source):
+            try:
+                if isinstance(obj, Exception):
+                    raise obj
+                if not isinstance(obj, dict):
+                    raise ValueError(f"line {n}: an event must be a JSON object")
+                d = eng.decide(obj)
+            except StoreError as exc:
+                _fail(f"line {n}: {exc}; this event and the ones after it were not decided (send them again)", 3)
+            except (EventValidationError, NoStrategyError, ValueError) as exc:
+                failures += 1
+                msg = str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
+                err.print(f"[red]error:[/red] {msg}", markup=True)
+                continue
+            if json_out:
+                sys.stdout.write(json.dumps({**d.to_dict(), "replayed": d.replayed}, ensure_ascii=False,
+                                            default=str) + "\n")
+                sys.stdout.flush()
+            else:
+                out.print(_pretty(d))
+                sys.stdout.flush()
+    finally:
+        st.close()
     if failures:
         raise typer.Exit(1)
 
@@ -189,6 +210,7 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
     for f in files:
         try:
             s = load_strategy(f, features=_kinds())
+            s.check_models()
             results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
                             "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
         except StrategyError as exc:
@@ -218,8 +240,13 @@ def deploy(
 ) -> None:
     """Validate and store a strategy version (immutable once deployed); optionally activate it."""
     from fengkong.store import VersionError
+    from fengkong.strategy import StrategyError
 
     s = _load_ref(str(file), db)
+    try:
+        s.check_models()  # a model artifact that does not load is refused here, not at decision time
+    except StrategyError as exc:
+        _fail(str(exc))
     st = _store(db)
     try:
         sv, created = st.versions.deploy(s)

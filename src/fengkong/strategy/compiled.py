@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,33 @@ class Strategy:
     def rules(self) -> list:
         return self.spec.rules
 
+    def check_models(self) -> None:
+        """Load every model artifact now (``strategy validate`` / ``deploy``): a LightGBM file that does not
+        load, or expects another number of inputs than the node maps, is a :class:`StrategyError` naming
+        the artifact's line. (At decision time a bad artifact fails its node and the fallback applies.)"""
+        from fengkong.strategy.errors import StrategyError
+        from fengkong.strategy.spec import Model
+
+        for n in self.spec.nodes.values():
+            if not isinstance(n, Model) or n.format != "lightgbm":
+                continue
+            w = n.where
+            where = (self.spec.file, w.line if w else None, w.col if w else None)
+            try:
+                with _native_stderr_silenced():  # LightGBM's C++ prints "[Fatal] …" itself; we report it once
+                    booster = pycode.LightGBMPredictor(n.artifact_text or "", len(n.inputs)).booster
+                n_features = booster.num_feature()
+            except ImportError:
+                raise StrategyError(f"model {n.id!r}: lightgbm is not installed, cannot load {n.artifact!r}",
+                                    *where) from None
+            except Exception as exc:
+                msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+                raise StrategyError(f"model {n.id!r}: artifact {n.artifact!r} is not a loadable LightGBM model "
+                                    f"({msg})", *where) from None
+            if n_features != len(n.inputs):
+                raise StrategyError(f"model {n.id!r}: artifact {n.artifact!r} expects {n_features} input(s), "
+                                    f"the node maps {len(n.inputs)}", *where)
+
     def evaluate(self, event: Mapping[str, Any], features: Mapping[str, Any] | None = None,
                  lists: Mapping[str, frozenset] | None = None) -> Evaluation:
         """Evaluate one event; raises :class:`fengkong.strategy.errors.NodeError` if a node fails."""
@@ -98,6 +128,24 @@ class Strategy:
         from fengkong.strategy.plcode import evaluate_frame
 
         return evaluate_frame(self.spec, frame, lists)
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Discard what native code writes to file descriptor 2 inside the block (CLI checks only)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. captured): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def load_strategy(path: str | Path, features: Mapping[str, str] | None = None) -> Strategy:

@@ -8,6 +8,7 @@ null boolean is false wherever a condition is needed. ``is_null`` and ``coalesce
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -372,7 +373,7 @@ class Checker:
             try:
                 n.type, n.nullable = fn.check(n.args)
             except TypeError as exc:
-                raise self.error(f"{n.value}(): {exc}", n.pos) from None
+                raise self.error(f"{n.value}(): {exc}", getattr(exc, "pos", n.pos)) from None
         else:  # pragma: no cover - parser produces only the ops above
             raise self.error(f"unsupported expression {op}", n.pos)
         return n
@@ -405,12 +406,22 @@ def compile_expr(text: Any, scope: Mapping[str, Sym], where: Loc | None, want: s
 # ---------------------------------------------------------------- Python code generation
 
 
+#: Local variables of the generated function that stand for built-in symbols (outcome policy flags).
+BUILTIN_VARS = frozenset({"_any_reject", "_any_review", "_any_flag", "_any_allow", "_outcome"})
+
+
 class PyGen:
-    """Generates Python source for checked ASTs; constants go into ``consts`` (the module globals)."""
+    """Generates Python source for checked ASTs; constants go into ``consts`` (the module globals).
+
+    No user text is ever spliced into the source: every event field, feature and node output gets a
+    generated local name (``_v0``, ``_v1`` …, see :meth:`var`), literals are ``repr``'d ints, floats,
+    strings and booleans (anything else, e.g. a non-finite float, is passed as a global constant).
+    """
 
     def __init__(self) -> None:
         self.consts: dict[str, Any] = {}
         self.lists: set[str] = set()
+        self.vars: dict[Any, str] = {}
         self._n = 0
 
     def tmp(self) -> str:
@@ -422,6 +433,29 @@ class PyGen:
         name = f"{prefix}{self._n}"
         self.consts[name] = value
         return name
+
+    def var(self, sym: Sym) -> str:
+        """The generated local variable that holds a symbol's value."""
+        if sym.source == "builtin":
+            if sym.pyvar not in BUILTIN_VARS:  # pragma: no cover - built-ins are ours
+                raise AssertionError(f"unknown built-in {sym.pyvar!r}")
+            return sym.pyvar
+        return self.local(sym.source, sym.column)
+
+    def local(self, *key: Any) -> str:
+        """A generated local variable for an internal value identified by ``key``."""
+        v = self.vars.get(key)
+        if v is None:
+            v = self.vars[key] = f"_v{len(self.vars)}"
+        return v
+
+    def lit(self, value: Any) -> str:
+        """Source of a literal value: ``repr`` for None, bool, int, finite float and str; else a constant."""
+        if value is None or isinstance(value, bool | int | str):
+            return repr(value)
+        if isinstance(value, float) and math.isfinite(value):
+            return repr(value)
+        return self.const(value)
 
     def bool_(self, n: Node) -> str:
         """Source of an expression that is exactly True or False."""
@@ -443,9 +477,9 @@ class PyGen:
     def expr(self, n: Node) -> str:
         op = n.op
         if op == "lit":
-            return repr(n.value)
+            return self.lit(n.value)
         if op == "name":
-            return n.sym.pyvar
+            return self.var(n.sym)
         if op == "and":
             return "(" + " and ".join(self.bool_(a) for a in n.args) + ")"
         if op == "or":
@@ -461,10 +495,11 @@ class PyGen:
         if op == "arith":
             a, b = n.args
             if n.value == "/" and b.op == "lit" and b.value:
+                d = self.lit(float(b.value))
                 if not a.nullable:
-                    return f"({self.expr(a)} / {float(b.value)!r})"
+                    return f"({self.expr(a)} / {d})"
                 ba, ra = self._bind(a)
-                return f"(None if {ba} is None else {ra} / {float(b.value)!r})"
+                return f"(None if {ba} is None else {ra} / {d})"
             if n.value == "/":
                 conds: list[str] = []
                 if a.nullable:

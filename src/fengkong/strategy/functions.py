@@ -25,6 +25,14 @@ from fengkong.strategy.expr import NUMERIC, Node, PlGen, PyGen, unify
 TYPES = ("int", "float", "bool", "str", "datetime", "date", "list")
 
 
+class ArgError(TypeError):
+    """A type rule's complaint about one argument: ``pos`` is that argument's offset in the expression."""
+
+    def __init__(self, msg: str, pos: int):
+        super().__init__(msg)
+        self.pos = pos
+
+
 @dataclass
 class Function:
     """One function of the language."""
@@ -174,16 +182,60 @@ def _hour_pl(e: Any) -> Any:
 
 
 register_function("abs", py=abs, pl=lambda e: e.abs(), args=("num",), returns="num", doc="Absolute value.")
-register_function("floor", py=lambda x: float(math.floor(x)), pl=lambda e: e.cast(_pl().Float64).floor(),
-                  args=("num",), returns="float", doc="Largest whole number ≤ x (as float).")
-register_function("ceil", py=lambda x: float(math.ceil(x)), pl=lambda e: e.cast(_pl().Float64).ceil(),
-                  args=("num",), returns="float", doc="Smallest whole number ≥ x (as float).")
-register_function("log", py=lambda x: math.log(x) if x > 0 else None,
-                  pl=lambda e: _pl().when(e > 0).then(e.cast(_pl().Float64).log()).otherwise(None),
-                  args=("num",), returns="float", doc="Natural logarithm; null for x ≤ 0.")
-register_function("exp", py=lambda x: math.exp(min(x, 700.0)),
-                  pl=lambda e: _pl().min_horizontal(e.cast(_pl().Float64), _pl().lit(700.0)).exp(),
-                  args=("num",), returns="float", doc="e**x (x capped at 700).")
+def _is_nan(x: Any) -> bool:
+    return isinstance(x, float) and x != x
+
+
+def _nan_null(e: Any) -> Any:
+    """A Float64 expression with NaN turned into null (NaN counts as missing, as on the Python side)."""
+    f = e.cast(_pl().Float64)
+    return f.fill_nan(None)
+
+
+def _floor_py(x: float | int) -> float | None:
+    if _is_nan(x):
+        return None
+    return float(x) if math.isinf(x) else float(math.floor(x))
+
+
+def _ceil_py(x: float | int) -> float | None:
+    if _is_nan(x):
+        return None
+    return float(x) if math.isinf(x) else float(math.ceil(x))
+
+
+def _log_py(x: float | int) -> float | None:
+    if _is_nan(x) or x <= 0:
+        return None
+    return math.log(x)
+
+
+def _log_pl(e: Any) -> Any:
+    f = _nan_null(e)
+    return _pl().when(f > 0).then(f.log()).otherwise(None)
+
+
+def _exp_py(x: float | int) -> float | None:
+    if _is_nan(x):
+        return None
+    return math.exp(min(x, 700.0))
+
+
+def _exp_pl(e: Any) -> Any:
+    f = _nan_null(e)
+    return _pl().when(f.is_not_null()).then(_pl().min_horizontal(f, _pl().lit(700.0)).exp()).otherwise(None)
+
+
+# NaN arguments (e.g. a feature computed as 0/0 upstream) are null for these functions in both
+# compilations: the result is null, never NaN, and Python and Polars agree.
+register_function("floor", py=_floor_py, pl=lambda e: _nan_null(e).floor(),
+                  args=("num",), returns="float", doc="Largest whole number ≤ x (as float); null for NaN.")
+register_function("ceil", py=_ceil_py, pl=lambda e: _nan_null(e).ceil(),
+                  args=("num",), returns="float", doc="Smallest whole number ≥ x (as float); null for NaN.")
+register_function("log", py=_log_py, pl=_log_pl,
+                  args=("num",), returns="float", doc="Natural logarithm; null for x ≤ 0 and for NaN.")
+register_function("exp", py=_exp_py, pl=_exp_pl,
+                  args=("num",), returns="float", doc="e**x (x capped at 700); null for NaN.")
 register_function("days_between", py=_days_between_py, pl=_days_between_pl, args=("datetime|date", "datetime|date"),
                   returns="float", doc="(b − a) in days, fractional for timestamps.")
 register_function("hour_of", py=_hour_py, pl=_hour_pl, args=("datetime",), returns="int",
@@ -215,7 +267,7 @@ def _round_check(nodes: list[Node]) -> tuple[str, bool]:
 
 def _round_py_src(g: PyGen, nodes: list[Node]) -> str:
     fn = g.const(_round_py, "_fn")
-    nd = nodes[1].value if len(nodes) == 2 else 0
+    nd = g.lit(int(nodes[1].value) if len(nodes) == 2 else 0)
     a = nodes[0]
     if not a.nullable:
         return f"{fn}({g.expr(a)}, {nd})"
@@ -344,12 +396,29 @@ def _matches_check(nodes: list[Node]) -> tuple[str, bool]:
     if nodes[0].type not in ("str", "null"):
         raise TypeError(f"argument 1 must be str, got {nodes[0].type}")
     if not (nodes[1].op == "lit" and nodes[1].type == "str"):
-        raise TypeError("argument 2 (the pattern) must be a string literal")
+        raise ArgError("argument 2 (the pattern) must be a string literal", nodes[1].pos)
+    pattern = nodes[1].value
     try:
-        re.compile(nodes[1].value)
+        re.compile(pattern)
     except re.error as exc:
-        raise TypeError(f"bad regular expression: {exc}") from None
+        raise ArgError(f"bad regular expression: {exc}", nodes[1].pos) from None
+    problem = _polars_regex_problem(pattern)
+    if problem:
+        raise ArgError(f"regular expression {pattern!r} is not supported by the vectorised (Polars/Rust) "
+                       f"engine: {problem}", nodes[1].pos)
     return "bool", False
+
+
+def _polars_regex_problem(pattern: str) -> str | None:
+    """Why Polars (Rust ``regex``: no look-around, no backreferences) cannot compile ``pattern``, or None."""
+    pl = _pl()
+    try:
+        pl.select(pl.lit("", dtype=pl.Utf8).str.contains(pattern))
+    except Exception as exc:  # polars raises ComputeError with the regex crate's message
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = next((ln for ln in lines if ln.startswith("error:")), lines[-1] if lines else type(exc).__name__)
+        return detail.removeprefix("error:").strip()
+    return None
 
 
 def _matches_py(g: PyGen, nodes: list[Node]) -> str:

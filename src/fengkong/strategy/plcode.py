@@ -45,7 +45,8 @@ def _gate(when: pl.Expr | None, e: pl.Expr) -> pl.Expr:
 
 
 def prepare(spec: StrategySpec, frame: pl.DataFrame) -> pl.LazyFrame:
-    """Cast the used event/feature columns to 64-bit types (missing ones become null columns)."""
+    """Cast the used event/feature columns to 64-bit types (missing ones become null columns, NaN in a
+    float column becomes null)."""
     lf = frame.lazy()
     cols = set(frame.columns)
     exprs = []
@@ -61,8 +62,14 @@ def prepare(spec: StrategySpec, frame: pl.DataFrame) -> pl.LazyFrame:
             elif s.type == "date":
                 dtype = pl.Date
             exprs.append(pl.lit(None, dtype=dtype).alias(s.column))
-        elif dtype is not None and frame.schema[s.column] != dtype:
-            exprs.append(pl.col(s.column).cast(dtype))
+            continue
+        e = pl.col(s.column)
+        if dtype is not None and frame.schema[s.column] != dtype:
+            e = e.cast(dtype)
+        if s.type == "float":  # NaN is missing: the same null semantics as the Python side
+            e = e.fill_nan(None)
+        if dtype is not None and (s.type == "float" or frame.schema[s.column] != dtype):
+            exprs.append(e)
     return lf.with_columns(exprs) if exprs else lf
 
 

@@ -1,8 +1,8 @@
 """Compile a checked strategy into one generated Python function for single-event evaluation.
 
-The generated source contains only names we create (``e_*`` event fields, ``f_*`` features, ``o_*``
-node outputs, ``_t*`` temporaries) and constants passed in as globals: user text never reaches
-``exec`` except as ``repr`` literals of already-parsed values.
+The generated source contains only names we create (``_v*`` locals for event fields, features and node
+outputs, ``_t*`` temporaries, ``_k*``/``_fn*`` constants passed in as globals): user text (node ids,
+output names, field names) never reaches ``exec`` except as ``repr`` literals of already-parsed values.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from fengkong.strategy.spec import (
 )
 
 ACTION_BY_RANK = ("", "allow", "flag", "review", "reject")
+_FLAG = {"reject": "_any_reject", "review": "_any_review", "flag": "_any_flag", "allow": "_any_allow"}
 
 
 def _sigmoid(z: float) -> float:
@@ -74,19 +75,19 @@ def _cell_src(c: Cell, v: str, nullable: bool, g: PyGen) -> str:
     if c.kind == "missing":
         return f"{v} is None" if nullable else "False"
     if c.kind == "eq":
-        return f"({nn}{v} == {c.values[0]!r})"
+        return f"({nn}{v} == {g.lit(c.values[0])})"
     if c.kind in ("in", "not_in"):
         k = g.const(frozenset(c.values))
         return f"({nn}{v} {'in' if c.kind == 'in' else 'not in'} {k})"
     parts = []
     if c.ge is not None:
-        parts.append(f"{v} >= {c.ge!r}")
+        parts.append(f"{v} >= {g.lit(c.ge)}")
     if c.gt is not None:
-        parts.append(f"{v} > {c.gt!r}")
+        parts.append(f"{v} > {g.lit(c.gt)}")
     if c.le is not None:
-        parts.append(f"{v} <= {c.le!r}")
+        parts.append(f"{v} <= {g.lit(c.le)}")
     if c.lt is not None:
-        parts.append(f"{v} < {c.lt!r}")
+        parts.append(f"{v} < {g.lit(c.lt)}")
     return f"({nn}{' and '.join(parts)})"
 
 
@@ -106,22 +107,27 @@ def generate(spec: StrategySpec) -> tuple[str, dict[str, Any]]:
     d = 2
     seen: set[str] = set()
     for s in spec.used.values():
-        if s.pyvar in seen:
+        if s.source not in ("event", "feature"):
             continue
-        seen.add(s.pyvar)
-        if s.source == "event":
-            emit(f"{s.pyvar} = ev.get({s.column!r})", d)
-        elif s.source == "feature":
-            emit(f"{s.pyvar} = ft.get({s.name.removeprefix('feature.')!r})", d)
+        v = g.var(s)
+        if v in seen:
+            continue
+        seen.add(v)
+        key = s.column if s.source == "event" else s.name.removeprefix("feature.")
+        emit(f"{v} = {'ev' if s.source == 'event' else 'ft'}.get({key!r})", d)
+        if s.type == "float":  # NaN is missing: the same null semantics as the Polars side
+            emit(f"if {v} is not None and {v} != {v}: {v} = None", d)
     score_vars: list[str] = []
     points_vars: list[tuple[str, str]] = []
     for step in spec.steps:
         node = spec.nodes[step.node]
         emit(f"_node = {node.id!r}", d)
-        outs = [sym.pyvar for sym in spec.symbols.values() if sym.node == node.id and sym.source == "node"]
+        outs = [g.var(sym) for sym in spec.symbols.values() if sym.node == node.id and sym.source == "node"]
         outs = list(dict.fromkeys(outs))
         if isinstance(node, RuleSet):
-            hv, av, rk = f"o_{node.id}__hit", f"o_{node.id}__action", f"_rk_{node.id}"
+            hv = g.var(spec.symbols[f"{node.id}.hit"])
+            av = g.var(spec.symbols[f"{node.id}.action"])
+            rk = g.local("rank", node.id)
             emit(f"{hv} = False", d)
             emit(f"{rk} = 0", d)
         dd = d
@@ -133,21 +139,21 @@ def generate(spec: StrategySpec) -> tuple[str, dict[str, Any]]:
                 kw = "elif" if node.hit_policy == "first" and i else "if"
                 emit(f"{kw} {g.bool_(r.when)}:", dd)
                 rank = ACTION_RANK[r.action]
-                emit(f"hits.append({r.index})", dd + 1)
+                emit(f"hits.append({int(r.index)})", dd + 1)
                 emit(f"{hv} = True", dd + 1)
-                emit(f"_any_{r.action} = True", dd + 1)
+                emit(f"{_FLAG[r.action]} = True", dd + 1)
                 emit(f"if {rk} < {rank}: {rk} = {rank}", dd + 1)
             if not node.rules:
                 emit("pass", dd)
             emit(f"{av} = _ACT[{rk}]", d)
             continue
+        pv = g.local("points", node.id)
         if isinstance(node, Assign):
             for name, n in node.values.items():
-                emit(f"{spec.symbols[name].pyvar} = {g.expr(n)}", dd)
+                emit(f"{g.var(spec.symbols[name])} = {g.expr(n)}", dd)
         elif isinstance(node, Table):
             _gen_table(g, node, spec, emit, dd)
         elif isinstance(node, Scorecard):
-            pv = f"_pts_{node.id}"
             _gen_scorecard(g, node, spec, emit, dd, pv)
             points_vars.append((node.id, pv))
         elif isinstance(node, Model):
@@ -157,16 +163,16 @@ def generate(spec: StrategySpec) -> tuple[str, dict[str, Any]]:
             for o in outs:
                 emit(f"{o} = None", d + 1)
             if isinstance(node, Scorecard):
-                emit(f"_pts_{node.id} = None", d + 1)
+                emit(f"{pv} = None", d + 1)
     for name in spec.scores:
-        score_vars.append(spec.symbols[name].pyvar)
+        score_vars.append(g.var(spec.symbols[name]))
     emit("_node = 'outcome policy'", d)
     for i, orule in enumerate(spec.outcome_rules):
         if orule.when is None:
             emit("else:" if i else "if True:", d)
         else:
             emit(f"{'elif' if i else 'if'} {g.bool_(orule.when)}:", d)
-        emit(f"_outcome = {orule.outcome!r}", d + 1)
+        emit(f"_outcome = {g.lit(orule.outcome)}", d + 1)
         emit(f"_pr = {i}", d + 1)
     emit("_node = 'outputs'", d)
     outs_src = ", ".join(g.expr(n) for n in spec.outputs.values())
@@ -189,15 +195,15 @@ def _gen_table(g: PyGen, node: Table, spec: StrategySpec, emit: Callable, d: int
         v = f"_ti{g._n}"
         emit(f"{v} = {g.expr(n)}", d)
         tv[k] = (v, n.nullable)
-    ov = {o: spec.symbols[o].pyvar for o in node.outputs}
+    ov = {o: g.var(spec.symbols[o]) for o in node.outputs}
     if node.hit_policy == "first":
         for o in node.outputs:
-            emit(f"{ov[o]} = {node.default.get(o)!r}", d)
+            emit(f"{ov[o]} = {g.lit(node.default.get(o))}", d)
         for i, (conds, vals) in enumerate(node.rows):
             cond = " and ".join(_cell_src(c, tv[k][0], tv[k][1], g) for k, c in conds.items()) or "True"
             emit(f"{'elif' if i else 'if'} {cond}:", d)
             for o in node.outputs:
-                emit(f"{ov[o]} = {vals[o]!r}", d + 1)
+                emit(f"{ov[o]} = {g.lit(vals[o])}", d + 1)
         return
     for o in node.outputs:
         emit(f"{ov[o]} = {0 if node.aggregate in ('sum', 'count') else None!r}", d)
@@ -210,19 +216,19 @@ def _gen_table(g: PyGen, node: Table, spec: StrategySpec, emit: Callable, d: int
                 emit(f"{ov[o]} += 1", d + 1)
                 emitted = True
             elif o in vals:
-                v = vals[o]
+                v = g.lit(vals[o])
                 if node.aggregate == "sum":
-                    emit(f"{ov[o]} += {v!r}", d + 1)
+                    emit(f"{ov[o]} += {v}", d + 1)
                 else:
                     cmp = "<" if node.aggregate == "min" else ">"
-                    emit(f"if {ov[o]} is None or {v!r} {cmp} {ov[o]}: {ov[o]} = {v!r}", d + 1)
+                    emit(f"if {ov[o]} is None or {v} {cmp} {ov[o]}: {ov[o]} = {v}", d + 1)
                 emitted = True
         if not emitted:
             emit("pass", d + 1)
     if node.aggregate in ("min", "max"):
         for o in node.outputs:
             if o in node.default:
-                emit(f"if {ov[o]} is None: {ov[o]} = {node.default[o]!r}", d)
+                emit(f"if {ov[o]} is None: {ov[o]} = {g.lit(node.default[o])}", d)
 
 
 def _gen_scorecard(g: PyGen, node: Scorecard, spec: StrategySpec, emit: Callable, d: int, pv: str) -> None:
@@ -245,24 +251,24 @@ def _gen_scorecard(g: PyGen, node: Scorecard, spec: StrategySpec, emit: Callable
                 elif b.kind == "in":
                     cond = f"{nn}{x} in {g.const(frozenset(b.values))}"
                 else:
-                    parts = ([f"{x} >= {b.ge!r}"] if b.ge is not None else []) + (
-                        [f"{x} < {b.lt!r}"] if b.lt is not None else [])
+                    parts = ([f"{x} >= {g.lit(b.ge)}"] if b.ge is not None else []) + (
+                        [f"{x} < {g.lit(b.lt)}"] if b.lt is not None else [])
                     cond = nn + " and ".join(parts)
                 emit(f"{'if' if first else 'elif'} {cond}:", d)
-            emit(f"{p} = {b.points!r}", d + 1)
+            emit(f"{p} = {g.lit(b.points)}", d + 1)
             first = False
         del ci
-    sv = spec.symbols[node.output].pyvar
-    emit(f"{sv} = {' + '.join([repr(node.offset), *pts])}", d)
+    sv = g.var(spec.symbols[node.output])
+    emit(f"{sv} = {' + '.join([g.lit(node.offset), *pts])}", d)
     if node.pd_output:
         s = node.scaling
-        emit(f"{spec.symbols[node.pd_output].pyvar} = _pdscore({sv}, {s['base_score']!r}, {s['base_odds']!r}, "
-             f"{s['pdo']!r})", d)
+        emit(f"{g.var(spec.symbols[node.pd_output])} = _pdscore({sv}, {g.lit(s['base_score'])}, "
+             f"{g.lit(s['base_odds'])}, {g.lit(s['pdo'])})", d)
     emit(f"{pv} = ({', '.join(pts)},)", d)
 
 
 def _gen_model(g: PyGen, node: Model, spec: StrategySpec, emit: Callable, d: int) -> None:
-    ov = spec.symbols[node.output].pyvar
+    ov = g.var(spec.symbols[node.output])
     if node.format == "logistic":
         vs = []
         for k, n in node.inputs.items():
@@ -270,7 +276,7 @@ def _gen_model(g: PyGen, node: Model, spec: StrategySpec, emit: Callable, d: int
             v = f"_m{g._n}"
             emit(f"{v} = {g.expr(n)}", d)
             vs.append((v, node.coef[k], n.nullable))
-        terms = " + ".join([repr(node.intercept)] + [f"{c!r} * {v}" for v, c, _ in vs])
+        terms = " + ".join([g.lit(node.intercept)] + [f"{g.lit(c)} * {v}" for v, c, _ in vs])
         nulls = [f"{v} is None" for v, _, nb in vs if nb]
         if nulls:
             emit(f"{ov} = None if {' or '.join(nulls)} else _sigmoid({terms})", d)

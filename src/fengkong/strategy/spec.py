@@ -8,13 +8,15 @@ A strategy is one YAML file per event type (and optionally product) with ``name`
 from __future__ import annotations
 
 import hashlib
+import keyword
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fengkong.strategy.errors import StrategyError
-from fengkong.strategy.expr import NUMERIC, Node, Sym, compile_expr, unify
+from fengkong.strategy.expr import KEYWORDS, NUMERIC, Node, Sym, compile_expr, unify
 from fengkong.strategy.located import LDict, Loc, load_located
 
 ACTIONS = ("reject", "review", "flag", "allow")
@@ -22,6 +24,10 @@ ACTION_RANK = {"": 0, "allow": 1, "flag": 2, "review": 3, "reject": 4}
 OUTCOMES = ("approve", "allow", "reject", "review")
 POLICY_FLAGS = ("any_reject", "any_review", "any_flag", "any_allow")
 NODE_TYPES = ("ruleset", "table", "scorecard", "model", "assign")
+#: Node ids, rule ids and node output names: plain identifiers (they name variables and columns).
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Names a node output may not take: built-ins of the outcome policy and columns of evaluate_frame.
+RESERVED = frozenset({*POLICY_FLAGS, "outcome", "reason_codes", "rules_hit", "event", "feature"})
 
 
 @dataclass
@@ -108,6 +114,7 @@ class Model:
     intercept: float = 0.0
     coef: dict[str, float] = field(default_factory=dict)
     type: str = "model"
+    where: Loc | None = None  # where the artifact is named (for errors when it does not load)
 
 
 @dataclass
@@ -202,6 +209,18 @@ class _Ctx:
         if key not in d or d[key] is None:
             return default
         return self.need(d, key, types, what)
+
+    def ident(self, name: Any, loc: Loc | None, what: str) -> str:
+        """``name`` if it is a plain identifier that is no keyword and no reserved name; else an error."""
+        if not isinstance(name, str) or not IDENT.fullmatch(name):
+            raise self.err(f"{what} {name!r} must be an identifier (letters, digits and _, not starting "
+                           f"with a digit)", loc)
+        if keyword.iskeyword(name) or name in KEYWORDS:
+            raise self.err(f"{what} {name!r} is a keyword", loc)
+        if name.startswith("__") or name in RESERVED:
+            raise self.err(f"{what} {name!r} is reserved (names starting with '__' and "
+                           f"{', '.join(sorted(RESERVED))} are built in)", loc)
+        return name
 
     def keys(self, d: Any, allowed: set[str], what: str) -> None:
         if not isinstance(d, dict):
@@ -305,7 +324,7 @@ def parse_spec(text: str, file: str = "<strategy>", features: Mapping[str, str] 
         loc = nodes_raw.locs[i]
         if not isinstance(nd, LDict):
             raise cx.err("a node must be a mapping", loc)
-        nid = cx.need(nd, "id", str, "node")
+        nid = cx.ident(cx.need(nd, "id", str, "node"), nd.locs["id"], "node id")
         ntype = cx.need(nd, "type", str, f"node {nid!r}")
         if ntype not in NODE_TYPES:
             raise cx.err(f"node {nid!r}: unknown type {ntype!r} (one of {', '.join(NODE_TYPES)})", nd.locs["type"])
@@ -313,14 +332,13 @@ def parse_spec(text: str, file: str = "<strategy>", features: Mapping[str, str] 
             raise cx.err(f"duplicate node id {nid!r}", nd.locs["id"])
         raw_by_id[nid] = nd
         order.append(nid)
-        for out in _declared_outputs(cx, nd, ntype, nid):
-            if out in base_scope or out in POLICY_FLAGS or out == "outcome":
-                raise cx.err(f"node {nid!r}: output {out!r} clashes with an event field, feature or built-in",
-                             nd.loc)
+        for out, oloc in _declared_outputs(cx, nd, ntype, nid):
+            if out in base_scope:
+                raise cx.err(f"node {nid!r}: output {out!r} clashes with an event field or feature", oloc)
             if out in producers:
                 raise cx.err(f"node {nid!r}: output {out!r} is already produced by node {producers[out][0]!r}",
-                             nd.loc)
-            producers[out] = (nid, "", nd.loc)
+                             oloc)
+            producers[out] = (nid, "", oloc)
 
     # flow steps
     flow = doc.get("flow") or LDict()
@@ -455,19 +473,23 @@ def _default_policy(scope: Mapping[str, Sym]) -> list[OutcomeRule]:
     return out
 
 
-def _declared_outputs(cx: _Ctx, nd: LDict, ntype: str, nid: str) -> list[str]:
+def _declared_outputs(cx: _Ctx, nd: LDict, ntype: str, nid: str) -> list[tuple[str, Loc]]:
+    """(name, where it is written) of every value the node outputs; names must be identifiers."""
+    what = f"{ntype} {nid!r}"
     if ntype == "ruleset":
-        return [f"{nid}.hit", f"{nid}.action"]
+        return [(f"{nid}.hit", nd.locs["id"]), (f"{nid}.action", nd.locs["id"])]
     if ntype == "table":
-        outs = cx.need(nd, "outputs", list, f"table {nid!r}")
-        return [str(o) for o in outs]
-    if ntype == "scorecard":
-        return [cx.need(nd, "output", str, f"scorecard {nid!r}")] + (
-            [nd["pd_output"]] if nd.get("pd_output") else [])
-    if ntype == "model":
-        return [cx.need(nd, "output", str, f"model {nid!r}")]
-    values = cx.need(nd, "values", dict, f"assign {nid!r}")
-    return list(values)
+        outs = cx.need(nd, "outputs", list, what)
+        return [(cx.ident(o, outs.locs[i], f"{what}: output"), outs.locs[i]) for i, o in enumerate(outs)]
+    if ntype in ("scorecard", "model"):
+        out = [(cx.ident(cx.need(nd, "output", str, what), nd.locs["output"], f"{what}: output"),
+                nd.locs["output"])]
+        if ntype == "scorecard" and nd.get("pd_output") is not None:
+            pdo = cx.need(nd, "pd_output", str, what)
+            out.append((cx.ident(pdo, nd.locs["pd_output"], f"{what}: pd_output"), nd.locs["pd_output"]))
+        return out
+    values = cx.need(nd, "values", dict, what)
+    return [(cx.ident(k, values.klocs[k], f"{what}: value name"), values.klocs[k]) for k in values]
 
 
 def _strings(obj: Any, locs: Any = None) -> list[tuple[str, Loc | None]]:
@@ -551,7 +573,7 @@ def _build_node(cx: _Ctx, nd: LDict, scope: dict[str, Sym], used: dict[str, Sym]
             if not isinstance(r, LDict):
                 raise cx.err(f"{what}: a rule must be a mapping", rules_raw.locs[i])
             cx.keys(r, {"id", "when", "action", "reason_code", "reason", "description"}, f"{what} rule")
-            rid = str(cx.need(r, "id", (str, int), f"{what} rule"))
+            rid = cx.ident(cx.need(r, "id", str, f"{what} rule"), r.locs["id"], "rule id")
             action = cx.need(r, "action", str, f"rule {rid!r}")
             if action not in ACTIONS:
                 raise cx.err(f"rule {rid!r}: action must be one of {', '.join(ACTIONS)}", r.locs["action"])
@@ -594,6 +616,7 @@ def _build_node(cx: _Ctx, nd: LDict, scope: dict[str, Sym], used: dict[str, Sym]
         for k in coef_raw:
             if k not in inputs:
                 raise cx.err(f"{what}: coefficient for unknown input {k!r}", coef_raw.locs[k])
+            _num(cx, coef_raw[k], coef_raw.locs[k], f"{what}: coefficient {k!r}")
         for k in inputs:
             if k not in coef_raw:
                 raise cx.err(f"{what}: input {k!r} has no coefficient", inputs_raw.locs[k])
@@ -610,7 +633,7 @@ def _build_node(cx: _Ctx, nd: LDict, scope: dict[str, Sym], used: dict[str, Sym]
             except OSError as exc:
                 raise cx.err(f"{what}: cannot read model artifact {str(p)!r}: {exc.strerror}", nd.locs["artifact"]) from None
         art_out[art] = text
-        node = Model(nid, fmt, inputs, output, artifact=art, artifact_text=text)
+        node = Model(nid, fmt, inputs, output, artifact=art, artifact_text=text, where=nd.locs["artifact"])
     else:
         raise cx.err(f"{what}: format must be 'lightgbm' or 'logistic'", nd.locs["format"])
     sym(output, "float", True)
