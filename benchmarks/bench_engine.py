@@ -239,8 +239,10 @@ def bench_online(world: Path, limit: int) -> dict:
 
     fs = load_features()
     shipped = Path(__file__).parents[1] / "src" / "fengkong" / "strategies"
-    app = load_strategy(shipped / "application.yaml", features=fs.kinds)
-    pur = load_strategy(shipped / "purchase.yaml", features=fs.kinds)
+    from fengkong.features.providers import ProviderContext, combined_kinds, open_features
+
+    app = load_strategy(shipped / "application.yaml", features=combined_kinds(fs.kinds))
+    pur = load_strategy(shipped / "purchase.yaml", features=combined_kinds(fs.kinds))
     import polars as pl
 
     events = read_world(world).filter(pl.col("event_type").is_in(["application", "purchase"])).head(limit)
@@ -253,7 +255,8 @@ def bench_online(world: Path, limit: int) -> dict:
             for s in (app, pur):
                 st.versions.deploy(s)
                 st.versions.activate(s.name, s.version)
-            eng = Engine(st, OnlineFeatures(fs, mk(d)))
+            state = "memory" if label == "memory" else str(d / "state.db")
+            eng = Engine(st, open_features(OnlineFeatures(fs, mk(d)), ProviderContext(state=state)))
             for e in evs[:50]:  # warm-up (imports, caches)
                 eng.decide(e)
             lat = []
@@ -291,7 +294,9 @@ def bench_breakdown(world: Path, limit: int) -> dict:
 
     fs = load_features()
     shipped = Path(__file__).parents[1] / "src" / "fengkong" / "strategies"
-    strategies = {s.event_type: s for s in (load_strategy(shipped / f"{n}.yaml", features=fs.kinds)
+    from fengkong.features.providers import ProviderContext, combined_kinds, open_features
+
+    strategies = {s.event_type: s for s in (load_strategy(shipped / f"{n}.yaml", features=combined_kinds(fs.kinds))
                                             for n in ("application", "purchase"))}
     evs = list(event_dicts(read_world(world).filter(pl.col("event_type").is_in(["application", "purchase"]))
                            .head(limit)))
@@ -300,19 +305,20 @@ def bench_breakdown(world: Path, limit: int) -> dict:
     t = time.process_time()
     clean = [validate_event(e) for e in evs]
     out["validate_event"] = (time.process_time() - t) / n * 1e6
-    of = OnlineFeatures(fs, MemoryStore())
+    of = open_features(OnlineFeatures(fs, MemoryStore()), ProviderContext())
     t = time.process_time()
     feats = [of.read_update(e) for e in clean]
     out["features read+update (memory)"] = (time.process_time() - t) / n * 1e6
     from fengkong.features.stores import SQLiteStore
 
     with tempfile.TemporaryDirectory() as td:
-        of2 = OnlineFeatures(fs, SQLiteStore(Path(td) / "state.db"))
+        of2 = open_features(OnlineFeatures(fs, SQLiteStore(Path(td) / "state.db")),
+                            ProviderContext(state=str(Path(td) / "state.db")))
         t = time.process_time()
         for e in clean:
             of2.read_update(e)
         out["features read+update (SQLite state store)"] = (time.process_time() - t) / n * 1e6
-        of2.store.close()
+        of2.close()
     t = time.process_time()
     evals = [strategies[e["event_type"]].evaluate(e, f) for e, f in zip(clean, feats, strict=True)]
     out["strategy evaluate"] = (time.process_time() - t) / n * 1e6
@@ -334,16 +340,16 @@ def bench_backtest(world: Path, rows: int) -> dict:
 
     from fengkong.eventio import read_world
     from fengkong.features import load_features
-    from fengkong.features.offline import backfill
+    from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds
     from fengkong.strategy import backtest as bt
     from fengkong.strategy import load_strategy
 
     fs = load_features()
     app = load_strategy(Path(__file__).parents[1] / "src" / "fengkong" / "strategies" / "application.yaml",
-                        features=fs.kinds)
+                        features=combined_kinds(fs.kinds))
     ev = read_world(world)
     t = time.perf_counter()
-    feats = backfill(ev, fs)
+    feats = backfill_all(ev, fs, ProviderContext())
     t_backfill = time.perf_counter() - t
     frame = bt.prepare_frame(ev, app, features=feats)
     reps = max(1, rows // frame.height)

@@ -28,21 +28,21 @@ def test_backtest_equals_online_engine(world, name, tmp_path):
     from fengkong.engine.replay import replay
     from fengkong.eventio import read_world
     from fengkong.features import load_features
-    from fengkong.features.offline import backfill
     from fengkong.features.online import OnlineFeatures
+    from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds, open_features
     from fengkong.features.stores import MemoryStore
     from fengkong.store import open_store
 
     shipped = Path(__file__).parents[2] / "src" / "fengkong" / "strategies" / f"{name}.yaml"
     fs = load_features()
-    s = load_strategy(shipped, features=fs.kinds)
+    s = load_strategy(shipped, features=combined_kinds(fs.kinds))  # + feature providers (fraud pack)
     events = read_world(world)
     lists = {"blacklist_id": frozenset(events.filter(pl.col("event_type") == "application")["id_token"]
                                        .drop_nulls().unique().sort().head(5).to_list()),
              "blocked_merchant": frozenset(events["merchant_id"].drop_nulls().unique().sort().head(3).to_list())}
-    res = bt.run(s, bt.prepare_frame(events, s, features=backfill(events, fs)), lists=lists)
+    res = bt.run(s, bt.prepare_frame(events, s, features=backfill_all(events, fs, ProviderContext())), lists=lists)
     st = open_store(f"sqlite:///{tmp_path / 'd.db'}")
-    eng = Engine(st, OnlineFeatures(fs, MemoryStore()), strategy=s)
+    eng = Engine(st, open_features(OnlineFeatures(fs, MemoryStore()), ProviderContext()), strategy=s)
     eng.set_lists(lists)
     online = replay(events, eng, decide_types=(s.event_type,))
     off = res.decisions

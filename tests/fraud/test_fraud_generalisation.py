@@ -15,7 +15,7 @@ VARIANTS = {
     "rings_on_own_devices": dict(ring_device_share=0.1),
     "thieves_fresh_devices_perfect_deepfakes": dict(attacker_device_reuse=False, deepfake_pass_share=1.0,
                                                     attacker_apps_max=2),
-    "many_cash_out_merchants_no_shared_device": dict(cash_out_merchants=12, cash_out_device_share=0.0),
+    "many_cash_out_merchants_no_shared_device": dict(cash_out_merchants=20, cash_out_device_share=0.0),
 }
 
 
@@ -27,5 +27,7 @@ def test_quality_holds_under_varied_patterns(name, tmp_path):
     assert ring["recall"] >= 0.9 and ring["precision"] >= 0.9, ring
     assert idt["recall"] >= 0.85, idt
     assert r["good_identity_review_rate"] < 0.01
-    assert merch["recall"] >= 0.8, merch
-    assert r["good_reject_rate"] < 0.01
+    assert merch["recall"] >= 0.9 and merch["precision"] >= 0.9, merch  # issue 7: cash-out merchants >= 90 %
+    assert r["good_purchase_stop_rate"] < 0.001  # good purchases stopped at listed merchants
+    assert r["good_fraud_reject_rate"] < 0.01  # rejects by the fraud / identity rules
+    assert r["good_reject_rate"] < 0.05  # the whole reference strategy (credit rules, score cut-off included)

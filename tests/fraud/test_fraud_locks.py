@@ -83,7 +83,7 @@ def test_cli_lock_not_me_audit(tmp_path):
     ev = _events()
     for et in ("customer", "application", "disbursement"):
         write_events(ev.filter(pl.col("event_type") == et), world / f"{et}.parquet")
-    db = str(tmp_path / "f.sqlite")
+    db = f"sqlite:///{tmp_path / 'store.db'}"  # the decision store URL, as for `fengkong decide --db`
     r = CliRunner()
     res = r.invoke(app, ["fraud", "lock", "--id-number", "110101199001011234", "--reason", "lost", "--db", db])
     assert res.exit_code == 0, res.output

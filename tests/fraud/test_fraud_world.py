@@ -60,6 +60,7 @@ def test_rings_found_are_planted_rings_and_report_is_masked(world, events):
     found = set(members["customer_id"].to_list())
     assert len(found & ring_customers) / len(found) >= 0.9  # detected members are planted members
     assert len(found & ring_customers) / len(ring_customers) >= 0.8
+    assert (rings["shared_contact"] > 0).all()  # ring members list each other's phones / shared contacts
     rep = ring_report(events, rings, members, top=1)[0]
     assert rep.shared_elements and all(s["element"].endswith("…") for s in rep.shared_elements)
     assert rep.timeline["applications"] >= len(rep.members)
@@ -85,6 +86,8 @@ def test_cli_rings_and_evaluate_json(world):
     out = json.loads(res.output)
     for p in ("identity_theft", "debt_bearing_ring", "multi_head", "cash_out", "cash_out_merchant"):
         assert {"recall", "precision", "average_precision"} <= set(out[p])
+    assert out["cash_out"]["average_precision"] is not None
+    assert out["strategy"].startswith("application_reference")  # the strategy `fengkong decide` runs
     assert 0 <= out["good_review_rate"] < 0.05 and 0 <= out["good_reject_rate"] < 0.05
     res = r.invoke(app, ["fraud", "rings", "--world", str(world), "--top", "1"])
     assert res.exit_code == 0, res.output

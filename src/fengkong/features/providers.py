@@ -77,6 +77,13 @@ class CombinedFeatures:
             out.update(p.read_update(event))
         return out
 
+    def update(self, event: Mapping[str, Any]) -> None:
+        """Fold an event in without reading (``engine.replay`` for event types it does not decide)."""
+        if self.base is not None:
+            self.base.update(event)
+        for p in self.providers:
+            p.update(event)
+
     def close(self) -> None:
         for p in self.providers:
             p.close()

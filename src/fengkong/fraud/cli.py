@@ -9,16 +9,54 @@ import typer
 
 fraud_app = typer.Typer(help="Anti-fraud: rings, identity locks, 'not me' reports.", no_args_is_help=True)
 
-_DB = typer.Option(None, "--db", help="Lock registry (SQLite). Default: .fengkong/fraud.sqlite")
-_STORE = typer.Option(None, "--store", help="Decision store whose lists the engine reads (SQLAlchemy URL). "
-                      "Default: $FENGKONG_DB or ./fengkong.db, the store `fengkong decide` uses.")
+_DB = typer.Option(None, "--db", help="Decision store URL (SQLAlchemy), the same as `fengkong decide --db`; "
+                   "default $FENGKONG_DB or ./fengkong.db. Locks go to its lists; the lock registry and its "
+                   "audit trail live beside it (see --registry).")
+_REGISTRY = typer.Option(None, "--registry", help="Lock registry + audit trail (SQLite file). Default: "
+                         "<store file>.fraud.sqlite beside a SQLite store, .fengkong/fraud.sqlite otherwise.")
 
 
-def _locks(db: Path | None, store: str | None):
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(2)
+
+
+def registry_path(db: str | None, registry: Path | None = None) -> Path:
+    """The lock registry of decision store ``db`` (a SQLAlchemy URL): ``registry`` if given, else a SQLite
+    file beside a SQLite store (``<store file>.fraud.sqlite``), else ``.fengkong/fraud.sqlite``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from fengkong.fraud.locks import default_path
+    from fengkong.store import resolve_url
+
+    url = resolve_url(db)
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        _fail(f"--db {url!r}: not a database URL (use e.g. sqlite:///path/to/fengkong.db, as for `fengkong decide`)")
+    if registry is not None:
+        if "://" in str(registry):
+            _fail(f"--registry {registry}: a file path, not a URL")
+        return registry
+    if u.get_backend_name() == "sqlite":
+        if not u.database or u.database == ":memory:":
+            _fail(f"--db {url!r}: an in-memory store cannot hold identity locks")
+        p = Path(u.database)
+        return p.with_name(p.name + ".fraud.sqlite")
+    return default_path()
+
+
+def _locks(db: str | None, registry: Path | None = None, lists: bool = True):
     from fengkong.fraud.locks import IdentityLocks
     from fengkong.store import open_store
 
-    return IdentityLocks(db, lists=open_store(store).lists)
+    path = registry_path(db, registry)
+    try:
+        st = open_store(db) if lists else None
+    except Exception as exc:
+        _fail(f"--db: cannot open the decision store: {type(exc).__name__}: {exc}")
+    return IdentityLocks(path, lists=st.lists if st is not None else None)
 
 
 def _token(id_token: str | None, id_number: str | None) -> str:
@@ -89,8 +127,8 @@ def lock(
     id_number: str = typer.Option(None, "--id-number", help="Raw ID number (tokenised here, never stored)."),
     actor: str = typer.Option("person", help="Who asks: person or lender."),
     reason: str = typer.Option(..., help="Why (kept in the audit trail)."),
-    db: Path = _DB,
-    store: str = _STORE,
+    db: str = _DB,
+    registry: Path = _REGISTRY,
 ) -> None:
     """Lock an identity: every later application with it is rejected (IDENTITY_LOCKED)."""
     from fengkong import pii
@@ -98,7 +136,7 @@ def lock(
 
     tok = _token(id_token, id_number)
     try:
-        changed = _locks(db, store).lock(tok, actor, reason)
+        changed = _locks(db, registry).lock(tok, actor, reason)
     except LockError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -111,8 +149,8 @@ def unlock(
     id_number: str = typer.Option(None, "--id-number"),
     actor: str = typer.Option("person", help="Who asks: person or lender."),
     reason: str = typer.Option(..., help="Why (kept in the audit trail)."),
-    db: Path = _DB,
-    store: str = _STORE,
+    db: str = _DB,
+    registry: Path = _REGISTRY,
 ) -> None:
     """Unlock an identity."""
     from fengkong import pii
@@ -120,7 +158,7 @@ def unlock(
 
     tok = _token(id_token, id_number)
     try:
-        changed = _locks(db, store).unlock(tok, actor, reason)
+        changed = _locks(db, registry).unlock(tok, actor, reason)
     except LockError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -136,8 +174,8 @@ def not_me(
     actor: str = typer.Option("lender", help="Who files it: person or lender."),
     reason: str = typer.Option("not-me report", help="Kept in the audit trail."),
     no_lock: bool = typer.Option(False, "--no-lock", help="Do not lock the identity."),
-    db: Path = _DB,
-    store: str = _STORE,
+    db: str = _DB,
+    registry: Path = _REGISTRY,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Record a victim's 'not me' report: mark applications, freeze collection, lock, mark attacker elements."""
@@ -146,7 +184,7 @@ def not_me(
     tok = _token(id_token, id_number)
     events = _world(world)
     try:
-        out = _locks(db, store).report_not_me(tok, application, events, actor=actor, reason=reason,
+        out = _locks(db, registry).report_not_me(tok, application, events, actor=actor, reason=reason,
                                               lock=not no_lock)
     except LockError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -162,7 +200,8 @@ def not_me(
 def audit(
     id_token: str = typer.Option(None, "--id-token"),
     id_number: str = typer.Option(None, "--id-number"),
-    db: Path = _DB,
+    db: str = _DB,
+    registry: Path = _REGISTRY,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Print the audit trail of identity locks and 'not me' reports (all, or one identity)."""
@@ -170,7 +209,7 @@ def audit(
     from fengkong.fraud.locks import IdentityLocks
 
     tok = _token(id_token, id_number) if (id_token or id_number) else None
-    rows = IdentityLocks(db).audit(tok)
+    rows = IdentityLocks(registry_path(db, registry)).audit(tok)
     if as_json:
         typer.echo(json.dumps({"audit": rows}, ensure_ascii=False))
         return

@@ -1,7 +1,9 @@
 """``fengkong evaluate``: run the fraud rules over a simulated world and score them against its ground truth.
 
-Decisions use only the event files (features point-in-time, rules from ``strategies/application_fraud.yaml``
-compiled by the strategy language to Polars, merchant lists from weekly batches over past purchases).
+Decisions use only the event files: the reference application strategy that ``fengkong decide`` runs
+(``fengkong/strategies/application.yaml``), over point-in-time features from the same backfill as
+``fengkong backtest`` (``features.providers.backfill_all``: the standard features + the fraud provider's),
+compiled by the strategy language to Polars; merchant lists come from weekly batches over past purchases.
 ``labels.parquet`` and ``outcomes.parquet`` are read afterwards, to measure.
 """
 
@@ -17,11 +19,13 @@ import polars as pl
 from fengkong.strategy.spec import ACTION_RANK
 
 #: Merchant cash-out score at or above which the weekly batch lists a merchant.
-MERCHANT_THRESHOLD = 0.64  # evidence >= 2: two looping buyers, or one buyer looping twice on round sums
+MERCHANT_THRESHOLD = 0.535  # evidence >= 1.5 (score = 1 - 0.6 ** evidence), see signals.merchant_scores
 #: Loan share sent to other lenders within 7 days that raises a loan-to-repay-loan alert.
 REPAY_SHARE_THRESHOLD = 0.3
-RULESET_PATTERN = {"fraud_identity": "identity_theft", "fraud_ring": "debt_bearing_ring",
-                   "fraud_multi_head": "multi_head"}
+#: The rulesets of the reference application strategy that act for each planted pattern ("the identity
+#: rules" are the hard identity checks + the fraud pack's identity-theft ruleset).
+PATTERN_RULESETS = {"identity": ("identity", "fraud_identity"), "ring": ("fraud_ring",),
+                    "multi_head": ("fraud_multi_head",)}
 
 
 class EvaluationError(ValueError):
@@ -45,35 +49,51 @@ def _pr(pred: pl.Series, truth: pl.Series) -> tuple[float | None, float | None, 
     return rec, prec, tp, fp, fn
 
 
-def decide(features: pl.DataFrame, events: pl.DataFrame) -> tuple[pl.DataFrame, Any]:
-    """Run the fraud strategy over every application with the strategy package's vectorised evaluation
-    (``Strategy.evaluate_frame``, the offline twin of the engine's online path): per ruleset the strongest
-    action hit, and the outcome."""
-    from fengkong.fraud.provider import FRAUD_FEATURE_KINDS, STRATEGY
+def decide(events: pl.DataFrame, strategy_path: str | Path | None = None,
+           features: pl.DataFrame | None = None) -> tuple[pl.DataFrame, Any, pl.DataFrame]:
+    """Run the reference application strategy over every application with the strategy package's vectorised
+    evaluation (``Strategy.evaluate_frame``, the offline twin of the engine's online path, features from
+    ``backfill_all`` exactly as ``fengkong backtest``): per pattern the strongest action of its rulesets,
+    and the outcome. Returns (decisions, strategy, feature frame)."""
+    from fengkong.features import load_features
+    from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds
+    from fengkong.fraud.provider import STRATEGY
     from fengkong.strategy.backtest import prepare_frame
     from fengkong.strategy.compiled import load_strategy
 
-    strategy = load_strategy(STRATEGY, features=FRAUD_FEATURE_KINDS)
+    fs = load_features()
+    strategy = load_strategy(strategy_path or STRATEGY, features=combined_kinds(fs.kinds))
+    if features is None:
+        features = backfill_all(events, fs, ProviderContext(state="memory"), names=set(strategy.used_features))
     frame = prepare_frame(events, strategy, features=features)
     dec = strategy.evaluate_frame(frame)
     cols = []
     for rid, node in strategy.spec.nodes.items():
+        if not getattr(node, "rules", None):
+            continue
         acts = [pl.when(pl.col(f"hit.{r.id}")).then(pl.lit(ACTION_RANK[r.action])).otherwise(0) for r in node.rules]
         cols.append(pl.max_horizontal(acts).alias(f"act_{rid}"))
     out = dec.select("event_id", "outcome", "reason_codes", *cols).join(
         frame.select("event_id", "customer_id", "ts", "amount_fen"), on="event_id", how="left")
     acts = [c for c in out.columns if c.startswith("act_")]
-    return out.with_columns(pl.max_horizontal(acts).alias("act")), strategy
+    out = out.with_columns(pl.max_horizontal(acts).alias("act"))
+    for pattern, rulesets in PATTERN_RULESETS.items():
+        have = [f"act_{r}" for r in rulesets if f"act_{r}" in out.columns]
+        out = out.with_columns((pl.max_horizontal(have) if have else pl.lit(0)).alias(f"pat_{pattern}"))
+    return out, strategy, features
 
 
 def _cash_out_decisions(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Weekly batches: merchants scored on purchases before each week; at a listed merchant, purchases with a
-    round or just-below-limit amount are stopped (the merchant's ordinary sales go on)."""
-    from fengkong.fraud.signals import merchant_scores, round_or_below_limit
+    """Weekly batches: merchants scored on purchases before each week; at a listed merchant, purchases with the
+    cash-out shape (round, just below a round sum, or the buyer's whole credit line) are stopped (the merchant's
+    ordinary sales go on)."""
+    from fengkong.fraud.signals import _credit_line, cash_out_shape, merchant_scores
 
     pur = events.filter((pl.col("event_type") == "purchase") & ~pl.col("is_refund").fill_null(False))
     if pur.height == 0:
-        return pur.select("event_id").with_columns(pl.lit(False).alias("stopped")), pl.DataFrame()
+        return (pur.select("event_id").with_columns(pl.lit(False).alias("stopped"), pl.lit(0.0).alias("score")),
+                pl.DataFrame())
+    pur = _credit_line(events, pur)
     start = pur["ts"].min()
     end = pur["ts"].max()
     parts = []
@@ -81,29 +101,33 @@ def _cash_out_decisions(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
     cut = start + week
     while cut <= end + week:
         hist = events.filter(pl.col("ts") < cut)
-        ms = merchant_scores(hist).filter(pl.col("score") >= MERCHANT_THRESHOLD).select("merchant_id")
-        wk = pur.filter((pl.col("ts") >= cut) & (pl.col("ts") < cut + week))
-        parts.append(wk.select("event_id", (pl.col("merchant_id").is_in(ms["merchant_id"].implode())
-                                            & round_or_below_limit()).alias("stopped")))
+        ms = merchant_scores(hist).select("merchant_id", pl.col("score").alias("m_score"))
+        wk = pur.filter((pl.col("ts") >= cut) & (pl.col("ts") < cut + week)).join(ms, on="merchant_id", how="left")
+        # purchase-level score (for AP): the merchant's batch score, halved unless the amount has the shape
+        parts.append(wk.select("event_id", ((pl.col("m_score").fill_null(0.0) >= MERCHANT_THRESHOLD)
+                                            & cash_out_shape()).alias("stopped"),
+                               (pl.col("m_score").fill_null(0.0)
+                                * pl.when(cash_out_shape()).then(1.0).otherwise(0.5)).alias("score")))
         cut += week
     final = merchant_scores(events)
-    first_week = pur.filter(pl.col("ts") < start + week).select("event_id").with_columns(pl.lit(False).alias("stopped"))
+    first_week = pur.filter(pl.col("ts") < start + week).select("event_id").with_columns(
+        pl.lit(False).alias("stopped"), pl.lit(0.0).alias("score"))
     return pl.concat([first_week, *parts]), final
 
 
-def evaluate_world(world: str | Path, features: pl.DataFrame | None = None) -> dict[str, Any]:
+def evaluate_world(world: str | Path, features: pl.DataFrame | None = None,
+                   strategy: str | Path | None = None) -> dict[str, Any]:
     """Decisions over the world, then recall / precision / AP / loss avoided per planted pattern."""
     from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
-    from fengkong.fraud.signals import application_features, loan_to_repay
+    from fengkong.fraud.signals import loan_to_repay
 
     w = Path(world)
     try:
         events = read_world(w)
     except EventValidationError as exc:
         raise EvaluationError(f"{w}: {exc}") from None
-    feats = features if features is not None else application_features(events)
-    dec, spec = decide(feats, events)
+    dec, spec, feats = decide(events, strategy, features)
     co_dec, merchants = _cash_out_decisions(events)
     l2r = loan_to_repay(events)
     # ---- ground truth only from here on
@@ -130,7 +154,7 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None) -> d
 
     # identity theft: application level
     theft = dec["event_id"].is_in(lab("identity_theft", "application").implode())
-    pred = dec["act_fraud_identity"] >= stop
+    pred = dec["pat_identity"] >= stop
     rec, prec, *_ = _pr(pred, theft)
     score = dec["idt_signal_count"].to_numpy() + 0.01 * dec["graph_device_identities"].to_numpy()
     res["identity_theft"] = {"unit": "application", "positives": int(theft.sum()), "recall": rec, "precision": prec,
@@ -144,9 +168,9 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None) -> d
                   + (pl.col("graph_agent_applicants") >= 3) + pl.col("fr_packaged_docs").cast(pl.Float64)
                   + pl.col("fr_thin_file_high_income").cast(pl.Float64))
     per_c = d2.group_by("customer_id").agg(
-        (pl.col("act_fraud_ring") >= stop).filter(pl.col("k") <= 1).any().alias("caught_early"),
-        (pl.col("act_fraud_ring") >= stop).any().alias("flagged"), ring_score.max().alias("score"),
-        pl.col("loan_fen").filter(pl.col("act_fraud_ring") >= stop).sum().alias("avoided"))
+        (pl.col("pat_ring") >= stop).filter(pl.col("k") <= 1).any().alias("caught_early"),
+        (pl.col("pat_ring") >= stop).any().alias("flagged"), ring_score.max().alias("score"),
+        pl.col("loan_fen").filter(pl.col("pat_ring") >= stop).sum().alias("avoided"))
     is_ring = per_c["customer_id"].is_in(ring_members.implode())
     rec = float(per_c.filter(is_ring)["caught_early"].mean()) if is_ring.any() else None
     flagged = per_c["flagged"]
@@ -158,9 +182,9 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None) -> d
     # multi-head: customer level
     mh = lab("multi_head", "customer")
     per_m = dec.group_by("customer_id").agg(
-        (pl.col("act_fraud_multi_head") >= stop).any().alias("flagged"),
+        (pl.col("pat_multi_head") >= stop).any().alias("flagged"),
         (pl.col("fr_inquiries_7d").cast(pl.Float64) + pl.col("fr_nonbank_loans") + pl.col("fr_dti").fill_null(0))
-        .max().alias("score"), pl.col("loan_fen").filter(pl.col("act_fraud_multi_head") >= stop).sum().alias("avoided"))
+        .max().alias("score"), pl.col("loan_fen").filter(pl.col("pat_multi_head") >= stop).sum().alias("avoided"))
     is_mh = per_m["customer_id"].is_in(mh.implode())
     rec, prec, *_ = _pr(per_m["flagged"], is_mh)
     res["multi_head"] = {"unit": "customer", "positives": int(is_mh.sum()), "recall": rec, "precision": prec,
@@ -187,20 +211,27 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None) -> d
                                     "average_precision": _ap(truth.to_numpy(), merchants["score"].to_numpy()),
                                     "loss_avoided_fen": None}
     co = lab("cash_out", "purchase")
-    pur = co_dec.join(events.select("event_id", "amount_fen"), on="event_id")
+    pur = co_dec.join(events.select("event_id", "amount_fen", "merchant_id"), on="event_id")
+    if "cash_out_merchant" in res:  # purchases stopped at truly colluding merchants (weekly lists)
+        res["cash_out_merchant"]["loss_avoided_fen"] = int(
+            pur.filter(pl.col("stopped") & pl.col("merchant_id").is_in(cm.implode()))["amount_fen"].sum())
     truth = pur["event_id"].is_in(co.implode())
     rec, prec, *_ = _pr(pur["stopped"], truth)
-    res["cash_out"] = {"unit": "purchase", "positives": int(truth.sum()), "recall": rec, "precision": prec,
-                       "average_precision": None,
+    res["cash_out"] = {"unit": "purchase (stopped at a listed merchant)", "positives": int(truth.sum()),
+                       "recall": rec, "precision": prec,
+                       "average_precision": _ap(truth.to_numpy(), pur["score"].to_numpy()),
                        "loss_avoided_fen": int(pur.filter(pl.col("stopped") & truth)["amount_fen"].sum())}
     # cost side: good applications (no planted pattern) rejected / sent to review
     good = ~dec["event_id"].is_in(any_label)
     g = dec.filter(good)
     n = max(g.height, 1)
-    idt_review = int((g["act_fraud_identity"] == ACTION_RANK["review"]).sum())
+    idt_review = int((g["pat_identity"] == ACTION_RANK["review"]).sum())
     res["good_review_rate"] = float((g["act"] == ACTION_RANK["review"]).sum() / n)
     res["good_reject_rate"] = float((g["act"] == ACTION_RANK["reject"]).sum() / n)
     res["good_identity_review_rate"] = idt_review / n
+    fraud_act = pl.max_horizontal([pl.col(f"pat_{p}") for p in PATTERN_RULESETS])
+    res["good_fraud_review_rate"] = float(g.select(fraud_act == ACTION_RANK["review"]).to_series().sum() / n)
+    res["good_fraud_reject_rate"] = float(g.select(fraud_act == ACTION_RANK["reject"]).to_series().sum() / n)
     res["good_purchase_stop_rate"] = float(pur.filter(~truth)["stopped"].mean() or 0.0)
     res["applications"] = dec.height
     res["good_applications"] = g.height
@@ -236,9 +267,11 @@ def render_table(res: dict[str, Any]) -> str:
             la = v.get("loss_avoided_fen")
             lines.append(f"{k:<20} {v['unit']:<38} {v['positives']:>6} {f(v['recall']):>7} {f(v['precision']):>7} "
                          f"{f(v['average_precision']):>7} {'–' if la is None else f'{la / 100:,.0f}':>15}")
-    lines.append(f"good applications {res['good_applications']:,} of {res['applications']:,}: review rate "
-                 f"{res['good_review_rate']:.3%} (identity rules {res['good_identity_review_rate']:.3%}), reject rate "
-                 f"{res['good_reject_rate']:.3%}; good purchases stopped {res['good_purchase_stop_rate']:.3%}")
+    lines.append(f"good applications {res['good_applications']:,} of {res['applications']:,} (whole strategy): "
+                 f"review rate {res['good_review_rate']:.3%}, reject rate {res['good_reject_rate']:.3%}; by the fraud "
+                 f"rules: review {res['good_fraud_review_rate']:.3%} (identity rules "
+                 f"{res['good_identity_review_rate']:.3%}), reject {res['good_fraud_reject_rate']:.3%}; good purchases "
+                 f"stopped {res['good_purchase_stop_rate']:.3%}")
     for name, t in res["targets"].items():
         lines.append(f"target {name}: {'met' if t['met'] else 'NOT met'} "
                      + ", ".join(f"{k}={f(v)}" for k, v in t.items() if k != "met"))

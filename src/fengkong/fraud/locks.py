@@ -79,6 +79,15 @@ class IdentityLocks:
     def close(self) -> None:
         self._db.close()
 
+    def _mirror(self, list_name: str, value: str, kind: str, reason: str, source: str) -> bool:
+        """Put ``value`` on the store list unless it is already active there (no duplicate rows)."""
+        if self.lists is None:
+            return False
+        if any(e.value == value for e in self.lists.entries(list_name)):
+            return False
+        self.lists.add(list_name, value, kind=kind, reason=reason, source=source)
+        return True
+
     def _audit(self, action: str, id_token: str | None, actor: str, reason: str, detail: dict[str, Any]) -> None:
         self._db.execute("INSERT INTO fraud_audit (ts, action, id_token, actor, reason, detail) VALUES (?,?,?,?,?,?)",
                          (_now(), action, id_token, actor, reason, json.dumps(detail, ensure_ascii=False,
@@ -101,8 +110,8 @@ class IdentityLocks:
                              "locked=1, since=excluded.since, actor=excluded.actor, reason=excluded.reason",
                              (tok, 1, _now(), actor, reason))
             self._audit("lock", tok, actor, reason, {"already_locked": was})
-        if self.lists is not None and not was:
-            self.lists.add(LOCK_LIST, tok, kind="block", reason=reason, source=f"identity-lock:{actor}")
+        # always mirror (the store may have lost the entry, or the lock predates the store)
+        self._mirror(LOCK_LIST, tok, "block", reason, f"identity-lock:{actor}")
         return not was
 
     def unlock(self, id_token: str, actor: str, reason: str) -> bool:
@@ -114,7 +123,7 @@ class IdentityLocks:
             self._db.execute("UPDATE identity_lock SET locked=0, since=?, actor=?, reason=? WHERE id_token=?",
                              (_now(), actor, reason, tok))
             self._audit("unlock", tok, actor, reason, {"was_locked": was})
-        if self.lists is not None and was:
+        if self.lists is not None:
             self.lists.remove(LOCK_LIST, tok)
         return was
 
@@ -173,11 +182,12 @@ class IdentityLocks:
                                  [(n, now, "not_me:" + ids[0]) for n in risky])
             self._audit("not_me", tok, actor, reason, {"applications": ids, "frozen_loans": sorted(loans),
                                                         "risky_elements": risky})
-        if self.lists is not None:
-            for n in risky:
-                kind, value = n.split(":", 1)
-                self.lists.add(RISKY_LISTS[kind], value, kind="watch", reason=reason, source="not-me:" + ids[0])
-        locked = self.lock(tok, actor, reason) if lock and not self.is_locked(tok) else self.is_locked(tok)
+        for n in risky:
+            kind, value = n.split(":", 1)
+            self._mirror(RISKY_LISTS[kind], value, "watch", reason, "not-me:" + ids[0])
+        if lock:
+            self.lock(tok, actor, reason)
+        locked = self.is_locked(tok)
         return {"applications": ids, "frozen_loans": sorted(loans), "risky_elements": risky, "locked": locked}
 
     def frozen_loans(self) -> set[str]:

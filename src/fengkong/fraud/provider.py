@@ -1,21 +1,28 @@
-"""The fraud pack's online feature provider: graph features, identity locks and per-application signals.
+"""The fraud pack's feature provider (entry point ``fengkong.feature_providers: fraud``).
 
-``FraudFeatures.read_update(event)`` returns, for an application, every feature the rules of
-``strategies/application_fraud.yaml`` use; the same values come out of the vectorised
-:func:`fengkong.fraud.signals.application_signals` + :func:`~fengkong.fraud.signals.graph_features`.
+Registered through :mod:`fengkong.features.providers`: ``FEATURE_KINDS`` (graph + signal features),
+``open_online(ctx)`` (a :class:`FraudFeatures` whose association graph persists across processes when
+``ctx.state`` is a SQLite path, see :class:`GraphLog`) and ``backfill(events, ctx)`` (the vectorised twin,
+:func:`fengkong.fraud.signals.application_features`). ``FraudFeatures.read_update(event)`` returns, for an
+application, every fraud feature the reference application strategy (``strategies/application.yaml``) uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.graph import AssociationGraph
+from fengkong.fraud.links import DEFAULT_DPD, LINK_FIELDS
 from fengkong.fraud.locks import IdentityLocks
 
-STRATEGY = Path(__file__).with_name("strategies") / "application_fraud.yaml"
+#: The reference application strategy that carries the fraud rules (what ``fengkong decide`` runs).
+STRATEGY = Path(__file__).parents[1] / "strategies" / "application.yaml"
 
 #: Identity-theft signals (DOMAIN.md §4.1) counted into ``idt_signal_count``.
 IDT_SIGNALS = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_phone_new", "fr_ip_far",
@@ -75,25 +82,166 @@ def row_signals(ev: Mapping[str, Any], graph: Mapping[str, Any]) -> dict[str, An
 class FraudFeatures:
     """Online provider: ``read(event)`` / ``update(event)`` / ``read_update(event)`` like the feature engine."""
 
-    def __init__(self, locks: IdentityLocks | None = None, graph: AssociationGraph | None = None) -> None:
+    def __init__(self, locks: IdentityLocks | None = None, graph: AssociationGraph | None = None,
+                 log: GraphLog | None = None, locked: Iterable[str] = ()) -> None:
         self.graph = graph or AssociationGraph()
         self.locks = locks
+        self.log = log
+        self.locked = frozenset(locked)
         if locks is not None:
             for n in locks.risky_elements():
                 self.graph.flag(n, "risky")
+        if log is not None:
+            log.catch_up(self.graph)
 
     def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event["event_type"] != "application":
             return {}
+        if self.log is not None:
+            self.log.catch_up(self.graph)  # links another process appended since
         g = self.graph.read(event)
         out = {**g, **row_signals(event, g)}
-        out["identity_locked"] = bool(self.locks is not None and self.locks.is_locked(event.get("id_token")))
+        tok = event.get("id_token")
+        out["identity_locked"] = bool(tok in self.locked or (self.locks is not None and self.locks.is_locked(tok)))
         return out
 
     def update(self, event: Mapping[str, Any]) -> bool:
+        if self.log is not None:
+            self.log.append(event)  # durable first: a crash leaves the event either logged or not
         return self.graph.update(event)
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
 
     def read_update(self, event: Mapping[str, Any]) -> dict[str, Any]:
         out = self.read(event)
         self.update(event)
         return out
+
+
+# ---------------------------------------------------------------- persistence
+
+#: Event fields the association graph reads (everything else is dropped before logging).
+GRAPH_FIELDS = frozenset({"event_id", "event_type", "customer_id", "ts", "dpd", "direction", "counterparty_type",
+                          *(lf.field for lf in LINK_FIELDS)})
+
+_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS graph_event (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+                                        payload TEXT NOT NULL);
+"""
+
+
+def _graph_relevant(event: Mapping[str, Any]) -> bool:
+    et = event.get("event_type")
+    if not event.get("customer_id"):
+        return False
+    if et == "application":
+        return True
+    if et == "repayment":
+        dpd = event.get("dpd")
+        return dpd is not None and dpd >= DEFAULT_DPD
+    return bool(AssociationGraph._elements(event))
+
+
+class GraphLog:
+    """Append-only log of the events that changed the association graph, in a SQLite file.
+
+    ``append`` is one ``INSERT OR IGNORE`` keyed by ``event_id`` (idempotent; a crash leaves the row
+    either fully written or absent); ``catch_up`` replays rows this process has not applied yet, in
+    ``seq`` order, so the union-find is rebuilt at open and several processes sharing the file converge.
+    Only tokens and ids are stored (the event's identity fields are already tokens).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_LOG_SCHEMA)
+        self.last_seq = 0
+
+    def catch_up(self, graph: AssociationGraph) -> int:
+        rows = self._db.execute("SELECT seq, payload FROM graph_event WHERE seq > ? ORDER BY seq",
+                                (self.last_seq,)).fetchall()
+        for seq, payload in rows:
+            ev = json.loads(payload)
+            ev["ts"] = dt.datetime.fromisoformat(ev["ts"]) if ev.get("ts") else None
+            graph.update(ev)
+            self.last_seq = seq
+        return len(rows)
+
+    def append(self, event: Mapping[str, Any]) -> None:
+        if not _graph_relevant(event):
+            return
+        ts = event.get("ts")
+        payload = {k: v for k, v in event.items() if k in GRAPH_FIELDS and v is not None}
+        payload["ts"] = ts.isoformat() if isinstance(ts, dt.datetime) else ts
+        self._db.execute("INSERT OR IGNORE INTO graph_event (event_id, payload) VALUES (?, ?)",
+                         (event["event_id"], json.dumps(payload, ensure_ascii=False, default=str)))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def graph_log_path(state: str) -> Path | None:
+    """Where the graph log of feature state ``state`` lives: beside a SQLite state file, else None
+    (``memory`` and ``redis://`` keep the graph in process)."""
+    if state == "memory" or "://" in state:
+        return None
+    p = Path(state)
+    return p.with_name(p.name + ".fraud-graph.sqlite")
+
+
+# ---------------------------------------------------------------- provider protocol
+
+#: Feature name → kind for every feature of this provider (``fengkong.features.providers``).
+FEATURE_KINDS: dict[str, str] = FRAUD_FEATURE_KINDS
+
+#: Decision-store lists the provider turns into graph flags (node kind prefix, flag).
+LIST_FLAGS: dict[str, tuple[str, str]] = {
+    "risky_device": ("dv", "risky"), "risky_phone": ("ph", "risky"),
+    "blacklist_id": ("id", "blacklisted"), "blacklist_phone": ("ph", "blacklisted"),
+    "blacklist_device": ("dv", "blacklisted"),
+}
+
+
+def store_flags(db: str | None) -> tuple[dict[str, set[str]], set[str]]:
+    """From the decision store's lists: graph node keys per flag, and the locked ID tokens."""
+    flags: dict[str, set[str]] = {"risky": set(), "blacklisted": set()}
+    if not db:
+        return flags, set()
+    from fengkong.fraud.locks import LOCK_LIST
+    from fengkong.store import open_store
+
+    st = open_store(db)
+    try:
+        snap = st.lists.snapshot()
+    finally:
+        st.close()
+    for name, (kind, flag) in LIST_FLAGS.items():
+        flags[flag].update(f"{kind}:{v}" for v in snap.get(name, ()))
+    return flags, set(snap.get(LOCK_LIST, ()))
+
+
+def open_online(ctx: Any) -> FraudFeatures:
+    """The online provider for ``ctx`` (a ``ProviderContext``): graph persisted beside a SQLite state file."""
+    flags, locked = store_flags(ctx.db)
+    path = graph_log_path(ctx.state)
+    ff = FraudFeatures(graph=AssociationGraph(), log=None, locked=locked)
+    for what, keys in flags.items():
+        for k in sorted(keys):
+            ff.graph.flag(k, what)
+    if path is not None:
+        ff.log = GraphLog(path)
+        ff.log.catch_up(ff.graph)
+    return ff
+
+
+def backfill(events: Any, ctx: Any) -> Any:
+    """``event_id`` + every fraud feature of every application, point-in-time (the offline twin)."""
+    from fengkong.fraud.signals import application_features
+
+    flags, locked = store_flags(ctx.db)
+    return application_features(events, risky=sorted(flags["risky"]), blacklisted=sorted(flags["blacklisted"]),
+                                locked=locked)

@@ -46,7 +46,6 @@ def demo_text(world: str, max_cases: int = 10) -> str:
     from fengkong.eventio import read_world
     from fengkong.fraud.evaluate import decide
     from fengkong.fraud.rings import detect_rings, ring_report
-    from fengkong.fraud.signals import application_features
 
     events = read_world(world)
     rings, members = detect_rings(events)
@@ -54,8 +53,7 @@ def demo_text(world: str, max_cases: int = 10) -> str:
     if rings.height:
         largest = rings.sort("size", "score", descending=True)["ring_id"][0]
         out.append(render_ring(ring_report(events, rings, members, ring_id=largest)[0]))
-    feats = application_features(events)
-    dec, _ = decide(feats, events)
+    dec, _, _ = decide(events)
     idt = [c for c in dec["reason_codes"].explode().drop_nulls().unique().to_list() if c.startswith(("IDT_", "IDENTITY"))]
     stopped = dec.filter(pl.col("reason_codes").list.eval(pl.element().is_in(idt)).list.any()).join(
         events.select("event_id", "id_token", "device_id", "phone_token"), on="event_id")

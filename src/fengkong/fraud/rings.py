@@ -22,11 +22,11 @@ from fengkong.fraud.offline import build_graph
 EVIDENCE_WEIGHTS: dict[str, float] = {
     "shared_device": 0.25,   # member applied from a device another member used
     "shared_agent": 0.20,    # member came with an intermediary code another member carried
-    "shared_contact": 0.10,  # member's phone/contact is another member's phone/contact
+    "shared_contact": 0.10,  # member listed a contact another member listed, or another member's own phone
     "burst": 0.15,           # first application within 14 days of the ring's median first application
     "packaged_docs": 0.15,   # statement with edit traces, or back-paid housing fund
     "thin_file": 0.10,       # thin credit file
-    "fast_transfer_out": 0.05,  # loan money moved to a private individual within 3 days
+    "fast_transfer_out": 0.05,  # any transfer out to a private individual within 3 days of a disbursement
 }
 BURST_DAYS = 14
 
@@ -57,8 +57,19 @@ def _member_evidence(events: pl.DataFrame, links: pl.DataFrame, comm: pl.DataFra
               .filter(pl.col("k") >= 2))
     per = ml.join(shared.select("community", "elem"), on=["community", "elem"])
     flags = per.group_by("app").agg(*[(pl.col("kind") == k).any().cast(pl.Float64).alias(name)
-                                      for name, k in (("shared_device", "dv"), ("shared_agent", "ag"),
-                                                      ("shared_contact", "ph"))])
+                                      for name, k in (("shared_device", "dv"), ("shared_agent", "ag"))])
+    # shared contact: a listed contact ("ct") another member also listed, or a listed contact that is
+    # another member's own phone ("ph"); both are phone tokens, compared by value
+    ph = ml.filter(pl.col("kind").is_in(["ct", "ph"])).select(
+        "community", "app", "kind", pl.col("elem").str.split_exact(":", 1).struct.field("field_1").alias("v"))
+    ct = ph.filter(pl.col("kind") == "ct")
+    both_ct = (ct.join(ct, on=["community", "v"], suffix="_o").filter(pl.col("app") != pl.col("app_o"))
+               .select("app"))
+    ct_is_ph = (ct.join(ph.filter(pl.col("kind") == "ph"), on=["community", "v"], suffix="_o")
+                .filter(pl.col("app") != pl.col("app_o")))
+    sc = pl.concat([both_ct, ct_is_ph.select("app"), ct_is_ph.select(pl.col("app_o").alias("app"))]).unique()
+    flags = (m.select("app").join(flags, on="app", how="left")
+             .join(sc.with_columns(pl.lit(1.0).alias("shared_contact")), on="app", how="left"))
     apps = events.filter(pl.col("event_type") == "application").join(
         m.select("customer_id", "community", "app"), on="customer_id")
     a = apps.group_by("app", "community").agg(

@@ -20,16 +20,23 @@ from fengkong.fraud.provider import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
 ROUND_UNIT_FEN = 10_000
 ROUND_MIN_FEN = 100_000
 LOOP_HOURS = 24  # spend at a merchant, money back from that merchant within this many hours
-TRANSFER_OUT_DAYS = 3
-LOOP_SHARE_FULL = 0.05  # loops at or above this share of a merchant's purchases count in full  # loan money moved out "immediately"
+TRANSFER_OUT_DAYS = 3  # loan money moved out "immediately"
+LOOP_SHARE_FULL = 0.05  # loops at or above this share of a merchant's purchases (or volume) count in full
+MAXED_LINE_SHARE = 0.95  # a purchase taking at least this share of the buyer's credit line "maxes" it
+LOOP_VOLUME_MOST = 0.5  # looped purchases carrying at least this share of a merchant's volume
+CONCENTRATED = 0.5  # a buyer spending at least this share of their card money at one merchant is concentrated
 
 
 def graph_features(events: pl.DataFrame, caps: dict[str, int] | None = None, risky: Iterable[str] = (),
-                   progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
+                   progress: Callable[[int, int], None] | None = None,
+                   blacklisted: Iterable[str] = ()) -> pl.DataFrame:
     """``event_id`` + the graph features of every application, by replaying the online graph in order."""
     g = AssociationGraph(caps=caps)
     for n in risky:
         g.flag(n, "risky")
+    for n in blacklisted:
+        g.flag(n, "blacklisted")
+    events = events.sort(["ts", "event_id"], maintain_order=True)  # the online replay order
     cols = list(GRAPH_FEATURES)
     out: dict[str, list] = {c: [] for c in cols}
     ids: list[str] = []
@@ -86,10 +93,11 @@ def application_signals(events: pl.DataFrame) -> pl.DataFrame:
 
 def application_features(events: pl.DataFrame, caps: dict[str, int] | None = None, risky: Iterable[str] = (),
                          locked: Iterable[str] = (),
-                         progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
+                         progress: Callable[[int, int], None] | None = None,
+                         blacklisted: Iterable[str] = ()) -> pl.DataFrame:
     """Every fraud feature of every application (the vectorised twin of ``provider.FraudFeatures``)."""
     sig = application_signals(events)
-    gf = graph_features(events, caps=caps, risky=risky, progress=progress)
+    gf = graph_features(events, caps=caps, risky=risky, progress=progress, blacklisted=blacklisted)
     locked = list(locked)
     apps = events.filter(pl.col("event_type") == "application").select("event_id", "id_token")
     f = sig.join(gf, on="event_id", how="left").join(apps, on="event_id", how="left").with_columns(
@@ -169,22 +177,45 @@ def round_or_below_limit() -> pl.Expr:
             | ((a % 100_000 >= 99_000) & (a >= ROUND_MIN_FEN)))
 
 
+def _credit_line(events: pl.DataFrame, p: pl.DataFrame) -> pl.DataFrame:
+    """``p`` + ``line_fen``: the amount of the buyer's latest credit-line application before each purchase (the
+    line the purchase draws on; null when the events carry none)."""
+    if "product" not in events.columns:
+        return p.with_columns(pl.lit(None, dtype=pl.Int64).alias("line_fen"))
+    lines = (events.filter((pl.col("event_type") == "application") & (pl.col("product") == "credit_line"))
+             .select("customer_id", "ts", pl.col("amount_fen").cast(pl.Int64).alias("line_fen")).sort("ts"))
+    return p.sort("ts").join_asof(lines, on="ts", by="customer_id", strategy="backward", check_sortedness=False)
+
+
+def cash_out_shape() -> pl.Expr:
+    """Round or just-below-round amount, or a purchase that takes (nearly) the whole credit line (§4.4: round or
+    just-below-limit amounts, "spend the full limit"). Needs ``line_fen`` (see ``_credit_line``)."""
+    return round_or_below_limit() | (pl.col("amount_fen") >= MAXED_LINE_SHARE * pl.col("line_fen")).fill_null(False)
+
+
 def merchant_scores(events: pl.DataFrame) -> pl.DataFrame:
     """Per merchant (§4.4): volume, buyers, round-amount share, fund loops (spend, money back within 24 h),
     distinct looping buyers, buyer concentration, device sharing between buyers, and a cash-out score.
 
-    The score counts evidence rather than averaging it: a colluding merchant hides its loops among
-    ordinary sales, so shares dilute but the number of distinct buyers whose money came straight back
-    does not. ``score = 1 - 0.6 ** evidence`` with evidence = buyers with a *linked* loop (money back from
-    the merchant itself, or from a private account that paid back several of its buyers) + 0.5 × linked
-    round/below-limit loops + 0.25 × other loops + 3 × share of purchases made on a device shared by
-    several buyers; scaled down while loops are under 5 % of the merchant's purchases.
+    The score counts evidence rather than averaging it: a colluding merchant hides its loops among ordinary
+    sales, so shares dilute but the evidence of each loop does not. Each loop (a purchase whose money came
+    back to the buyer within 24 h) weighs 1 when it is *linked* (the money came back from the merchant itself —
+    a cash refund of a card purchase — or from a private account that paid back several of its buyers, the
+    owner's) and 0.25 otherwise (a friend's repayment looks the same), + 0.5 when its amount has the cash-out
+    shape (round, just below a round sum, or the buyer's whole credit line); every loop counts, so repeated
+    loops add up. A looping buyer who spends most of their card money at this merchant adds 0.5 (buyer
+    concentration), looped purchases carrying most of the merchant's volume add 0.5, and purchases made on a
+    device several buyers share add 3 × their share. ``score = 1 - 0.6 ** evidence``; the unlinked part is
+    scaled down while loops are under 5 % of the merchant's purchases *and* of its volume (a big shop with a
+    coincidental loop among thousands of sales is not a cash-out shop). No id format or simulator constant
+    is used: only amounts, times, counterparties and the buyer's credit line.
     """
-    p = purchase_loops(events).with_columns(round_or_below_limit().alias("round"))
+    p = _credit_line(events, purchase_loops(events)).with_columns(
+        round_or_below_limit().alias("round"), cash_out_shape().alias("shape"))
     cust_total = p.group_by("customer_id").agg(pl.col("amount_fen").sum().alias("cust_total"))
     cm = (p.group_by("merchant_id", "customer_id").agg(pl.col("amount_fen").sum().alias("at_m"))
           .join(cust_total, on="customer_id").with_columns((pl.col("at_m") / pl.col("cust_total")).alias("conc")))
-    conc = cm.group_by("merchant_id").agg((pl.col("conc") >= 0.5).mean().alias("concentrated_buyers"))
+    conc = cm.group_by("merchant_id").agg((pl.col("conc") >= CONCENTRATED).mean().alias("concentrated_buyers"))
     dev = (p.filter(pl.col("device_id").is_not_null()).group_by("merchant_id", "device_id")
            .agg(pl.col("customer_id").n_unique().alias("k"), pl.len().alias("n")))
     dev_share = dev.group_by("merchant_id").agg(
@@ -196,20 +227,40 @@ def merchant_scores(events: pl.DataFrame) -> pl.DataFrame:
     p = p.join(src, on=["merchant_id", "back_from"], how="left").with_columns(
         (pl.col("loop") & ((pl.col("back_from") == pl.col("merchant_id")) | (pl.col("src_buyers") >= 2)))
         .alias("linked"))
+    loops = (p.filter("loop").join(cm.select("merchant_id", "customer_id", "conc"), on=["merchant_id", "customer_id"])
+             .with_columns(
+                 (pl.when("linked").then(1.0).otherwise(0.25) + 0.5 * pl.col("shape").cast(pl.Float64))
+                 .alias("w")))
+    per_buyer = loops.group_by("merchant_id", "customer_id").agg(
+        pl.col("w").filter("linked").sum().alias("linked_ev"), pl.col("w").filter(~pl.col("linked")).sum()
+        .alias("other_ev"), (pl.col("conc").first() >= CONCENTRATED).alias("conc_buyer"), pl.col("linked").any())
+    ev = per_buyer.group_by("merchant_id").agg(
+        (pl.col("linked_ev").sum() + 0.5 * (pl.col("conc_buyer") & pl.col("linked")).sum()).alias("linked_evidence"),
+        (pl.col("other_ev").sum() + 0.5 * (pl.col("conc_buyer") & ~pl.col("linked")).sum()).alias("other_evidence"),
+        pl.col("conc_buyer").sum().alias("concentrated_loop_buyers"))
     m = p.group_by("merchant_id").agg(
         pl.len().alias("purchases"), pl.col("customer_id").n_unique().alias("buyers"),
         pl.col("amount_fen").sum().alias("volume_fen"), pl.col("round").mean().alias("round_share"),
-        pl.col("loop").sum().alias("loops"), pl.col("customer_id").filter("loop").n_unique().alias("loop_buyers"),
+        pl.col("shape").mean().alias("shape_share"),
+        pl.col("loop").sum().alias("loops"), pl.col("amount_fen").filter("loop").sum().alias("loop_fen"),
+        pl.col("customer_id").filter("loop").n_unique().alias("loop_buyers"),
         pl.col("customer_id").filter("linked").n_unique().alias("linked_loop_buyers"),
         (pl.col("linked") & pl.col("round")).sum().alias("round_linked_loops"))
-    m = m.join(conc, on="merchant_id", how="left").join(dev_share, on="merchant_id", how="left").with_columns(
-        pl.col("concentrated_buyers", "shared_device").fill_null(0.0))
-    evidence = (pl.col("linked_loop_buyers") + 0.5 * pl.col("round_linked_loops")
-                + 0.25 * (pl.col("loop_buyers") - pl.col("linked_loop_buyers")) + 3.0 * pl.col("shared_device"))
-    # a big merchant with a couple of coincidental loops among thousands of sales is not a cash-out shop:
-    # the score is scaled down while loops are under LOOP_SHARE_FULL of its purchases
-    share = (pl.col("loops") / pl.col("purchases") / LOOP_SHARE_FULL).clip(0.0, 1.0)
-    return m.with_columns(((1.0 - 0.6 ** evidence) * share).alias("score")).sort("score", descending=True)
+    m = (m.join(conc, on="merchant_id", how="left").join(dev_share, on="merchant_id", how="left")
+         .join(ev, on="merchant_id", how="left")
+         .with_columns(pl.col("concentrated_buyers", "shared_device", "linked_evidence", "other_evidence")
+                       .fill_null(0.0),
+                       pl.col("concentrated_loop_buyers").fill_null(0)))
+    # a big merchant with a couple of coincidental loops among thousands of sales is not a cash-out shop: the
+    # weak evidence counts in full only once loops reach LOOP_SHARE_FULL of its purchases or of its volume
+    share = (pl.max_horizontal(pl.col("loops") / pl.col("purchases"), pl.col("loop_fen") / pl.col("volume_fen"))
+             / LOOP_SHARE_FULL).clip(0.0, 1.0)
+    # most of the shop's turnover came straight back to its buyers (few looping buyers carrying the volume)
+    carried = 0.5 * (pl.col("loop_fen") >= LOOP_VOLUME_MOST * pl.col("volume_fen")).cast(pl.Float64)
+    evidence = pl.col("linked_evidence") + share * (pl.col("other_evidence") + carried
+                                                    + 3.0 * pl.col("shared_device"))
+    return m.with_columns(evidence.alias("evidence"), (1.0 - 0.6 ** evidence).alias("score")).sort(
+        "score", descending=True)
 
 
 def customer_cash_out(events: pl.DataFrame, merchants: pl.DataFrame) -> pl.DataFrame:

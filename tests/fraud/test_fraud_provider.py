@@ -1,0 +1,74 @@
+"""The fraud pack is a registered feature provider: its graph features reach `fengkong decide` and the graph
+persists across CLI invocations beside a SQLite feature state (idempotent by event_id)."""
+
+import datetime as dt
+import json
+
+from typer.testing import CliRunner
+
+from fengkong import cli
+from fengkong.events import TZ
+from fengkong.features.providers import ProviderContext, combined_kinds, provider_modules
+
+APP = {"event_type": "application", "ts": "2026-02-01T10:00:00+08:00", "id_token": "tok_id_A",
+       "phone_token": "tok_ph_A", "device_id": "dev-shared", "product": "cash_loan", "amount_fen": 500_000,
+       "term_months": 12, "declared_income_fen": 1_200_000, "bureau_score": 700}
+
+
+def _ev(eid, cid, **kw):
+    return dict(APP, event_id=eid, customer_id=cid, **kw)
+
+
+def test_registered_and_kinds():
+    import fengkong.fraud.provider as fp
+
+    assert fp in provider_modules()
+    kinds = combined_kinds()
+    for k in ("graph_cluster_applicants", "graph_cluster_apps_7d", "graph_device_new_to_applicant",
+              "idt_core_count", "fr_packaged_docs"):
+        assert k in kinds
+
+
+def test_graph_persists_across_opens_and_is_idempotent(tmp_path):
+    from fengkong.events import validate_event
+    from fengkong.fraud.provider import graph_log_path, open_online
+
+    ctx = ProviderContext(state=str(tmp_path / "state.db"))
+    f = open_online(ctx)
+    assert f.read_update(validate_event(_ev("A1", "C1")))["graph_device_identities"] == 0
+    f.close()
+    f = open_online(ctx)  # a new process: the graph is replayed from the log
+    assert f.graph.n_applicants == 1
+    f.read_update(validate_event(_ev("A1", "C1")))  # re-delivery changes nothing
+    out = f.read_update(validate_event(_ev("B1", "C2", id_token="tok_id_B", phone_token="tok_ph_B",
+                                            ts=dt.datetime(2026, 2, 2, 9, tzinfo=TZ).isoformat())))
+    assert out["graph_device_identities"] == 1 and out["graph_cluster_applicants"] == 2
+    assert out["graph_cluster_apps_7d"] == 1
+    f.close()
+    import sqlite3
+
+    n = sqlite3.connect(graph_log_path(ctx.state)).execute("SELECT count(*) FROM graph_event").fetchone()[0]
+    assert n == 2
+    mem = open_online(ProviderContext(state="memory"))
+    assert mem.graph.n_applicants == 0 and graph_log_path("memory") is None
+
+
+def test_graph_features_reach_fengkong_decide(tmp_path):
+    cli._register_all()
+    runner = CliRunner()
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    state = str(tmp_path / "state.db")
+    from fengkong.strategies import __path__ as sdir
+
+    outs = []
+    for eid, cid, tok in (("D1", "C1", "tok_id_1"), ("D2", "C2", "tok_id_2")):  # two separate invocations
+        p = tmp_path / f"{eid}.json"
+        p.write_text(json.dumps(_ev(eid, cid, id_token=tok)))
+        r = runner.invoke(cli.app, ["decide", str(p), "--db", store, "--state", state, "--json",
+                                    "--strategy", f"{sdir[0]}/application.yaml"])
+        assert r.exit_code == 0, r.output
+        outs.append(json.loads(r.output.strip().splitlines()[-1]))
+    assert outs[0]["features"]["graph_device_identities"] == 0
+    assert outs[1]["features"]["graph_device_identities"] == 1
+    assert outs[1]["features"]["graph_cluster_applicants"] >= 2
+    assert "tok_id_1" not in json.dumps(outs[1]["features"])
