@@ -99,3 +99,40 @@ def test_transform_needs_the_fitted_columns(data):
     b = Binner().fit(pl.DataFrame({"x": x}), y)
     with pytest.raises(ValueError, match="columns missing"):
         b.transform(pl.DataFrame({"z": x}))
+
+
+def test_numeric_categories_are_normalised_at_fit_and_score_time():
+    rng = np.random.default_rng(3)
+    codes = rng.choice([1, 2, 3, 4], 5000, p=[0.4, 0.3, 0.2, 0.1])
+    y = (rng.random(5000) < np.array([0.05, 0.1, 0.3, 0.5])[codes - 1]).astype(float)
+    # fitted on floats (as a CSV with one blank would load), scored as ints, floats or text
+    fb = fit_categorical("k", pl.Series("k", codes.astype(float)), y)
+    assert fb.value_kind == "numeric" and sorted(v for g in fb.groups for v in g) == ["1", "2", "3", "4"]
+    as_int = fb.bin_index(pl.Series(codes))
+    assert np.array_equal(as_int, fb.bin_index(pl.Series(codes.astype(float))))
+    assert np.array_equal(as_int, fb.bin_index(pl.Series(codes.astype(str))))
+    assert np.array_equal(as_int, fb.bin_index(pl.Series([f"{c}.0" for c in codes])))
+    assert (as_int >= 0).all() and (as_int < fb.n_regular).all()  # nothing fell into unseen / missing
+    # NaN is missing, not a category
+    assert fb.bin_index(pl.Series([np.nan, None], dtype=pl.Float64)).tolist() == [fb.missing_index] * 2
+    # special codes of a numeric categorical column match however the column arrives
+    fb2 = fit_categorical("k", pl.Series("k", np.where(np.arange(5000) < 300, -1, codes)), y, special_values=[-1.0])
+    assert fb2.special_values == ["-1"]
+    assert (fb2.bin_index(pl.Series([-1.0, -1])) == fb2.n_regular).all()
+
+
+def test_unseen_categories_are_neutral_when_there_is_no_rare_group():
+    rng = np.random.default_rng(4)
+    n = 6000
+    cats = rng.choice(["a", "b", "c", "d"], n, p=[0.4, 0.3, 0.2, 0.1])
+    risk = {"a": 0.05, "b": 0.1, "c": 0.3, "d": 0.6}
+    y = (rng.random(n) < np.array([risk[c] for c in cats])).astype(float)
+    fb = fit_categorical("c", pl.Series("c", cats), y)
+    assert not any(RARE in g for g in fb.groups)  # every category is common: no (empty) rare group
+    assert fb._default_bin() == -1
+    w = fb.transform(pl.Series(["never-seen", "d", "a"]))
+    assert w[0] == 0.0  # neutral, not the WOE of the riskiest group
+    assert w[1] > 0.5 and w[2] < 0
+    t = fb.table()
+    assert "(rare/unseen)" not in " ".join(t["label"].to_list())
+    assert (t["count"].to_numpy()[: fb.n_regular] > 0).all()

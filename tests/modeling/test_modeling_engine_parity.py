@@ -64,3 +64,26 @@ def test_engine_equals_python_and_sql(setup):
         if len(set(lost)) == len(lost):  # tie order between equal losses is not specified
             want = [rc[f"reason_{k}"][i] for k in range(1, 4) if rc[f"reason_{k}"][i]]
             assert ev.score_reasons.get("app_score", []) == want, (i, r)
+
+
+def test_engine_compiles_numeric_category_node_and_agrees():
+    """A characteristic binned as categories from a numeric column compiles against numeric engine inputs
+    (int and float) and scores like Python for int and float inputs."""
+    df = pl.read_csv("/work/shared/data/uci_credit_card_sample.csv")
+    sc = Scorecard(categorical=["EDUCATION", "MARRIAGE"]).fit(df.drop("default"), df["default"])
+    rows = pl.concat([df.drop("default").head(1500), pl.DataFrame(
+        {"EDUCATION": [9, None, 4], "MARRIAGE": [None, 8, 0], "LIMIT_BAL": [1e5, 2e4, None],
+         "BILL_AMT1": [None, 0.0, 1e5]}, schema=df.drop("default").schema)])
+    py = sc.predict_score(rows)
+    doc = {"name": "uci_parity", "version": "1", "event_type": "application", "nodes": [scorecard_node(sc)],
+           "flow": {"steps": ["app_score"], "outcome": [{"outcome": "approve"}]}}
+    for kind in ("int", "float"):
+        kinds = {"EDUCATION": kind, "MARRIAGE": kind, "LIMIT_BAL": "float", "BILL_AMT1": "float"}
+        st = strategy.strategy_from_text(yaml.safe_dump(doc), file="uci.yaml", features=kinds)
+        cast = pl.Int64 if kind == "int" else pl.Float64
+        data = rows.with_columns(pl.col("EDUCATION", "MARRIAGE").cast(cast))
+        frame = st.evaluate_frame(data.select(pl.all().name.prefix("__f.")).with_columns(
+            pl.lit("application").alias("event_type")))
+        assert np.array_equal(frame["score"].to_numpy(), py)
+        for i, r in enumerate(data.iter_rows(named=True)):
+            assert st.evaluate({"event_type": "application"}, features=r).scores["score"] == py[i], (kind, i, r)

@@ -108,3 +108,63 @@ def test_python_sql_and_node_agree_on_every_row(model_and_rows):
         assert lite[i][2] == pytest.approx(py_pd[i], rel=1e-12)
         assert duck[i][2] == pytest.approx(py_pd[i], rel=1e-12)
         assert pd_ == pytest.approx(py_pd[i], rel=1e-12)
+
+
+UCI = "/work/shared/data/uci_credit_card_sample.csv"
+
+
+@pytest.fixture(scope="module")
+def uci_numeric_categories():
+    """UCI with EDUCATION / MARRIAGE binned as categories (numeric codes), plus rows with unseen codes and nulls."""
+    df = pl.read_csv(UCI)
+    sc = Scorecard(categorical=["EDUCATION", "MARRIAGE"]).fit(df.drop("default"), df["default"])
+    assert {"EDUCATION", "MARRIAGE"} <= set(sc.features_)
+    extra = pl.DataFrame({"EDUCATION": [9, None, 2, 0], "MARRIAGE": [7, 1, None, 3],
+                          "LIMIT_BAL": [50000.0, None, 1e6, 10000.0], "BILL_AMT1": [0.0, 5.0, None, -3.0]},
+                         schema={"EDUCATION": pl.Int64, "MARRIAGE": pl.Int64, "LIMIT_BAL": pl.Float64,
+                                 "BILL_AMT1": pl.Float64})
+    rows = pl.concat([df.drop("default"), extra])
+    return sc, rows
+
+
+def test_numeric_categories_score_the_same_as_int_float_or_text(uci_numeric_categories):
+    sc, rows = uci_numeric_categories
+    as_int = sc.predict_score(rows)
+    as_float = sc.predict_score(rows.with_columns(pl.col("EDUCATION", "MARRIAGE").cast(pl.Float64)))
+    as_text = sc.predict_score(rows.with_columns(pl.col("EDUCATION", "MARRIAGE").cast(pl.Float64).cast(pl.String)))
+    assert np.array_equal(as_int, as_float) and np.array_equal(as_int, as_text)
+    # the fitted categories are the integer codes, not "2.0"
+    for c in ("EDUCATION", "MARRIAGE"):
+        fb = sc.binner_.bins_[c]
+        assert fb.kind == "categorical" and fb.value_kind == "numeric"
+        assert all("." not in v for g in fb.groups for v in g)
+
+
+def test_numeric_categories_node_and_sql_parity(uci_numeric_categories):
+    import duckdb
+
+    sc, rows = uci_numeric_categories
+    node = yaml.safe_load(yaml.safe_dump([scorecard_node(sc)]))[0]
+    for ch in node["characteristics"]:
+        if ch["name"] in ("EDUCATION", "MARRIAGE"):
+            vals = [v for b in ch["bins"] if "in" in b for v in b["in"]]
+            assert vals and all(isinstance(v, int) for v in vals), ch["bins"]  # numbers, not '5'
+    sql = scorecard_sql(sc, "apps")
+    py = sc.predict_score(rows)
+    for dtype, sqltype in ((pl.Int64, "INTEGER"), (pl.Float64, "REAL")):
+        data = rows.with_columns(pl.col("EDUCATION", "MARRIAGE").cast(dtype))
+        assert np.array_equal(sc.predict_score(data), py)
+        con = sqlite3.connect(":memory:")
+        con.execute(f"CREATE TABLE apps (rid INTEGER, EDUCATION {sqltype}, MARRIAGE {sqltype}, LIMIT_BAL REAL, "
+                    "BILL_AMT1 REAL)")
+        con.executemany("INSERT INTO apps VALUES (?, ?, ?, ?, ?)",
+                        [(i, *r) for i, r in enumerate(data.select("EDUCATION", "MARRIAGE", "LIMIT_BAL",
+                                                                   "BILL_AMT1").iter_rows())])
+        lite = np.array([r[1] for r in con.execute(f"SELECT rid, score FROM ({sql}) ORDER BY rid").fetchall()])
+        dd = duckdb.connect()
+        dd.register("apps", data.with_row_index("rid").to_arrow())
+        duck = np.array([r[1] for r in dd.execute(f"SELECT rid, score FROM ({sql}) ORDER BY rid").fetchall()])
+        assert np.array_equal(lite, py) and np.array_equal(duck, py)
+        for i, r in enumerate(data.iter_rows(named=True)):
+            total, _, _ = _node_points(node, r)
+            assert total == py[i], (i, r)

@@ -69,3 +69,24 @@ def test_categorical_features_refuse_node_export():
     assert m.predict_proba(X.with_columns(pl.lit("unseen").alias("k"))).shape == (600, 2)
     with pytest.raises(ValueError, match="categorical features"):
         m.to_node("x.txt")
+
+
+def test_is_a_scikit_learn_estimator():
+    from sklearn.base import clone, is_classifier
+    from sklearn.model_selection import GridSearchCV
+
+    m = GBMModel().set_params(n_estimators=10, monotone=None)
+    assert m.get_params()["n_estimators"] == 10 and m.get_params()["monotone"] is None
+    c = clone(m)
+    assert c is not m and c.get_params() == m.get_params() and not hasattr(c, "booster_")
+    assert is_classifier(m)
+    with pytest.raises(ValueError):
+        GBMModel().set_params(nope=1)
+    rng = np.random.default_rng(3)
+    n = 1500
+    X = pl.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(1.5 * X["a"].to_numpy() - 1)))).astype(int)
+    for data in (X, X.to_pandas()):
+        gs = GridSearchCV(GBMModel(n_estimators=20), {"num_leaves": [3, 7]}, scoring="roc_auc", cv=3).fit(data, y)
+        assert gs.best_params_["num_leaves"] in (3, 7) and gs.best_score_ > 0.7
+        assert gs.best_estimator_.predict_proba(data).shape == (n, 2)

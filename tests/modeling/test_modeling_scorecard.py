@@ -109,3 +109,33 @@ def test_bad_targets_are_clear_errors(values, bad, msg):
 
 def test_string_good_bad_target_without_bad_value():
     assert binary_target(pl.Series(["good", "bad", "Bad"][:2])).tolist() == [0, 1]
+
+
+def test_time_slice_stability_drops_drifting_features(tmp_path):
+    rng = np.random.default_rng(11)
+    n = 9000
+    month = np.repeat(["2026-01", "2026-02", "2026-03"], n // 3)
+    stable = rng.normal(size=n)
+    drift = rng.normal(size=n) + np.where(month == "2026-03", 1.5, 0.0)  # shifts in the last month
+    y = (rng.random(n) < 1 / (1 + np.exp(-(stable + drift - 1.5)))).astype(int)
+    X = pl.DataFrame({"month": month, "stable": stable, "drift": drift})
+    base = Scorecard().fit(X.drop("month"), y)
+    assert set(base.features_) == {"stable", "drift"}
+    sc = Scorecard(stability_column="month", max_psi=0.1).fit(X, y)
+    assert sc.features_ == ["stable"] and "month" not in sc.iv_
+    assert sc.stability_psi_["drift"] > 0.1 > sc.stability_psi_["stable"]
+    summary = sc.summary_table()
+    assert summary.filter(pl.col("feature") == "drift")["slice_psi"][0] == pytest.approx(sc.stability_psi_["drift"])
+    again = Scorecard.load(sc.save(tmp_path / "m.json"))
+    assert again.stability_psi_ == sc.stability_psi_ and again.get_params()["stability_column"] == "month"
+    with pytest.raises(ValueError, match="stability_column 'week' not found"):
+        Scorecard(stability_column="week").fit(X, y)
+    with pytest.raises(ValueError, match="1 missing values"):
+        holes = X.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise(pl.col("month"))
+                               .alias("month"))
+        Scorecard(stability_column="month").fit(holes, y)
+
+
+def test_points_have_no_negative_zero(fitted):
+    for c in fitted.features_:
+        assert not np.signbit(fitted.points_[c][fitted.points_[c] == 0]).any()

@@ -59,3 +59,15 @@ def test_explore_table_and_page():
     page = explore_html(X, y)
     assert page.count("data:image/png;base64,") == 3 and "<table>" in page
     assert "iv" not in explore(X).columns
+
+
+def test_slice_psi_over_discrete_values():
+    rng = np.random.default_rng(3)
+    slices = np.repeat([3, 1, 2], 2000)  # the earliest slice is the smallest id, wherever it sits
+    same = rng.choice([-0.5, 0.1, 0.7], 6000)
+    moved = np.where(slices == 2, rng.choice([-0.5, 0.1, 0.7], 6000, p=[0.1, 0.2, 0.7]),
+                     rng.choice([-0.5, 0.1, 0.7], 6000))
+    W = np.column_stack([same, moved]).astype(np.float32)
+    psi = selection.slice_psi(W, slices, discrete=True)
+    assert psi[0] < 0.01 and psi[1] > 0.25
+    assert selection.by_stability(W, ["same", "moved"], slices, psi_max=0.25, discrete=True) == ["same"]

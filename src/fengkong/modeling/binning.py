@@ -39,7 +39,8 @@ class FeatureBinning:
     bad: list[int] = field(default_factory=list)
     woe: list[float] = field(default_factory=list)
     iv: float = 0.0
-    default_woe: float = 0.0  # categorical values never seen in training
+    default_woe: float = 0.0  # neutral WOE of categories never seen in training (when there is no rare group)
+    value_kind: str = "string"  # categorical only: "numeric" when the column held numbers at fit time
 
     # ---- layout -------------------------------------------------------------------------------
     @property
@@ -59,14 +60,13 @@ class FeatureBinning:
             for s_i, s in enumerate(self.special_values):
                 idx[x == float(s)] = self.n_regular + s_i
         else:
-            s = values if isinstance(values, pl.Series) else pl.Series(values)
-            s = s.cast(pl.String)
+            s = category_text(values, parse_text=self.value_kind == "numeric")
             mapping: dict[str, int] = {}
             for g_i, g in enumerate(self.groups):
                 for c in g:
                     mapping[c] = g_i
             for s_i, sv in enumerate(self.special_values):
-                mapping[str(sv)] = self.n_regular + s_i
+                mapping[category_key(sv)] = self.n_regular + s_i
             default = self._default_bin()
             idx = s.replace_strict(mapping, default=default, return_dtype=pl.Int64).to_numpy().copy()
             miss = s.is_null().to_numpy()
@@ -156,6 +156,41 @@ class FeatureBinning:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeatureBinning:
         return cls(**d)
+
+
+def category_key(v: Any) -> str:
+    """One category value as text, the way :func:`category_text` renders a column (2.0 → "2")."""
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float | np.floating) and float(v).is_integer() and abs(v) < 2**53:
+        return str(int(v))
+    if isinstance(v, np.integer):
+        return str(int(v))
+    return str(v)
+
+
+def category_text(values: pl.Series | np.ndarray | list[Any], parse_text: bool = False) -> pl.Series:
+    """Categories as text, the same at fit and at score time whatever the column's dtype.
+
+    Integral floats render like ints (2 and 2.0 → "2"), NaN counts as missing. With ``parse_text`` (a column
+    that held numbers at fit time arrives as text) numeric-looking text is normalised the same way.
+    """
+    s = values if isinstance(values, pl.Series) else pl.Series(values)
+    if s.dtype == pl.Boolean or (s.dtype == pl.String and not parse_text):
+        return s.cast(pl.String)
+    if s.dtype.is_integer():
+        return s.cast(pl.String)
+    if s.dtype.is_numeric():
+        v = pl.col("v").cast(pl.Float64)
+        integral = (v == v.round(0)) & (v.abs() < 2**53)
+        expr = (pl.when(v.is_nan()).then(None)
+                .when(integral).then(v.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(v.cast(pl.String)))
+        return s.to_frame("v").select(expr.alias(s.name)).to_series()
+    if s.dtype == pl.String:  # parse_text: "2.0" → "2", anything that is not a number stays as it is
+        num = category_text(s.cast(pl.Float64, strict=False))
+        return pl.select(pl.when(num.is_not_null()).then(num).otherwise(s).alias(s.name)).to_series()
+    return s.cast(pl.String)
 
 
 def _fmt(v: float) -> str:
@@ -253,12 +288,18 @@ def fit_categorical(
     rare_share: float = 0.01,
     user_groups: list[list[str]] | None = None,
 ) -> FeatureBinning:
-    """Fit optimal category groups: rare categories pooled, the rest ordered by bad rate and grouped."""
-    s = (values if isinstance(values, pl.Series) else pl.Series(name, values)).cast(pl.String)
-    specials = [str(v) for v in special_values]
-    fb = FeatureBinning(name=name, kind="categorical", special_values=list(specials))
+    """Fit optimal category groups: rare categories pooled, the rest ordered by bad rate and grouped.
+
+    Categories rarer than ``rare_share`` share one group, which also takes categories never seen in training;
+    with no rare category there is no such group and unseen values get the neutral WOE 0.
+    """
+    raw = values if isinstance(values, pl.Series) else pl.Series(name, values)
+    kind = "numeric" if raw.dtype.is_numeric() else "string"
+    s = category_text(raw)
+    specials = [category_key(v) for v in special_values]
+    fb = FeatureBinning(name=name, kind="categorical", special_values=list(specials), value_kind=kind)
     if user_groups is not None:
-        fb.groups = [[str(c) for c in g] for g in user_groups]
+        fb.groups = [[category_key(c) for c in g] for g in user_groups]
         fb.trend = "user"
         idx = fb.bin_index(s)
         fb._fill_stats(idx, y)
@@ -269,6 +310,7 @@ def fit_categorical(
         .filter(pl.col("c").is_not_null() & ~pl.col("c").is_in(specials))
         .group_by("c")
         .agg(n=pl.len(), b=pl.col("y").sum())
+        .sort("c")  # group_by order varies between runs; ties in bad rate must not
     )
     N = len(y)
     rare = stats.filter(pl.col("n") < rare_share * N)
@@ -276,10 +318,12 @@ def fit_categorical(
     cats: list[list[str]] = [[c] for c in common["c"].to_list()]
     n = common["n"].to_numpy().astype(np.float64)
     b = common["b"].to_numpy().astype(np.float64)
-    # the rare pool also receives categories never seen in training
-    cats.append([*rare["c"].to_list(), RARE])
-    n = np.append(n, float(rare["n"].sum()))
-    b = np.append(b, float(rare["b"].sum()))
+    if rare.height:
+        # the rare pool also receives categories never seen in training; an empty pool is left out (its
+        # smoothed bad rate of 0.5 would rank it, and so unseen values, among the riskiest categories)
+        cats.append([*rare["c"].to_list(), RARE])
+        n = np.append(n, float(rare["n"].sum()))
+        b = np.append(b, float(rare["b"].sum()))
     rate = (b + 0.5) / (n + 1.0)
     order = np.argsort(rate, kind="stable")
     cats = [cats[i] for i in order]

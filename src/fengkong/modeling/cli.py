@@ -40,11 +40,57 @@ def _target(df: Any, target: str, bad_value: str | None) -> Any:
         _fail(str(e))
 
 
+OUT_TYPES = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet", ".xlsx": "Excel"}
+EXCEL_MAX_ROWS = 1_048_575  # one header row + this many data rows per sheet
+
+
+def _check_out(path: Path, option: str = "--out") -> None:
+    """Refuse an output type we cannot write before any work is done."""
+    suffix = path.suffix.lower()
+    if suffix not in OUT_TYPES:
+        _fail(f"{option} {path}: unsupported output type {suffix or '(no suffix)'!r}; use .csv, .parquet or .xlsx")
+    if path.is_dir():
+        _fail(f"{option} {path} is a directory; give a file name ending in .csv, .parquet or .xlsx")
+
+
 def _write_table(df: Any, path: Path) -> None:
-    if path.suffix.lower() in (".parquet", ".pq"):
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in (".parquet", ".pq"):
         df.write_parquet(path)
-    else:
+    elif suffix == ".xlsx":
+        df.write_excel(path, worksheet="scores", autofit=False)
+    elif suffix == ".csv":
         df.write_csv(path)
+    else:  # _check_out runs first; this is a programming error
+        raise ValueError(f"unsupported output type {suffix!r}")
+
+
+def _columns_option(values: list[str], df: Any, option: str) -> list[str]:
+    """``--opt A,B --opt C`` → [A, B, C], each checked against the data's columns."""
+    cols = [c.strip() for v in values for c in v.split(",") if c.strip()]
+    for c in cols:
+        if c not in df.columns:
+            _fail(f"{option} column {c!r} not found in the data")
+    return cols
+
+
+def _special_values(text: str | None) -> list[float] | None:
+    if text is None or not text.strip():
+        return None
+    out: list[float] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            v = float(part)
+        except ValueError:
+            _fail(f"--special-values: {part!r} is not a number (give numeric codes such as -999,-1)")
+        out.append(int(v) if v.is_integer() else v)
+    return out
+
+
+SPLIT_SEED = 0
+DEV_SCORES = "development_scores.parquet"
 
 
 @scorecard_app.command("fit")
@@ -54,7 +100,15 @@ def fit_cmd(
     bad_value: str | None = typer.Option(None, "--bad-value", help="The target value meaning bad."),
     out: Path = typer.Option(..., "--out", help="Output directory for the model and reports."),
     holdout: float = typer.Option(0.3, "--holdout", help="Share kept out of fitting for the test report (0 = none)."),
-    exclude: list[str] = typer.Option([], "--exclude", help="Columns that are not features (ids, dates)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Columns that are not features (ids, dates); COL,COL."),
+    categorical: list[str] = typer.Option([], "--categorical",
+                                          help="Columns to bin as categories even if numeric (codes); COL,COL."),
+    special_values: str | None = typer.Option(None, "--special-values",
+                                              help="Codes binned on their own in every numeric column, e.g. -999,-1."),
+    stability_column: str | None = typer.Option(None, "--stability-column",
+                                                help="Time-slice column (e.g. month): drop features whose PSI "
+                                                     "across slices exceeds --max-psi. Not used as a feature."),
+    max_psi: float = typer.Option(0.25, "--max-psi", help="PSI limit for --stability-column."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Fit a scorecard; write model.json, binning tables, points table, HTML + Excel reports, node and SQL."""
@@ -68,30 +122,58 @@ def fit_cmd(
     from fengkong.modeling.scorecard import Scorecard
 
     con = Console(stderr=True)
-    df = _load(data)
-    y = _target(df, target, bad_value)
-    for c in exclude:
-        if c not in df.columns:
-            _fail(f"--exclude column {c!r} not found in the data")
-    X = df.drop([target, *exclude])
-    if X.width == 0:
-        _fail("no feature columns left after removing the target and --exclude columns")
     if not 0 <= holdout < 0.9:
         _fail("--holdout must be in [0, 0.9)")
+    if not max_psi > 0:
+        _fail("--max-psi must be positive")
+    specials = _special_values(special_values)
+    df = _load(data)
+    y = _target(df, target, bad_value)
+    exclude = _columns_option(exclude, df, "--exclude")
+    cats = _columns_option(categorical, df, "--categorical")
+    for c in cats:
+        if c == target or c in exclude:
+            _fail(f"--categorical column {c!r} is the target or excluded")
+    if stability_column is not None:
+        _columns_option([stability_column], df, "--stability-column")
+        if stability_column == target or stability_column in exclude:
+            _fail(f"--stability-column {stability_column!r} is the target or excluded")
+    X = df.drop([target, *exclude])
+    if X.width - (stability_column is not None) == 0:
+        _fail("no feature columns left after removing the target and --exclude columns")
+    # special codes apply to the numeric columns that are binned as numbers
+    sv = None
+    if specials:
+        sv = {c: specials for c in X.columns if X.schema[c].is_numeric() and c not in cats and c != stability_column}
     idx = np.arange(df.height)
     tr, te = idx, None
     if holdout > 0:
         from sklearn.model_selection import train_test_split
 
-        tr, te = train_test_split(idx, test_size=holdout, stratify=y, random_state=0)
+        tr, te = train_test_split(idx, test_size=holdout, stratify=y, random_state=SPLIT_SEED)
         tr, te = np.sort(tr), np.sort(te)
     out.mkdir(parents=True, exist_ok=True)
     with con.status("fitting the scorecard…"):
-        sc = Scorecard().fit(X[tr], y[tr])
+        try:
+            sc = Scorecard(categorical=cats or None, special_values=sv, stability_column=stability_column,
+                           max_psi=max_psi).fit(X[tr], y[tr])
+        except ValueError as e:
+            _fail(str(e))
     with con.status("writing tables, exports and reports…"):
         sc.save(out / "model.json")
-        (out / "meta.json").write_text(json.dumps({"target": target, "bad_value": bad_value, "data": str(data),
-                                                   "rows": df.height, "holdout": holdout}, indent=1))
+        dev_name = f"Development: {data.name} ({len(tr):,} rows" + (f", {1 - holdout:.0%} split)" if te is not None
+                                                                    else ")")
+        ho_name = f"Holdout: {data.name} ({len(te):,} rows, {holdout:.0%} split)" if te is not None else ""
+        dev = report.sample(sc, dev_name, X[tr], y[tr])
+        pl.DataFrame({"score": dev.score, "bad": y[tr].astype(np.int8)}).write_parquet(out / DEV_SCORES)
+        (out / "meta.json").write_text(json.dumps({
+            "target": target, "bad_value": bad_value, "data": str(data.resolve()), "rows": df.height,
+            "holdout": holdout, "exclude": exclude, "categorical": cats, "special_values": specials,
+            "stability_column": stability_column, "max_psi": max_psi if stability_column else None,
+            "split": {"method": "stratified train_test_split", "seed": SPLIT_SEED, "holdout": holdout,
+                      "development_rows": len(tr), "holdout_rows": len(te) if te is not None else 0},
+            "development": {"name": dev_name, "scores": DEV_SCORES},
+        }, indent=1))
         tables = pl.concat([sc.binner_.table(c).with_columns(pl.lit(c).alias("variable")).select(
             "variable", pl.exclude("variable")) for c in sc.iv_])
         tables.write_csv(out / "binning_tables.csv")
@@ -99,12 +181,12 @@ def fit_cmd(
         (out / "scorecard_node.yaml").write_text(
             yaml.safe_dump([export.scorecard_node(sc)], sort_keys=False, allow_unicode=True), encoding="utf-8")
         (out / "score.sql").write_text(export.scorecard_sql(sc, "applications") + ";\n", encoding="utf-8")
-        Xte, yte = (X[te], y[te]) if te is not None else (None, None)
-        report.write_html_report(out / "report.html", sc, X[tr], y[tr], Xte, yte, title=f"Scorecard — {data.name}")
-        report.excel_report(out / "report.xlsx", sc, X[tr], y[tr], Xte, yte)
-        write_explore_html(out / "explore.html", X[tr], y[tr], title=f"Dataset overview — {data.name}")
-        m_tr = report.evaluate(sc, X[tr], y[tr])["summary"]
-        m_te = report.evaluate(sc, Xte, yte)["summary"] if te is not None else None
+        samples = [dev] + ([report.sample(sc, ho_name, X[te], y[te])] if te is not None else [])
+        report.write_html_report_samples(out / "report.html", sc, samples, title=f"Scorecard — {data.name}")
+        report.excel_report_samples(out / "report.xlsx", sc, samples)
+        write_explore_html(out / "explore.html", X[tr], y[tr], title=f"Dataset overview — {data.name} (development)")
+        m_tr = samples[0].evaluation["summary"]
+        m_te = samples[1].evaluation["summary"] if te is not None else None
         (out / "metrics.json").write_text(json.dumps({"train": m_tr, "test": m_te}, indent=1))
     res = {"model_dir": str(out), "features": sc.features_, "train": m_tr, "test": m_te}
     if as_json:
@@ -131,18 +213,21 @@ def _model(model: Path) -> Any:
 def score_cmd(
     model: Path = typer.Option(..., "--model", help="Model directory written by `scorecard fit`."),
     data: Path = typer.Option(..., "--data", help="Data to score (.csv or .parquet)."),
-    out: Path = typer.Option(..., "--out", help="Output file (.csv or .parquet)."),
+    out: Path = typer.Option(..., "--out", help="Output file (.csv, .parquet or .xlsx)."),
     reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Add reason-code columns."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Add `score` (higher = less risky) and `pd` columns (and reason codes) to every row."""
     import polars as pl
 
+    _check_out(out)
     sc = _model(model)
     df = _load(data)
     missing = [c for c in sc.features_ if c not in df.columns]
     if missing:
         _fail(f"columns the model needs are missing from {data}: {', '.join(missing)}")
+    if out.suffix.lower() == ".xlsx" and df.height > EXCEL_MAX_ROWS:
+        _fail(f"{df.height:,} rows do not fit in one Excel sheet (max {EXCEL_MAX_ROWS:,}); use .csv or .parquet")
     try:
         s = sc.predict_score(df)
     except Exception as e:
@@ -158,21 +243,44 @@ def score_cmd(
     typer.echo(json.dumps(info) if as_json else f"scored {res.height} rows → {out}")
 
 
+def _development(sc: Any, base: Path, meta: dict[str, Any]) -> Any:
+    """The development sample of a model directory: its stored scores and target (written by ``fit``) and the
+    model's own bin counts; only the bin counts for a directory without (or with a stale) scores file."""
+    import polars as pl
+
+    from fengkong.modeling import report
+
+    dev_meta = meta.get("development") or {}
+    name = dev_meta.get("name") or "Development sample (model fit)"
+    f = base / dev_meta.get("scores", DEV_SCORES)
+    n_model = int(sum(next(iter(sc.binner_.bins_.values())).count)) if sc.binner_.bins_ else -1
+    if f.exists():
+        d = pl.read_parquet(f)
+        if d.height == n_model and {"score", "bad"} <= set(d.columns):
+            return report.development_sample(sc, name, d["score"].to_numpy(), d["bad"].to_numpy())
+    return report.development_sample(sc, name)
+
+
 @scorecard_app.command("report")
 def report_cmd(
     model: Path = typer.Option(..., "--model", help="Model directory written by `scorecard fit`."),
     data: Path = typer.Option(..., "--data", help="Out-of-sample data with the target column."),
     target: str | None = typer.Option(None, "--target", help="Target column (default: the one used in fit)."),
     bad_value: str | None = typer.Option(None, "--bad-value", help="Target value meaning bad (default: fit's)."),
-    out: Path | None = typer.Option(None, "--out", help="HTML report path (default MODEL/report_<data>.html)."),
+    out: Path | None = typer.Option(None, "--out", help="HTML report path (default MODEL/report_<data>.html); "
+                                                        "the workbook goes next to it (.xlsx)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Evaluate a fitted scorecard on another sample: metrics, HTML report and Excel workbook."""
+    """Evaluate a fitted scorecard on another sample against its development sample: HTML report, Excel
+    workbook and stability (PSI / CSI)."""
     from fengkong.modeling import report
-    from fengkong.modeling._data import read_table
 
+    if out is not None and out.suffix.lower() not in (".html", ".htm"):
+        _fail(f"--out {out}: the report is HTML; give a file name ending in .html (the workbook is written next "
+              "to it as .xlsx)")
     sc = _model(model)
-    meta_f = (model if model.is_dir() else model.parent) / "meta.json"
+    base = model if model.is_dir() else model.parent
+    meta_f = base / "meta.json"
     meta = json.loads(meta_f.read_text()) if meta_f.exists() else {}
     target = target or meta.get("target")
     if not target:
@@ -183,25 +291,19 @@ def report_cmd(
     missing = [c for c in sc.features_ if c not in df.columns]
     if missing:
         _fail(f"columns the model needs are missing from {data}: {', '.join(missing)}")
-    base = model if model.is_dir() else model.parent
     html_path = out or base / f"report_{data.stem}.html"
-    train_src = meta.get("data")
-    X = df.drop(target)
-    ev = report.evaluate(sc, X, y)
-    if train_src and Path(train_src).exists():
-        tr = read_table(train_src)
-        ytr = _target(tr, target, bad_value)
-        report.write_html_report(html_path, sc, tr.drop(target), ytr, X, y, title=f"Scorecard — {data.name}",
-                                 names=(f"Development data ({Path(train_src).name})", f"Evaluated: {data.name}"))
-    else:
-        report.write_html_report(html_path, sc, X, y, title=f"Scorecard — {data.name}",
-                                 names=(f"Evaluated: {data.name}", ""))
-    report.excel_report(html_path.with_suffix(".xlsx"), sc, X, y)
-    res = {"report": str(html_path), **ev["summary"]}
+    try:
+        evaluated = report.sample(sc, f"Evaluated: {data.name} ({df.height:,} rows)", df.drop(target), y)
+    except ValueError as e:
+        _fail(f"cannot score {data}: {e}")
+    samples = [_development(sc, base, meta), evaluated]
+    report.write_html_report_samples(html_path, sc, samples, title=f"Scorecard — evaluated on {data.name}")
+    report.excel_report_samples(html_path.with_suffix(".xlsx"), sc, samples)
+    s = evaluated.evaluation["summary"]
+    res = {"report": str(html_path), "workbook": str(html_path.with_suffix(".xlsx")), **s}
     if as_json:
         typer.echo(json.dumps(res))
         return
-    s = ev["summary"]
     typer.echo(f"{data.name}: AUC {s['auc']:.4f} Gini {s['gini']:.4f} KS {s['ks']:.4f} Brier {s['brier']:.4f} "
                f"({s['n']} rows) → {html_path}")
 

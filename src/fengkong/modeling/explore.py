@@ -68,26 +68,46 @@ def explore_html(X: Any, y: Any | None = None, title: str = "Dataset overview", 
     return _page(title, head + _table(summary) + f'<div class="charts">{imgs}</div>')
 
 
-def _table(df: pl.DataFrame) -> str:
-    def fmt(v: Any, col: str) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float):
-            return f"{v:.1%}" if col.endswith("share") else f"{v:.4f}"
-        return html.escape(str(v))
+def _fmt_cell(v: Any, col: str) -> str:
+    """One table cell: shares and bad rates as percentages, points to 2 decimals, missing values as "–"."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        v = v + 0.0  # -0.0 → 0.0
+        if col.endswith("share"):
+            return f"{v:.1%}"
+        if col.endswith(("bad_rate", "mean_pd", "approval_rate")):
+            return f"{v:.2%}"
+        if col in ("points", "min_score", "max_score", "lift", "cum_lift") or col.startswith("lost_"):
+            return f"{v:.2f}"
+        return f"{v:.4f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return html.escape(str(v))
 
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
+
+def _table(df: pl.DataFrame, groups: list[tuple[str, int]] | None = None) -> str:
+    """An HTML table; ``groups`` adds a header row of (label, number of columns) bands over the columns."""
+    band = ""
+    if groups:
+        band = "<tr>" + "".join(f'<th colspan="{w}" class="band">{html.escape(g)}</th>' for g, w in groups if w) + "</tr>"
+    left = [' class="t"' if dt == pl.String else "" for dt in df.dtypes]  # text left, numbers right
+    head = "".join(f"<th{left[j]}>{html.escape(c)}</th>" for j, c in enumerate(df.columns))
     body = "".join(
-        "<tr>" + "".join(f"<td>{fmt(v, c)}</td>" for c, v in zip(df.columns, row, strict=True)) + "</tr>"
+        "<tr>" + "".join(f"<td{left[j]}>{_fmt_cell(v, c)}</td>" for j, (c, v) in enumerate(zip(df.columns, row,
+                                                                                                 strict=True)))
+        + "</tr>"
         for row in df.iter_rows()
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table><thead>{band}<tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 CSS = """body{font-family:-apple-system,'Segoe UI','Noto Sans CJK SC',sans-serif;margin:24px;color:#222}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:12px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
-th{background:#f2f5f9}td:first-child,th:first-child{text-align:left}.charts img{margin:6px;border:1px solid #eee}
+th{background:#f2f5f9}th.band{background:#dce6f1;text-align:center}td.t,th.t{text-align:left}td:first-child,th:first-child{text-align:left}.charts img{margin:6px;border:1px solid #eee}
 .kpi{display:inline-block;margin:0 18px 8px 0;font-size:13px}.kpi b{font-size:18px;display:block}"""
 
 

@@ -22,13 +22,31 @@ def _else_points(sc: Scorecard, c: str) -> float:
     return float(sc.points_[c][default])
 
 
+def _numeric_categories(fb: FeatureBinning) -> bool:
+    """A categorical characteristic whose column held numbers at fit time: its node / SQL values are numbers."""
+    return fb.kind == "categorical" and fb.value_kind == "numeric"
+
+
+def _category_value(fb: FeatureBinning, v: Any) -> Any:
+    if _numeric_categories(fb):
+        try:
+            return _num(float(v))
+        except ValueError:
+            return str(v)
+    return str(v)
+
+
 def characteristic_bins(sc: Scorecard, c: str) -> list[dict[str, Any]]:
-    """The ordered bins of one characteristic in engine-node form (first match wins)."""
+    """The ordered bins of one characteristic in engine-node form (first match wins).
+
+    Categories of a column that was numeric at fit time are emitted as numbers (``in: [1, 4]``), so the node
+    type-checks against a numeric engine input and 2 and 2.0 both match; text columns give text values.
+    """
     fb: FeatureBinning = sc.binner_.bins_[c]
     pts = sc.points_[c]
     out: list[dict[str, Any]] = [{"missing": True, "points": _num(pts[fb.missing_index])}]
     for s_i, s in enumerate(fb.special_values):
-        val = _num(s) if fb.kind == "numeric" else str(s)
+        val = _num(s) if fb.kind == "numeric" else _category_value(fb, s)
         out.append({"in": [val], "points": _num(pts[fb.n_regular + s_i])})
     if fb.kind == "numeric":
         edges = list(fb.splits)
@@ -44,7 +62,7 @@ def characteristic_bins(sc: Scorecard, c: str) -> list[dict[str, Any]]:
             out.append({"else": True, "points": _num(_else_points(sc, c))})
     else:
         for g_i, g in enumerate(fb.groups):
-            cats = [v for v in g if v != RARE]
+            cats = [_category_value(fb, v) for v in g if v != RARE]
             if cats:
                 out.append({"in": cats, "points": _num(pts[g_i])})
         out.append({"else": True, "points": _num(_else_points(sc, c))})
@@ -88,6 +106,7 @@ def _sql_lit(v: Any) -> str:
 
 
 def _sql_case(col: str, bins: list[dict[str, Any]], categorical: bool) -> str:
+    """``categorical``: compare the column as text (a text category column); numeric categories compare as numbers."""
     q = _sql_ident(col)
     parts = []
     for b in bins:
@@ -115,7 +134,8 @@ def scorecard_sql_expression(sc: Scorecard) -> str:
     terms = [_sql_lit(sc.offset_)]
     for c in sc.features_:
         fb = sc.binner_.bins_[c]
-        terms.append(_sql_case(c, characteristic_bins(sc, c), fb.kind == "categorical"))
+        text = fb.kind == "categorical" and not _numeric_categories(fb)
+        terms.append(_sql_case(c, characteristic_bins(sc, c), text))
     return "\n  + ".join(terms)
 
 

@@ -9,13 +9,15 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fengkong.modeling._data import binary_target, to_polars
-from fengkong.modeling.binning import fit_numeric, is_numeric
+from fengkong.modeling.binning import category_text, fit_numeric, is_numeric
 
 
-class GBMModel:
-    """Gradient boosting PD model (scikit-learn conventions).
+class GBMModel(ClassifierMixin, BaseEstimator):
+    """Gradient boosting PD model: a scikit-learn classifier (``get_params`` / ``set_params``, ``clone``,
+    ``GridSearchCV`` with ``scoring="roc_auc"``).
 
     ``monotone``: ``"auto"`` (each numeric feature gets the direction of its optimal binning's monotonic
     trend, 0 for U-shapes and categoricals), ``None`` (no constraints) or ``{feature: -1/0/1}``
@@ -44,11 +46,6 @@ class GBMModel:
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
-            "n_estimators", "learning_rate", "num_leaves", "min_child_samples", "monotone",
-            "calibration_share", "reasons", "random_state", "n_jobs")}
-
     def _matrix(self, df: pl.DataFrame) -> np.ndarray:
         missing = [c for c in self.features_ if c not in df.columns]
         if missing:
@@ -58,7 +55,7 @@ class GBMModel:
             s = df.get_column(c)
             if c in self.categories_:
                 m = {v: float(i) for i, v in enumerate(self.categories_[c])}
-                cols.append(s.cast(pl.String).replace_strict(m, default=None, return_dtype=pl.Float64)
+                cols.append(category_text(s).replace_strict(m, default=None, return_dtype=pl.Float64)
                             .fill_null(np.nan).to_numpy())
             else:
                 cols.append(s.cast(pl.Float64, strict=False).fill_null(np.nan).to_numpy())
@@ -71,7 +68,7 @@ class GBMModel:
         yy = binary_target(y)
         self.features_ = list(df.columns)
         self.categories_ = {
-            c: sorted(df.get_column(c).cast(pl.String).drop_nulls().unique().to_list())
+            c: sorted(category_text(df.get_column(c)).drop_nulls().unique().to_list())
             for c in self.features_ if not is_numeric(df.get_column(c))
         }
         M = self._matrix(df)

@@ -141,8 +141,18 @@ def psi(expected, actual, n_bins: int = 10, edges: np.ndarray | None = None) -> 
 def psi_by_bin(expected_bins: np.ndarray, actual_bins: np.ndarray, n_bins: int | None = None) -> float:
     """PSI / CSI over already-binned values (bin indices), e.g. a characteristic's scorecard bins."""
     k = int(max(expected_bins.max(initial=0), actual_bins.max(initial=0)) + 1) if n_bins is None else n_bins
-    pe = (np.bincount(expected_bins, minlength=k) + 0.5) / (len(expected_bins) + 0.5 * k)
-    pa = (np.bincount(actual_bins, minlength=k) + 0.5) / (len(actual_bins) + 0.5 * k)
+    return psi_counts(np.bincount(expected_bins, minlength=k), np.bincount(actual_bins, minlength=k))
+
+
+def psi_counts(expected_counts, actual_counts) -> float:
+    """PSI / CSI from per-bin counts of two samples (+0.5 per bin, as :func:`psi_by_bin`)."""
+    e = np.asarray(expected_counts, dtype=np.float64)
+    a = np.asarray(actual_counts, dtype=np.float64)
+    if e.shape != a.shape:
+        raise ValueError(f"expected {len(e)} bins, got {len(a)}")
+    k = len(e)
+    pe = (e + 0.5) / (e.sum() + 0.5 * k)
+    pa = (a + 0.5) / (a.sum() + 0.5 * k)
     return float(np.sum((pa - pe) * np.log(pa / pe)))
 
 

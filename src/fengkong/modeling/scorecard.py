@@ -36,6 +36,8 @@ class Scorecard:
         corr_max: float = 0.8,
         vif_max: float | None = None,
         stepwise: bool = False,
+        stability_column: str | None = None,
+        max_psi: float = 0.25,
         C: float = 0.1,
         base_score: float = 600.0,
         base_odds: float = 50.0,
@@ -54,6 +56,8 @@ class Scorecard:
         self.corr_max = corr_max
         self.vif_max = vif_max
         self.stepwise = stepwise
+        self.stability_column = stability_column
+        self.max_psi = max_psi
         self.C = C
         self.base_score = base_score
         self.base_odds = base_odds
@@ -63,7 +67,8 @@ class Scorecard:
 
     _PARAMS = (
         "n_prebins", "min_bin_share", "max_bins", "monotonic_trend", "special_values", "categorical",
-        "user_splits", "iv_min", "corr_max", "vif_max", "stepwise", "C", "base_score", "base_odds", "pdo",
+        "user_splits", "iv_min", "corr_max", "vif_max", "stepwise", "stability_column", "max_psi", "C",
+        "base_score", "base_odds", "pdo",
         "points_decimals", "reasons",
     )
 
@@ -83,8 +88,25 @@ class Scorecard:
 
     # ---- fit ------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, exclude: list[str] | None = None) -> Scorecard:
+        """Bin, select and fit. ``exclude``: columns of ``X`` that are not features (ids, dates).
+
+        With ``stability_column`` (a time-slice column such as the application month, not a feature itself),
+        features whose WOE distribution in any slice drifts from the earliest slice by PSI > ``max_psi`` are
+        dropped before the correlation / VIF / stepwise steps.
+        """
         df = to_polars(X)
         yy = binary_target(y)
+        exclude = list(exclude or [])
+        slices = None
+        if self.stability_column is not None:
+            col = self.stability_column
+            if col not in df.columns:
+                raise ValueError(f"stability_column {col!r} not found in the data")
+            s = df.get_column(col)
+            if s.null_count():
+                raise ValueError(f"stability_column {col!r} has {s.null_count()} missing values")
+            slices = s.rank("dense").to_numpy()
+            exclude.append(col)
         self.binner_ = Binner(
             n_prebins=self.n_prebins, min_bin_share=self.min_bin_share, max_bins=self.max_bins,
             monotonic_trend=self.monotonic_trend, special_values=self.special_values,
@@ -94,6 +116,12 @@ class Scorecard:
         names = selection.by_iv(iv, self.iv_min) or list(iv)[:1]
         W = self.binner_.fitted_woe_matrix(names)
         self.binner_.release_fit_cache()
+        self.stability_psi_: dict[str, float] = {}
+        if slices is not None:
+            worst = selection.slice_psi(W, slices, discrete=True)
+            self.stability_psi_ = {c: float(v) for c, v in zip(names, worst, strict=True)}
+            keep = [j for j, v in enumerate(worst) if v <= self.max_psi] or [int(np.argmin(worst))]
+            W, names = np.asfortranarray(W[:, keep]), [names[j] for j in keep]
         if self.corr_max is not None:
             kept = selection.by_correlation(W, names, iv, self.corr_max)
             W, names = W[:, [names.index(c) for c in kept]], kept
@@ -127,8 +155,8 @@ class Scorecard:
         self.points_: dict[str, np.ndarray] = {}
         for c in self.features_:
             fb = self.binner_.bins_[c]
-            pts = np.round(-f * self.coef_[c] * np.asarray(fb.woe), d)
-            default = round(-f * self.coef_[c] * fb.default_woe, d)
+            pts = np.round(-f * self.coef_[c] * np.asarray(fb.woe), d) + 0.0  # + 0.0: no "-0.0" points
+            default = round(-f * self.coef_[c] * fb.default_woe, d) + 0.0
             self.points_[c] = np.append(pts, default)  # last entry: unseen category / neutral
 
     # ---- scoring --------------------------------------------------------------------------------
@@ -197,15 +225,19 @@ class Scorecard:
         return pl.concat(frames)
 
     def summary_table(self) -> pl.DataFrame:
-        """Every candidate feature: IV, whether selected, coefficient."""
-        return pl.DataFrame({
+        """Every candidate feature: IV, whether selected, coefficient (and the time-slice PSI if used)."""
+        cols: dict[str, Any] = {
             "feature": list(self.iv_),
             "iv": list(self.iv_.values()),
             "selected": [c in self.coef_ for c in self.iv_],
             "coef": [self.coef_.get(c) for c in self.iv_],
             "n_bins": [self.binner_.bins_[c].n_regular for c in self.iv_],
             "trend": [self.binner_.bins_[c].trend for c in self.iv_],
-        })
+        }
+        psi = getattr(self, "stability_psi_", None)
+        if psi:
+            cols["slice_psi"] = pl.Series([psi.get(c) for c in self.iv_], dtype=pl.Float64)
+        return pl.DataFrame(cols)
 
     # ---- persistence ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -218,6 +250,7 @@ class Scorecard:
             "iv": self.iv_,
             "intercept": self.intercept_,
             "coef": self.coef_,
+            "stability_psi": self.stability_psi_,
         }
 
     @classmethod
@@ -230,6 +263,7 @@ class Scorecard:
         self.iv_ = d["iv"]
         self.intercept_ = d["intercept"]
         self.coef_ = d["coef"]
+        self.stability_psi_ = d.get("stability_psi", {})
         self.classes_ = np.array([0, 1])
         self._build_points()
         return self

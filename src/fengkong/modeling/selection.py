@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from fengkong.modeling.metrics import psi
+from fengkong.modeling.metrics import psi, psi_counts
 
 
 def by_iv(iv: dict[str, float], iv_min: float) -> list[str]:
@@ -71,15 +71,34 @@ def stability(values_by_slice: dict[str, np.ndarray], psi_max: float = 0.25) -> 
     return worst <= psi_max, worst
 
 
-def by_stability(W: np.ndarray, names: list[str], slice_ids: np.ndarray, psi_max: float = 0.25) -> list[str]:
-    """Keep features whose WOE distribution is stable (PSI ≤ ``psi_max``) across time slices."""
-    keys = list(dict.fromkeys(slice_ids.tolist()))
-    out = []
-    for j, c in enumerate(names):
-        ok, _ = stability({k: W[slice_ids == k, j] for k in keys}, psi_max)
-        if ok:
-            out.append(c)
+def slice_psi(W: np.ndarray, slice_ids: np.ndarray, discrete: bool = False) -> np.ndarray:
+    """Per column, the largest PSI of any time slice against the earliest (smallest id) slice.
+
+    ``discrete``: the columns take few values (WOE: one per bin), and PSI is taken over those values exactly;
+    otherwise over deciles of the earliest slice.
+    """
+    keys, sl = np.unique(np.asarray(slice_ids), return_inverse=True)
+    out = np.zeros(W.shape[1])
+    if len(keys) < 2:
+        return out
+    for j in range(W.shape[1]):
+        col = W[:, j]
+        if discrete:
+            _, code = np.unique(col, return_inverse=True)
+            k = int(code.max()) + 1
+            counts = np.bincount(sl * k + code, minlength=len(keys) * k).reshape(len(keys), k)
+            out[j] = max(psi_counts(counts[0], counts[s]) for s in range(1, len(keys)))
+        else:
+            first = col[sl == 0]
+            out[j] = max(psi(first, col[sl == s]) for s in range(1, len(keys)))
     return out
+
+
+def by_stability(W: np.ndarray, names: list[str], slice_ids: np.ndarray, psi_max: float = 0.25,
+                 discrete: bool = False) -> list[str]:
+    """Keep features whose distribution is stable (PSI ≤ ``psi_max``) across time slices (see :func:`slice_psi`)."""
+    worst = slice_psi(W, slice_ids, discrete)
+    return [c for c, v in zip(names, worst, strict=True) if v <= psi_max]
 
 
 def _loglik(W: np.ndarray, y: np.ndarray, cols: list[int]) -> float:
