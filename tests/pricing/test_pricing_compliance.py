@@ -150,3 +150,13 @@ def test_quarter_before_every_rule_names_the_quarter():
     with pytest.raises(PricingError) as ei:
         monitor(_loans([0.1], [100_000], [dt.date(2026, 1, 2)]), "2010Q1")
     assert ei.value.field == "quarter"
+
+
+def test_report_says_when_no_loan_breaches_its_cap(tmp_path):
+    from fengkong.pricing.report import compliance_html
+
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(10)]
+    rep = monitor(_loans([0.15] * 10, [1_000_000] * 10, days), "2026Q1")
+    assert rep.breaches.height == 0
+    compliance_html(rep, tmp_path / "c.html")
+    assert "No loan of the quarter is above the per-loan cap" in (tmp_path / "c.html").read_text(encoding="utf-8")

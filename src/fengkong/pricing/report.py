@@ -231,11 +231,14 @@ def compliance_html(rep: ComplianceReport, path: Path) -> None:
         parts.append(f"<p class='note'>{which}, highest cost first. Each cost item column names the payee that "
                      "collects it and shows the item's annualised contribution (the contributions add up to the "
                      "APR) and, below it, the amount in yuan.</p>")
-    parts.append(_table(rows, [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"),
-                               ("lender_type", "Lender", "text"), ("channel", "Channel", "text"),
-                               ("amount_fen", "Principal (yuan)", "yuan"), ("apr_irr", "APR (IRR×12)", "pct"),
-                               ("cap", "Cap", "pct"), ("cap_rule", "Rule", "text"), ("excess", "Above cap (pp)", "pp"),
-                               *((k, h, "item") for k, h in items)]))
+    if not rows:
+        parts.append("<p class='ok'>No loan of the quarter is above the per-loan cap that applies to it.</p>")
+    else:
+        parts.append(_table(rows, [("loan_id", "Loan", "text"), ("start", "Disbursed", "text"),
+                                   ("lender_type", "Lender", "text"), ("channel", "Channel", "text"),
+                                   ("amount_fen", "Principal (yuan)", "yuan"), ("apr_irr", "APR (IRR×12)", "pct"),
+                                   ("cap", "Cap", "pct"), ("cap_rule", "Rule", "text"),
+                                   ("excess", "Above cap (pp)", "pp"), *((k, h, "item") for k, h in items)]))
     _write_html(path, f"Cost monitor {rep.quarter}", parts)
 
 
