@@ -26,7 +26,8 @@ STRATEGY = Path(__file__).parents[1] / "strategies" / "application.yaml"
 
 #: Identity-theft signals (DOMAIN.md §4.1) counted into ``idt_signal_count``.
 IDT_SIGNALS = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_phone_new", "fr_ip_far",
-               "fr_fast_form", "fr_night", "fr_device_shared", "fr_phone_new_to_applicant")
+               "fr_fast_form", "fr_night", "fr_device_shared", "fr_phone_new_to_applicant",
+               "fr_device_new_to_applicant")
 
 #: The signals about the person and the device itself; place, hour and device sharing are only context.
 IDT_CORE = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_phone_new", "fr_fast_form",
@@ -35,7 +36,7 @@ IDT_CORE = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_
 SIGNAL_KINDS: dict[str, str] = {
     "fr_liveness_fail": "bool", "fr_device_tampered": "bool", "fr_phone_not_owner": "bool", "fr_phone_new": "bool",
     "fr_night": "bool", "fr_ip_far": "bool", "fr_fast_form": "bool", "fr_device_shared": "bool",
-    "fr_phone_new_to_applicant": "bool", "idt_signal_count": "int", "idt_core_count": "int", "fr_packaged_docs": "bool",
+    "fr_phone_new_to_applicant": "bool", "fr_device_new_to_applicant": "bool", "idt_signal_count": "int", "idt_core_count": "int", "fr_packaged_docs": "bool",
     "fr_thin_file_high_income": "bool", "fr_inquiries_7d": "int", "fr_inquiries_30d": "int",
     "fr_nonbank_loans": "int", "fr_dti": "float", "identity_locked": "bool",
 }
@@ -67,6 +68,7 @@ def row_signals(ev: Mapping[str, Any], graph: Mapping[str, Any]) -> dict[str, An
         "fr_fast_form": _lt(ev.get("form_fill_seconds"), 60),
         "fr_device_shared": graph["graph_device_identities"] >= 1,
         "fr_phone_new_to_applicant": bool(graph["graph_phone_new_to_applicant"] and graph["graph_applicant_known"]),
+        "fr_device_new_to_applicant": bool(graph["graph_device_new_to_applicant"] and graph["graph_applicant_known"]),
         "fr_packaged_docs": bool(ev.get("doc_statement_edited")) or (ev.get("housing_fund_backpaid_months") or 0) >= 3,
         "fr_thin_file_high_income": bool(ev.get("bureau_thin_file")) and (income or 0) >= HIGH_INCOME_FEN,
         "fr_inquiries_7d": ev.get("bureau_hard_inquiries_7d") or 0,

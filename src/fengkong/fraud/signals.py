@@ -103,6 +103,7 @@ def application_features(events: pl.DataFrame, caps: dict[str, int] | None = Non
     f = sig.join(gf, on="event_id", how="left").join(apps, on="event_id", how="left").with_columns(
         (pl.col("graph_device_identities") >= 1).alias("fr_device_shared"),
         (pl.col("graph_phone_new_to_applicant") & pl.col("graph_applicant_known")).alias("fr_phone_new_to_applicant"),
+        (pl.col("graph_device_new_to_applicant") & pl.col("graph_applicant_known")).alias("fr_device_new_to_applicant"),
         pl.col("id_token").is_in(locked).fill_null(False).alias("identity_locked"))
     return f.with_columns(pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_SIGNALS]).alias("idt_signal_count"),
                           pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_CORE]).alias("idt_core_count"),
