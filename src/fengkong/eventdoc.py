@@ -24,9 +24,9 @@ Rules that hold for every event:
   tokenised at the boundary, before validation, and dropped. Age and gender are derived from an
   ID number when the file does not give them.
 - *Entity keys* are the fields features can be keyed by (velocity per phone, distinct IDs per
-  device…). The list-valued key `contact_tokens` links an applicant to everyone who lists or owns
-  the same contact; features reach it through the cross-entity features `shared_applicants` and
-  `contacts_overdue_share` (see [features.md](features.md)), not as a plain `key:`.
+  device…). The list-valued key `contact_tokens` keys a feature per listed contact (an event's value
+  is the largest over its contacts) and also feeds the cross-entity features `shared_applicants`
+  and `contacts_overdue_share` (see [features.md](features.md)).
 
 ## Reading a file of events
 

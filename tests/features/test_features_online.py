@@ -194,3 +194,30 @@ def test_sqlite_cache_sees_commits_of_another_connection(tmp_path):
     assert fb.read(_app(9, 5))["app_cnt_device_1h"] == 3
     a.close()
     b.close()
+
+
+def test_list_key_counts_per_contact_and_takes_the_largest():
+    from fengkong.features.offline import backfill
+
+    fs = from_dicts([{"name": "ct_7d", "key": "contact_tokens", "events": ["application"], "window": "7d"}])
+    evs = [_app(0, 0, contact_tokens=["k1", "k2"]), _app(1, 1, contact_tokens=["k2", "k2"]),
+           _app(2, 2, contact_tokens=["k3"]), _app(3, 3, contact_tokens=["k1", "k2", "k3"]),
+           _app(4, 4, contact_tokens=[]), _app(5, 5)]
+    of = OnlineFeatures(fs, MemoryStore())
+    online = [of.read_update(e)["ct_7d"] for e in evs]
+    assert online == [0, 1, 0, 2, None, None]  # k2 was listed by a0 and a1 (a1 lists it twice: once)
+    import polars as pl
+
+    from fengkong.events import EVENT_SCHEMA
+
+    frame = pl.DataFrame([{k: e.get(k) for k in EVENT_SCHEMA} for e in evs], schema=EVENT_SCHEMA)
+    assert backfill(frame, fs)["ct_7d"].to_list() == online
+
+
+def test_list_key_rules():
+    from fengkong.features.expr import FeatureSpecError
+
+    with pytest.raises(FeatureSpecError, match="must be the only key field"):
+        from_dicts([{"name": "x", "key": ["contact_tokens", "device_id"], "events": ["application"]}])
+    with pytest.raises(FeatureSpecError, match="agg must be one of"):
+        from_dicts([{"name": "x", "key": "contact_tokens", "agg": "last", "value": "ip", "events": ["application"]}])

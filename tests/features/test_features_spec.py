@@ -37,7 +37,7 @@ def test_windows_template_expands_in_order():
     ({"name": "x", "key": "ip", "filter": "amount_fen >"}, "cannot parse"),
     ({"name": "x", "key": "ip", "filter": "bogus == 1"}, "unknown event field 'bogus'"),
     ({"name": "x", "key": "ip", "events": ["loan"]}, "unknown event type 'loan'"),
-    ({"name": "x", "key": "contact_tokens"}, "is a list"),
+    ({"name": "x", "key": "contact_tokens", "agg": "first", "value": "ip"}, "agg must be one of"),
     ({"name": "x", "key": "ip", "colour": "red"}, "unknown option 'colour'"),
     ({"name": "x", "ratio": ["a", "b"]}, "input 'a' is not declared"),
     ({"name": "x", "key": "merchant_id", "applies_to": ["application"]}, "has no key field 'merchant_id'"),

@@ -72,7 +72,9 @@ def _backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], No
     for f in fs.order:
         if progress:
             progress(f.name)
-        if f.kind == "window":
+        if f.kind == "window" and f.list_key:
+            s = _window(_exploded(ev, f.key[0], cache), f, cache).group_by(_I).agg(pl.col("x").max())
+        elif f.kind == "window":
             s = _window(ev, f, cache)
         elif f.kind == "cross":
             s = _contacts_overdue(ev) if f.agg == "contacts_overdue_share" else _shared(ev, f.window_us or 0)
@@ -95,6 +97,15 @@ def _scatter(n: int, s: pl.DataFrame | pl.Series, dtype: pl.DataType) -> pl.Seri
     if s.height:
         out = out.scatter(s[_I].cast(pl.Int64), s["x"].cast(dtype))
     return out
+
+
+def _exploded(ev: pl.DataFrame, key: str, cache: dict) -> pl.DataFrame:
+    """One row per (event, distinct non-null element of the list field ``key``), still in time order."""
+    ck = ("explode", key)
+    if ck not in cache:
+        cache[ck] = (ev.explode(key).filter(pl.col(key).is_not_null())
+                     .unique([_I, key], keep="first", maintain_order=True).with_columns(pl.col(_T).set_sorted()))
+    return cache[ck]
 
 
 def _keyok(f: Feature) -> pl.Expr:

@@ -38,6 +38,7 @@ class _Stream:
         self.value = proto.value.python if proto.value else None
         self.features: list[Feature] = []
         self.late_us = late_us
+        self.list_key = proto.list_key
 
     def finish(self) -> None:
         ws = [f.window_us for f in self.features if f.window_us is not None]
@@ -57,6 +58,13 @@ class _Stream:
         if self.lastseen:
             st["lv"], st["ls"] = {}, []
         return st
+
+    def keysof(self, e: dict) -> list[str]:
+        """State keys of an event: one per distinct non-null element of a list key, else the one key."""
+        if not self.list_key:
+            k = self.keyof(e)
+            return [] if k is None else [k]
+        return [f"s|{self.sid}|{v}" for v in dict.fromkeys(e.get(self.key[0]) or ()) if v is not None]
 
     def keyof(self, e: dict) -> str | None:
         if len(self.key) == 1:
@@ -345,6 +353,13 @@ class OnlineFeatures:
         et = e["event_type"]
         out = dict(self._empty)
         for stream, feats in self._reads.get(et, ()):
+            if stream.list_key:  # the largest value over the list's elements
+                states = [tx.get(k) for k in stream.keysof(e)]
+                if states:
+                    for f in feats:
+                        vals = [v for v in (_agg(f, st, t) for st in states) if v is not None]
+                        out[f.name] = max(vals) if vals else None
+                continue
             key = stream.keyof(e)
             if key is None:
                 continue
@@ -377,20 +392,26 @@ class OnlineFeatures:
         new_wm = t if wm is None or t > wm else wm
         horizon = new_wm
         for stream in self._writes.get(et, ()):
-            key = stream.keyof(e)
-            if key is None or (stream.filter is not None and not stream.filter(e)):
+            if stream.list_key:
+                keys = stream.keysof(e)
+            else:
+                one = stream.keyof(e)
+                keys = [] if one is None else [one]
+            if not keys or (stream.filter is not None and not stream.filter(e)):
                 continue
-            st = tx.get(key)
-            if st is None:
-                st = stream.new_state()
-            _insert(st, stream, t, eid, stream.value(e) if stream.value else None)
-            ts = st["t"]
-            cut = horizon - stream.keep_us
-            if ts[0] < cut:
-                k = bisect_left(ts, cut)
-                if k >= 64 or 4 * k >= len(ts):
-                    _compact(st, cut, stream, force=True)
-            tx.put(key, st)
+            v = stream.value(e) if stream.value else None
+            for key in keys:
+                st = tx.get(key)
+                if st is None:
+                    st = stream.new_state()
+                _insert(st, stream, t, eid, v)
+                ts = st["t"]
+                cut = horizon - stream.keep_us
+                if ts[0] < cut:
+                    k = bisect_left(ts, cut)
+                    if k >= 64 or 4 * k >= len(ts):
+                        _compact(st, cut, stream, force=True)
+                tx.put(key, st)
         if self.cross:
             self._update_cross(tx, e, et, t, eid, new_wm)
         tx.put("e|" + eid, t)

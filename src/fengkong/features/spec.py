@@ -33,6 +33,9 @@ def parse_window(text: str | None, where: str) -> int | None:
     return int(m.group(1)) * _WIN_US[m.group(2)]
 
 
+#: Aggregations allowed with a list-valued key (their per-element values combine by ``max``).
+LIST_KEY_AGGS = ("count", "sum", "distinct", "min", "max")
+
 @dataclass(frozen=True)
 class Feature:
     """One declared feature. Build with :func:`feature`, :func:`derived`, :func:`cross` or from YAML."""
@@ -70,6 +73,12 @@ class Feature:
         return {"int": "int", "float": "float", "bool": "bool"}.get(vk, "str")
 
     @property
+    def list_key(self) -> bool:
+        """Keyed by a list field (e.g. ``contact_tokens``): one state per list element; an event's value is
+        the largest over its distinct elements."""
+        return len(self.key) == 1 and getattr(UNION_FIELDS.get(self.key[0]), "kind", None) == "list"
+
+    @property
     def stream_id(self) -> tuple:
         """Features sharing key, source events and filter share one online state stream."""
         return (self.key, self.events, self.filter.source if self.filter else None,
@@ -105,7 +114,11 @@ def feature(name: str, *, key: str | tuple[str, ...] | list[str], agg: str = "co
         if f is None:
             raise FeatureSpecError(f"{where}: key field {k!r} is not an event field")
         if f.kind == "list":
-            raise FeatureSpecError(f"{where}: key field {k!r} is a list; use a cross-entity feature")
+            if len(keys) > 1:
+                raise FeatureSpecError(f"{where}: a list key field ({k!r}) must be the only key field")
+            if agg not in LIST_KEY_AGGS:
+                raise FeatureSpecError(f"{where}: with the list key {k!r} the agg must be one of "
+                                       f"{', '.join(LIST_KEY_AGGS)} (the value is the largest over the list)")
     src = _types(events, where + ", events")
     if applies_to is None:  # default: the source types that carry the key
         app = tuple(t for t in src if set(keys) <= {f.name for f in fields_of(t)})
