@@ -53,6 +53,22 @@ def test_graph_persists_across_opens_and_is_idempotent(tmp_path):
     assert mem.graph.n_applicants == 0 and graph_log_path("memory") is None
 
 
+def test_own_appends_are_not_read_back_but_another_writers_are(tmp_path):
+    from fengkong.events import validate_event
+    from fengkong.fraud.provider import open_online
+
+    ctx = ProviderContext(state=str(tmp_path / "state.db"))
+    a, b = open_online(ctx), open_online(ctx)
+    a.read_update(validate_event(_ev("A1", "C1")))
+    assert a.log.catch_up(a.graph) == 0  # its own event was applied directly, not replayed from the file
+    out = b.read_update(validate_event(_ev("B1", "C2", id_token="tok_id_B", phone_token="tok_ph_B",
+                                            ts=dt.datetime(2026, 2, 2, 9, tzinfo=TZ).isoformat())))
+    assert out["graph_device_identities"] == 1  # b caught up with a's link before reading
+    assert a.log.catch_up(a.graph) == 1 and a.graph.n_applicants == 2
+    a.close()
+    b.close()
+
+
 def test_graph_features_reach_fengkong_decide(tmp_path):
     cli._register_all()
     runner = CliRunner()

@@ -179,8 +179,12 @@ class GraphLog:
         ts = event.get("ts")
         payload = {k: v for k, v in event.items() if k in GRAPH_FIELDS and v is not None}
         payload["ts"] = ts.isoformat() if isinstance(ts, dt.datetime) else ts
-        self._db.execute("INSERT OR IGNORE INTO graph_event (event_id, payload) VALUES (?, ?)",
-                         (event["event_id"], json.dumps(payload, ensure_ascii=False, default=str)))
+        cur = self._db.execute("INSERT OR IGNORE INTO graph_event (event_id, payload) VALUES (?, ?)",
+                               (event["event_id"], json.dumps(payload, ensure_ascii=False, default=str)))
+        if cur.rowcount == 1 and cur.lastrowid == self.last_seq + 1:
+            # nobody else appended since our last catch-up: the caller applies this event itself,
+            # so catch_up need not read it back
+            self.last_seq = cur.lastrowid
 
     def close(self) -> None:
         self._db.close()
