@@ -62,3 +62,15 @@ def test_backtest_equals_online_engine(world, name, tmp_path):
     assert not mism, mism[:5]
     assert st.decisions.count() == len(online) and st.decisions.verify().ok
     st.close()
+
+
+def test_prepare_frame_without_a_backfill_includes_provider_features(world):
+    """prepare_frame computes the backfill itself when none is given: the providers' features come too."""
+    from pathlib import Path
+
+    from fengkong.eventio import read_world
+
+    s = load_strategy(Path(__file__).parents[2] / "src" / "fengkong" / "strategies" / "application.yaml")
+    frame = bt.prepare_frame(read_world(world), s)
+    assert {f"__f.{n}" for n in s.used_features} <= set(frame.columns)
+    assert "__f.graph_cluster_applicants" in frame.columns

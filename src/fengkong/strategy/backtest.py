@@ -27,16 +27,17 @@ def prepare_frame(events: pl.DataFrame, strategy: Strategy, fs: Any = None,
     """Events of the strategy's type with ``__f.<name>`` point-in-time feature columns.
 
     ``events`` is the whole history in the union schema (features need other event types too);
-    ``features`` an already computed backfill (event_id + feature columns), else computed from ``fs``.
+    ``features`` an already computed backfill (event_id + feature columns), else computed from ``fs`` plus
+    the registered feature providers (:func:`fengkong.features.providers.backfill_all`).
     """
     if features is None and strategy.used_features:
-        from fengkong.features.offline import backfill
+        from fengkong.features.providers import ProviderContext, backfill_all
 
         if fs is None:
             from fengkong.features import load_features
 
             fs = load_features()
-        features = backfill(events, fs)
+        features = backfill_all(events, fs, ProviderContext(), names=set(strategy.used_features))
     mine = events.filter(pl.col("event_type") == strategy.event_type)
     if strategy.product:
         mine = mine.filter(pl.col("product") == strategy.product)
