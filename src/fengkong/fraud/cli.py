@@ -221,19 +221,29 @@ def audit(
 def evaluate(
     world: Path = typer.Option(..., "--world", exists=True, file_okay=False, help="Simulated world directory."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object keyed by pattern."),
+    pack: list[str] = typer.Option(None, "--pack", help="Evaluate only these packs (default: every registered one)."),
 ) -> None:
-    """Run the reference fraud strategy over a simulated world and measure it against the planted patterns."""
-    from fengkong.fraud.evaluate import EvaluationError, evaluate_world, render_table
+    """Run every pack's reference strategy over a simulated world and measure it against the planted patterns."""
+    from fengkong.evaluation import evaluators
 
-    try:
-        res = evaluate_world(world)
-    except EvaluationError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if as_json:
-        typer.echo(json.dumps(res, ensure_ascii=False))
-    else:
-        typer.echo(render_table(res))
+    mods = evaluators()
+    unknown = sorted(set(pack or ()) - set(mods))
+    if unknown:
+        typer.echo(f"error: --pack {', '.join(unknown)}: not a registered pack ({', '.join(mods)})", err=True)
+        raise typer.Exit(2)
+    merged: dict = {}
+    texts: list[str] = []
+    for name, mod in mods.items():
+        if pack and name not in pack:
+            continue
+        try:
+            res = mod.evaluate_world(world)
+        except ValueError as exc:
+            typer.echo(f"error: {name}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        merged.update(res)
+        texts.append(mod.render_table(res))
+    typer.echo(json.dumps(merged, ensure_ascii=False) if as_json else "\n\n".join(texts))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""The fengkong store: decision audit log, strategy versions + routing, lists (SQLAlchemy 2 + Alembic).
+"""The fengkong store: decision audit log, strategy versions + routing, lists, cases, labels, users, admin log.
 
 ``open_store(url)`` migrates the database to the current schema and returns a :class:`Store`.
 SQLite (WAL) by default, PostgreSQL in production; the URL comes from ``--db`` / ``FENGKONG_DB``.
@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from fengkong.store.admin_log import AdminLog
+from fengkong.store.cases import Case, CaseError, Cases
 from fengkong.store.decisions import DecisionLog, DuplicateRequest, VerifyResult
 from fengkong.store.engine_url import create, resolve_url
 from fengkong.store.errors import STORE_ERRORS, StoreError, safe_url
+from fengkong.store.labels import Labels
 from fengkong.store.lists import Lists
+from fengkong.store.users import ROLES, UserError, Users
 from fengkong.store.versions import Routing, StoredVersion, VersionError, Versions, route_of
 
 
@@ -30,6 +34,10 @@ class Store:
         self.decisions = DecisionLog(self.engine)
         self.versions = Versions(self.engine)
         self.lists = Lists(self.engine)
+        self.cases = Cases(self.engine)
+        self.labels = Labels(self.engine)
+        self.users = Users(self.engine)
+        self.admin = AdminLog(self.engine)
 
     def close(self) -> None:
         self.decisions.close()
@@ -47,6 +55,28 @@ def open_store(url: str | None = None) -> Store:
     return Store(url)
 
 
-__all__ = ["STORE_ERRORS", "DecisionLog", "DuplicateRequest", "Lists", "Routing", "Store", "StoreError",
-           "StoredVersion", "VerifyResult", "VersionError", "Versions", "open_store", "resolve_url", "route_of",
-           "safe_url"]
+__all__ = [
+    "ROLES",
+    "STORE_ERRORS",
+    "AdminLog",
+    "Case",
+    "CaseError",
+    "Cases",
+    "DecisionLog",
+    "DuplicateRequest",
+    "Labels",
+    "Lists",
+    "Routing",
+    "Store",
+    "StoreError",
+    "StoredVersion",
+    "UserError",
+    "Users",
+    "VerifyResult",
+    "VersionError",
+    "Versions",
+    "open_store",
+    "resolve_url",
+    "route_of",
+    "safe_url",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 #: Alembic's version table (own name, so the store can share a database with other schemas).
@@ -69,4 +69,106 @@ lists = Table(
     Column("removed_at", String(40)),
 )
 
-__all__ = ["decisions", "lists", "metadata", "routing", "strategy_versions"]
+#: One case store for every pack: review outcomes and alerts become cases; (source, ref) is unique.
+cases = Table(
+    "fk_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("ref", String(256), nullable=False),
+    Column("queue", String(32), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("title", String(512), nullable=False),
+    Column("customer_id", String(128)),
+    Column("request_id", String(128)),
+    Column("product", String(64)),
+    Column("priority", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("score", Float),
+    Column("evidence", Text, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("assignee", String(128)),
+    Column("escalated", Integer, nullable=False, server_default="0"),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("due_at", String(40), nullable=False),
+    Column("snoozed_until", String(40)),
+    Column("decision", String(32)),
+    Column("decided_by", String(128)),
+    Column("decision_note", Text),
+    Column("closed_at", String(40)),
+    UniqueConstraint("source", "ref", name="uq_case_source_ref"),
+)
+
+#: Every action on a case, in order (the case's timeline).
+case_events = Table(
+    "fk_case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, nullable=False, index=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("note", Text),
+    Column("data", Text, nullable=False),
+)
+
+#: Outcome labels (confirmed fraud, false positive, …) fed back as training targets.
+labels = Table(
+    "fk_labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject_kind", String(32), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("label", String(32), nullable=False),
+    Column("pattern", String(64)),
+    Column("case_id", Integer),
+    Column("request_id", String(128)),
+    Column("source", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+#: People who use the service and console; passwords are scrypt hashes, roles a comma list.
+users = Table(
+    "fk_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(128), nullable=False, unique=True),
+    Column("display_name", String(256)),
+    Column("password_hash", String(256), nullable=False),
+    Column("roles", String(512), nullable=False),
+    Column("active", Integer, nullable=False, server_default="1"),
+    Column("created_at", String(40), nullable=False),
+)
+
+#: API keys for machine callers; only the sha256 of the secret is stored.
+api_keys = Table(
+    "fk_api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("roles", String(512), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+#: Append-only, hash-chained log of administrative actions (deploys, approvals, keys, case decisions).
+admin_log = Table(
+    "fk_admin_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(256)),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+__all__ = ["admin_log", "api_keys", "case_events", "cases", "decisions", "labels", "lists", "metadata",
+           "routing", "strategy_versions", "users"]
