@@ -12,7 +12,11 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
+from fengkong.events import UNION_FIELDS
 from fengkong.features.spec import UNITS, Feature, FeatureSet, parse_window
+from fengkong.features.stores import decode_event
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -254,6 +258,21 @@ class OnlineFeatures:
             self._plan(et)
         self._derived = [f for f in fs.order if f.kind == "derived"]
         self._empty = dict.fromkeys(fs.names)
+        fields = {"event_id", "event_type"}
+        for f in fs.features:
+            fields.update(f.key)
+            for c in (f.filter, f.value):
+                if c is not None:
+                    fields.update(c.fields)
+        if self.cross:
+            fields.update(("customer_id", "phone_token", "dpd", "contact_tokens", "device_id"))
+        self._log_fields = tuple(sorted(fields))
+        kinds = {k: getattr(UNION_FIELDS.get(k), "kind", None) for k in fields}
+        self._log_datetimes = frozenset(k for k, v in kinds.items() if v == "datetime")
+        self._log_dates = frozenset(k for k, v in kinds.items() if v == "date")
+        attach = getattr(store, "attach", None)
+        if attach is not None:
+            attach(self)
 
     def _plan(self, et: str) -> None:
         self._reads[et] = [(s, [f for f in s.features if et in f.applies_to]) for s in self.streams.values()
@@ -269,68 +288,76 @@ class OnlineFeatures:
 
     def update(self, event: dict) -> None:
         """Fold ``event`` into the state; re-delivering the same ``event_id`` changes nothing."""
-        t = ts_us(event["ts"])
-        self.store.run(lambda tx: self._update(tx, event, t))
+        self.store.event(event, ts_us(event["ts"]), None, self)
         self._tick()
 
     def read_update(self, event: dict) -> dict:
-        """Read then update, in one store transaction."""
-        t = ts_us(event["ts"])
-
-        def op(tx: Any) -> dict:
-            out = self._read(tx, event, t, check_late=True)
-            self._update(tx, event, t)
-            return out
-
-        out = self.store.run(op)
+        """Read then update, atomically; with a durable store it returns once the event is durable."""
+        out = self.store.event(event, ts_us(event["ts"]), self._read_checked, self)
         self._tick()
         return out
 
+    def _read_checked(self, tx: Any, e: dict, t: int) -> dict:
+        return self._read(tx, e, t, check_late=True)
+
+    # ------------------------------------------------------------------ the store's log (Folder protocol)
+
+    def check(self, tx: Any, e: dict, t: int) -> None:
+        """Raise :class:`LateEventError` if ``e`` cannot be folded in (a redelivery always can)."""
+        if tx.get("e|" + e["event_id"]) is None:
+            self._check_late(tx, t)
+
+    def apply(self, tx: Any, e: dict, t: int) -> None:
+        """Fold ``e`` (at µs time ``t``) into the state (replaying a store's log too)."""
+        self._update(tx, e, t)
+
+    def encode(self, e: dict, t: int) -> bytes:
+        """The log entry of an event: its time and the fields the features read."""
+        return orjson.dumps([t, {k: e.get(k) for k in self._log_fields if k in e}])
+
+    def decode(self, body: bytes) -> tuple[dict, int]:
+        t, raw = orjson.loads(body)
+        return decode_event(raw, self._log_datetimes, self._log_dates), t
+
     def expire(self) -> int:
-        """Drop or compact state older than the longest window (+ tolerance); returns keys touched."""
+        """Drop or compact state older than the longest window (+ tolerance); returns keys touched.
+
+        Value-preserving: every later read gives what it gave without the expiry.
+        """
+        return self.store.run(self._expire)
+
+    def _expire(self, tx: Any) -> int:
+        wm = tx.get("wm")
+        if wm is None:
+            return 0
         touched = 0
-        for key in list(self.store.keys("s|")):
-            sid = key.split("|", 2)[1]
-            stream = self.streams.get(sid)
-
-            def op(tx: Any, key: str = key, stream: _Stream | None = stream) -> int:
-                wm = tx.get("wm")
-                st = tx.get(key)
-                if st is None or wm is None:
-                    return 0
-                if stream is None:  # a feature that is no longer declared
-                    tx.delete(key)
-                    return 1
-                before = len(st["t"])
-                _compact(st, wm - stream.keep_us, stream, force=True)
-                if not st["t"] and st["c"] is None:
-                    tx.delete(key)
-                    return 1
-                if len(st["t"]) != before:
-                    tx.put(key, st)
-                    return 1
-                return 0
-
-            touched += self.store.run(op)
-        for prefix, keep in (("a|", self.shared_keep), ("e|", self.keep_us)):
-            for key in list(self.store.keys(prefix)):
-                def op2(tx: Any, key: str = key, keep: int = keep, prefix: str = prefix) -> int:
-                    wm, st = tx.get("wm"), tx.get(key)
-                    if st is None or wm is None:
-                        return 0
-                    if prefix == "e|":
-                        if st < wm - keep:
-                            tx.delete(key)
-                            return 1
-                        return 0
-                    k = bisect_left(st["t"], wm - keep)
-                    if k:
-                        del st["t"][:k], st["i"][:k], st["u"][:k]
-                        tx.put(key, st) if st["t"] else tx.delete(key)
-                        return 1
-                    return 0
-
-                touched += self.store.run(op2)
+        for key in list(tx.keys("s|")):
+            stream = self.streams.get(key.split("|", 2)[1])
+            st = tx.get(key)
+            if stream is None:  # a feature that is no longer declared
+                tx.delete(key)
+                touched += 1
+                continue
+            before = len(st["t"])
+            _compact(st, wm - stream.keep_us, stream, force=True)
+            if not st["t"] and st["c"] is None:
+                tx.delete(key)
+                touched += 1
+            elif len(st["t"]) != before:
+                tx.put(key, st)
+                touched += 1
+        for key in list(tx.keys("a|")):
+            st = tx.get(key)
+            k = bisect_left(st["t"], wm - self.shared_keep)
+            if k:
+                del st["t"][:k], st["i"][:k], st["u"][:k]
+                tx.put(key, st) if st["t"] else tx.delete(key)
+                touched += 1
+        cut = wm - self.keep_us
+        for key in list(tx.keys("e|")):
+            if tx.get(key) < cut:
+                tx.delete(key)
+                touched += 1
         return touched
 
     # ------------------------------------------------------------------ internals
