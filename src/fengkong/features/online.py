@@ -21,6 +21,25 @@ from fengkong.features.stores import decode_event
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+#: Event-id markers (idempotency) are stored per hour of event time: one state key per hour, not per event.
+_ID_BUCKET_US = 3_600_000_000
+
+
+def _ids(tx: Any) -> dict[str, int]:
+    """Every stored event id → its time: an index over the hourly ``e|`` buckets, rebuilt after a load.
+
+    Kept under ``_ids`` (keys starting with ``_`` are derived and never checkpointed).
+    """
+    data = tx.data
+    idx = data.get("_ids")
+    if idx is None:
+        idx = {}
+        for k in [k for k in data if k.startswith("e|")]:
+            idx.update(data[k])
+        data["_ids"] = idx
+    return idx
+
+
 class LateEventError(ValueError):
     """An event is older than the store's watermark minus the late tolerance; it was not folded in."""
 
@@ -49,6 +68,8 @@ class _Stream:
         self.lifetime = any(f.window_us is None for f in self.features)
         self.keep_us = (max(ws) if ws else 0) + self.late_us
         self.need_distinct = any(f.agg == "distinct" and f.window_us is None for f in self.features)
+        #: event ids order equal timestamps; only first/last can tell the order apart
+        self.need_ids = any(f.agg in ("first", "last") for f in self.features)
         vk = self.features[0].value.kind if self.features[0].value else None
         #: prefix sums of the value and of non-null counts (O(1) windowed sum / mean)
         self.prefix = vk in ("int", "bool") and any(f.agg in ("sum", "mean") for f in self.features)
@@ -56,7 +77,9 @@ class _Stream:
         self.lastseen = vk == "str" and any(f.agg == "distinct" for f in self.features)
 
     def new_state(self) -> dict:
-        st: dict = {"t": [], "i": [], "v": [], "c": None}
+        st: dict = {"t": [], "v": [], "c": None}
+        if self.need_ids:
+            st["i"] = []
         if self.prefix:
             st["cs"], st["cn"] = [0], [0]
         if self.lastseen:
@@ -96,10 +119,10 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
         return
     if stream.lifetime:
         c = st["c"] or _new_summary()
-        ids, vs = st["i"], st["v"]
+        ids, vs = st.get("i"), st["v"]
         dset = set(c["d"]) if stream.need_distinct else None
         for j in range(k):
-            t, i, v = ts[j], ids[j], vs[j]
+            t, i, v = ts[j], ids[j] if ids is not None else None, vs[j]
             c["n"] += 1
             if c["fa"] is None:
                 c["fa"] = [t, i]
@@ -118,7 +141,9 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
         if dset is not None:
             c["d"] = list(dset)
         st["c"] = c
-    del st["t"][:k], st["i"][:k], st["v"][:k]
+    del st["t"][:k], st["v"][:k]
+    if "i" in st:
+        del st["i"][:k]
     if stream.prefix:
         del st["cs"][:k], st["cn"][:k]
     if stream.lastseen and not stream.lifetime:
@@ -132,19 +157,22 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
 
 def _insert(st: dict, stream: _Stream, t: int, eid: str, v: Any) -> None:
     """Insert one entry in (ts, event_id) order and maintain the prefix sums / last-seen index."""
-    ts, ids, vs = st["t"], st["i"], st["v"]
+    ts, ids, vs = st["t"], st.get("i"), st["v"]
     pos = bisect_right(ts, t)
-    while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
-        pos -= 1
+    if ids is not None:
+        while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
+            pos -= 1
     end = pos == len(ts)
     if end:
         ts.append(t)
-        ids.append(eid)
         vs.append(v)
+        if ids is not None:
+            ids.append(eid)
     else:
         ts.insert(pos, t)
-        ids.insert(pos, eid)
         vs.insert(pos, v)
+        if ids is not None:
+            ids.insert(pos, eid)
     if stream.prefix:
         cs, cn = st["cs"], st["cn"]
         if end:
@@ -304,8 +332,12 @@ class OnlineFeatures:
 
     def check(self, tx: Any, e: dict, t: int) -> None:
         """Raise :class:`LateEventError` if ``e`` cannot be folded in (a redelivery always can)."""
-        if tx.get("e|" + e["event_id"]) is None:
+        if not self.seen(tx, e["event_id"]):
             self._check_late(tx, t)
+
+    def seen(self, tx: Any, eid: str) -> bool:
+        """Whether an event id has been folded in (within the late tolerance of the longest window)."""
+        return eid in _ids(tx)
 
     def apply(self, tx: Any, e: dict, t: int) -> None:
         """Fold ``e`` (at µs time ``t``) into the state (replaying a store's log too)."""
@@ -350,12 +382,15 @@ class OnlineFeatures:
             st = tx.get(key)
             k = bisect_left(st["t"], wm - self.shared_keep)
             if k:
-                del st["t"][:k], st["i"][:k], st["u"][:k]
+                del st["t"][:k], st["u"][:k]
                 tx.put(key, st) if st["t"] else tx.delete(key)
                 touched += 1
         cut = wm - self.keep_us
+        ids = _ids(tx)
         for key in list(tx.keys("e|")):
-            if tx.get(key) < cut:
+            if (int(key[2:]) + 1) * _ID_BUCKET_US <= cut:
+                for eid in tx.get(key):
+                    ids.pop(eid, None)
                 tx.delete(key)
                 touched += 1
         return touched
@@ -411,7 +446,8 @@ class OnlineFeatures:
 
     def _update(self, tx: Any, e: dict, t: int) -> None:
         eid = e["event_id"]
-        if tx.get("e|" + eid) is not None:
+        ids = _ids(tx)
+        if eid in ids:
             return
         self._check_late(tx, t)
         et = e["event_type"]
@@ -441,7 +477,13 @@ class OnlineFeatures:
                 tx.put(key, st)
         if self.cross:
             self._update_cross(tx, e, et, t, eid, new_wm)
-        tx.put("e|" + eid, t)
+        ids[eid] = t
+        bk = f"e|{t // _ID_BUCKET_US}"
+        bucket = tx.get(bk)
+        if bucket is None:
+            bucket = {}
+        bucket[eid] = t
+        tx.put(bk, bucket)
         if new_wm != wm:
             tx.put("wm", new_wm)
 
@@ -462,15 +504,14 @@ class OnlineFeatures:
                     tx.put("o|" + cust, t)
         if "shared_applicants" in self.cross and et == "application" and cust is not None:
             for k in _link_keys(e):
-                st = tx.get("a|" + k) or {"t": [], "i": [], "u": []}
+                st = tx.get("a|" + k) or {"t": [], "u": []}
                 ts = st["t"]
                 pos = bisect_right(ts, t)
                 ts.insert(pos, t)
-                st["i"].insert(pos, eid)
                 st["u"].insert(pos, cust)
                 cut = bisect_left(ts, wm - self.shared_keep)
                 if cut:
-                    del ts[:cut], st["i"][:cut], st["u"][:cut]
+                    del ts[:cut], st["u"][:cut]
                 tx.put("a|" + k, st)
 
     def _contacts_overdue(self, tx: Any, e: dict, t: int) -> float | None:
