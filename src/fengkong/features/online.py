@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import orjson
 
 from fengkong.events import UNION_FIELDS
+from fengkong.features.plan import compile_reader, compile_writer
 from fengkong.features.spec import UNITS, Feature, FeatureSet, parse_window
 from fengkong.features.stores import decode_event
 
@@ -77,13 +79,15 @@ class _Stream:
         self.lastseen = vk == "str" and any(f.agg == "distinct" for f in self.features)
 
     def new_state(self) -> dict:
-        st: dict = {"t": [], "v": [], "c": None}
+        st: dict = {"t": array("q"), "c": None}
+        if self.value is not None:
+            st["v"] = []
         if self.need_ids:
             st["i"] = []
         if self.prefix:
-            st["cs"], st["cn"] = [0], [0]
+            st["cs"], st["cn"] = array("q", [0]), array("q", [0])
         if self.lastseen:
-            st["lv"], st["ls"] = {}, []
+            st["lv"], st["ls"] = {}, array("q")
         return st
 
     def keysof(self, e: dict) -> list[str]:
@@ -119,10 +123,12 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
         return
     if stream.lifetime:
         c = st["c"] or _new_summary()
-        ids, vs = st.get("i"), st["v"]
+        ids, vs = st.get("i"), st.get("v")
         dset = set(c["d"]) if stream.need_distinct else None
         for j in range(k):
-            t, i, v = ts[j], ids[j] if ids is not None else None, vs[j]
+            t = ts[j]
+            i = ids[j] if ids is not None else None
+            v = vs[j] if vs is not None else None
             c["n"] += 1
             if c["fa"] is None:
                 c["fa"] = [t, i]
@@ -141,7 +147,9 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
         if dset is not None:
             c["d"] = list(dset)
         st["c"] = c
-    del st["t"][:k], st["v"][:k]
+    del st["t"][:k]
+    if "v" in st:
+        del st["v"][:k]
     if "i" in st:
         del st["i"][:k]
     if stream.prefix:
@@ -157,7 +165,7 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
 
 def _insert(st: dict, stream: _Stream, t: int, eid: str, v: Any) -> None:
     """Insert one entry in (ts, event_id) order and maintain the prefix sums / last-seen index."""
-    ts, ids, vs = st["t"], st.get("i"), st["v"]
+    ts, ids, vs = st["t"], st.get("i"), st.get("v")
     pos = bisect_right(ts, t)
     if ids is not None:
         while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
@@ -165,25 +173,22 @@ def _insert(st: dict, stream: _Stream, t: int, eid: str, v: Any) -> None:
     end = pos == len(ts)
     if end:
         ts.append(t)
-        vs.append(v)
+        if vs is not None:
+            vs.append(v)
         if ids is not None:
             ids.append(eid)
     else:
         ts.insert(pos, t)
-        vs.insert(pos, v)
+        if vs is not None:
+            vs.insert(pos, v)
         if ids is not None:
             ids.insert(pos, eid)
     if stream.prefix:
-        cs, cn = st["cs"], st["cn"]
-        if end:
-            cs.append(cs[-1] + (0 if v is None else int(v)))
-            cn.append(cn[-1] + (v is not None))
-        else:  # late entry: rebuild the suffix
-            del cs[pos + 1:], cn[pos + 1:]
-            for j in range(pos, len(vs)):
-                x = vs[j]
-                cs.append(cs[-1] + (0 if x is None else int(x)))
-                cn.append(cn[-1] + (x is not None))
+        try:
+            _prefix(st, vs, pos, end, v)
+        except OverflowError:  # sums beyond int64: keep exact Python integers
+            st["cs"] = list(st["cs"])
+            _prefix(st, vs, pos, end, v)
     if stream.lastseen and v is not None:
         lv, ls = st["lv"], st["ls"]
         old = lv.get(v)
@@ -194,11 +199,25 @@ def _insert(st: dict, stream: _Stream, t: int, eid: str, v: Any) -> None:
             lv[v] = t
 
 
+def _prefix(st: dict, vs: list, pos: int, end: bool, v: Any) -> None:
+    """Maintain the prefix sums of the value (``cs``) and of its non-null count (``cn``) after an insert."""
+    cs, cn = st["cs"], st["cn"]
+    if end:
+        cs.append(cs[-1] + (0 if v is None else int(v)))
+        cn.append(cn[-1] + (v is not None))
+    else:  # late entry: rebuild the suffix
+        del cs[pos + 1:], cn[pos + 1:]
+        for j in range(pos, len(vs)):
+            x = vs[j]
+            cs.append(cs[-1] + (0 if x is None else int(x)))
+            cn.append(cn[-1] + (x is not None))
+
+
 def _agg(f: Feature, st: dict | None, t: int) -> Any:
     agg = f.agg
     if st is None:
         return 0 if agg in ("count", "sum", "distinct") else None
-    ts, vs = st["t"], st["v"]
+    ts, vs = st["t"], st.get("v")
     hi = bisect_left(ts, t)
     w = f.window_us
     lo = 0 if w is None else bisect_left(ts, t - w, 0, hi)
@@ -254,6 +273,35 @@ def _agg(f: Feature, st: dict | None, t: int) -> Any:
     return min(vals) if agg == "min" else max(vals)
 
 
+def _read_list(tx: Any, e: dict, t: int, stream: _Stream, feats: list[Feature], out: dict) -> None:
+    """A list-keyed stream: each feature is the largest value over the list's distinct elements."""
+    states = [tx.get(k) for k in stream.keysof(e)]
+    if states:
+        for f in feats:
+            vals = [v for v in (_agg(f, st, t) for st in states) if v is not None]
+            out[f.name] = max(vals) if vals else None
+
+
+def _write_list(tx: Any, e: dict, t: int, eid: str, horizon: int, stream: _Stream) -> None:
+    """Insert an event into the state of each distinct element of a list key."""
+    keys = stream.keysof(e)
+    if not keys or (stream.filter is not None and not stream.filter(e)):
+        return
+    v = stream.value(e) if stream.value else None
+    for key in keys:
+        st = tx.get(key)
+        if st is None:
+            st = stream.new_state()
+        _insert(st, stream, t, eid, v)
+        ts = st["t"]
+        cut = horizon - stream.keep_us
+        if ts[0] < cut:
+            k = bisect_left(ts, cut)
+            if k >= 64 or 4 * k >= len(ts):
+                _compact(st, cut, stream, force=True)
+        tx.put(key, st)
+
+
 class OnlineFeatures:
     """Incremental features for one :class:`FeatureSet` against a state store."""
 
@@ -284,6 +332,10 @@ class OnlineFeatures:
         for et in {t for f in fs.features for t in (f.applies_to or ())} | {
                 t for s in self.streams.values() for t in s.events}:
             self._plan(et)
+        helpers = {"_agg": _agg, "_insert": _insert, "_compact": _compact, "_read_list": _read_list,
+                   "_write_list": _write_list}
+        self._readers = {et: compile_reader(p, helpers) for et, p in self._reads.items() if p}
+        self._writers = {et: compile_writer(w, helpers) for et, w in self._writes.items() if w}
         self._derived = [f for f in fs.order if f.kind == "derived"]
         self._empty = dict.fromkeys(fs.names)
         fields = {"event_id", "event_type"}
@@ -414,20 +466,9 @@ class OnlineFeatures:
             self._check_late(tx, t)
         et = e["event_type"]
         out = dict(self._empty)
-        for stream, feats in self._reads.get(et, ()):
-            if stream.list_key:  # the largest value over the list's elements
-                states = [tx.get(k) for k in stream.keysof(e)]
-                if states:
-                    for f in feats:
-                        vals = [v for v in (_agg(f, st, t) for st in states) if v is not None]
-                        out[f.name] = max(vals) if vals else None
-                continue
-            key = stream.keyof(e)
-            if key is None:
-                continue
-            st = tx.get(key)
-            for f in feats:
-                out[f.name] = _agg(f, st, t)
+        reader = self._readers.get(et)
+        if reader is not None:
+            reader(tx, e, t, out)
         if et == "application":
             for f in self.cross_features:
                 if f.agg == "contacts_overdue_share":
@@ -454,27 +495,9 @@ class OnlineFeatures:
         wm = tx.get("wm")
         new_wm = t if wm is None or t > wm else wm
         horizon = new_wm
-        for stream in self._writes.get(et, ()):
-            if stream.list_key:
-                keys = stream.keysof(e)
-            else:
-                one = stream.keyof(e)
-                keys = [] if one is None else [one]
-            if not keys or (stream.filter is not None and not stream.filter(e)):
-                continue
-            v = stream.value(e) if stream.value else None
-            for key in keys:
-                st = tx.get(key)
-                if st is None:
-                    st = stream.new_state()
-                _insert(st, stream, t, eid, v)
-                ts = st["t"]
-                cut = horizon - stream.keep_us
-                if ts[0] < cut:
-                    k = bisect_left(ts, cut)
-                    if k >= 64 or 4 * k >= len(ts):
-                        _compact(st, cut, stream, force=True)
-                tx.put(key, st)
+        writer = self._writers.get(et)
+        if writer is not None:
+            writer(tx, e, t, eid, horizon)
         if self.cross:
             self._update_cross(tx, e, et, t, eid, new_wm)
         ids[eid] = t
@@ -504,7 +527,7 @@ class OnlineFeatures:
                     tx.put("o|" + cust, t)
         if "shared_applicants" in self.cross and et == "application" and cust is not None:
             for k in _link_keys(e):
-                st = tx.get("a|" + k) or {"t": [], "u": []}
+                st = tx.get("a|" + k) or {"t": array("q"), "u": []}
                 ts = st["t"]
                 pos = bisect_right(ts, t)
                 ts.insert(pos, t)

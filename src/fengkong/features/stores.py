@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import sqlite3
 import threading
+from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -27,14 +28,31 @@ class StoreUnavailableError(RuntimeError):
     """The state store cannot be reached or used; the message names the store."""
 
 
+def _default(o: Any) -> Any:
+    if isinstance(o, array):
+        return o.tolist()
+    raise TypeError(f"cannot store a {type(o).__name__} in feature state")
+
+
 def dumps(value: Any) -> bytes:
-    """Compact JSON bytes of a state value (orjson; integers beyond 64 bits are an error)."""
-    return orjson.dumps(value)
+    """Compact JSON bytes of a state value (orjson; int64 arrays as lists; integers beyond 64 bits are an error)."""
+    return orjson.dumps(value, default=_default)
+
+
+#: Fields of a state value held as int64 arrays (timestamps): compact and not tracked by the cyclic GC.
+ARRAY_FIELDS = ("t", "ls", "cs", "cn")
 
 
 def loads(raw: bytes | str) -> Any:
-    """The state value of JSON text or bytes."""
-    return orjson.loads(raw)
+    """The state value of JSON text or bytes (timestamp lists back to int64 arrays)."""
+    v = orjson.loads(raw)
+    if isinstance(v, dict):
+        for k in ARRAY_FIELDS:
+            x = v.get(k)
+            if type(x) is list:
+                with contextlib.suppress(OverflowError):  # a sum beyond int64 stays a list of exact integers
+                    v[k] = array("q", x)
+    return v
 
 
 class Folder(Protocol):
