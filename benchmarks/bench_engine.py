@@ -227,7 +227,9 @@ def bench_zen(n_check: int, n_time: int) -> tuple[list[str], dict]:
     return [], res
 
 
-def bench_online(world: Path, limit: int) -> dict:
+def bench_online(world: Path, limit: int, freeze: bool = True) -> dict:
+    import gc
+
     from fengkong.engine import Engine
     from fengkong.engine.replay import event_dicts
     from fengkong.eventio import read_world
@@ -259,6 +261,9 @@ def bench_online(world: Path, limit: int) -> dict:
             eng = Engine(st, open_features(OnlineFeatures(fs, mk(d)), ProviderContext(state=state)))
             for e in evs[:50]:  # warm-up (imports, caches)
                 eng.decide(e)
+            if freeze:  # what a service does after start-up: long-lived objects out of the cyclic GC's scans
+                gc.collect()
+                gc.freeze()
             lat = []
             cpu_lat = []
             t_cpu = time.process_time()

@@ -21,6 +21,8 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
+from fengkong.store import walcheckpoint
+
 R = TypeVar("R")
 
 
@@ -228,6 +230,7 @@ class SQLiteStore(_Replicated):
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self.conn.execute("PRAGMA busy_timeout=10000")
+            walcheckpoint.start(self.conn, self.path)  # WAL fsyncs off the event path
             self.conn.execute("CREATE TABLE IF NOT EXISTS fk_state (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
             self.conn.execute("CREATE TABLE IF NOT EXISTS fk_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                               "body BLOB NOT NULL)")
@@ -363,6 +366,7 @@ class SQLiteStore(_Replicated):
             if self.folder is not None and self.seq >= 0 and (self.view.dirty or self._since_ckpt):
                 self.checkpoint()
         finally:
+            walcheckpoint.release(self.path)
             self.conn.close()
 
 
