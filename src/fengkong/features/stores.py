@@ -208,6 +208,10 @@ class _Replicated:
             self.checkpoint()
 
 
+_APPEND_IF_CURRENT = ("INSERT INTO fk_log (body) SELECT ? WHERE coalesce((SELECT seq FROM sqlite_sequence "
+                      "WHERE name = 'fk_log'), 0) = ?")
+
+
 class SQLiteStore(_Replicated):
     """State in one SQLite file (WAL): an event log (``fk_log``) plus checkpoints (``fk_state``).
 
@@ -294,31 +298,43 @@ class SQLiteStore(_Replicated):
                 raise
 
     def event(self, e: dict, t: int, read: Callable[[Any, dict, int], Any] | None, folder: Folder) -> Any:
-        """Read (optional) and fold in one event; returns only after its log entry is committed."""
+        """Read (optional) and fold in one event; returns only after its log entry is committed.
+
+        Optimistic, one statement when no other process appended meanwhile: the values are computed on
+        the replica, then the entry is inserted only if the log still ends at the replica's position
+        (``sqlite_sequence`` holds the last seq even after checkpoints trimmed the log); otherwise the
+        other writers' entries are folded in and the event is computed again.
+        """
         with self._lock:
-            self._ensure()
             c = self.conn
-            view = self.view
-            before = view.writes
+            before = self.view.writes
             try:
-                c.execute("BEGIN IMMEDIATE")
-                try:
-                    self._catch_up()
+                self._ensure()
+                body = folder.encode(e, t)
+                eid = e["event_id"]
+                for _ in range(1000):
                     view = self.view
                     before = view.writes
                     out = read(view, e, t) if read is not None else folder.check(view, e, t)
-                    if folder.seen(view, e["event_id"]):  # a redelivery: nothing to log
-                        c.execute("COMMIT")
+                    if folder.seen(view, eid):  # a redelivery: nothing to log; values as of the log's end
+                        if self._tail_rows():
+                            self._catch_up_now()
+                            continue
                         return out
-                    cur = c.execute("INSERT INTO fk_log (body) VALUES (?)", (folder.encode(e, t),))
-                    seq = cur.lastrowid
-                    c.execute("COMMIT")
-                except BaseException:
-                    if c.in_transaction:
-                        c.execute("ROLLBACK")
-                    raise
-                self.seq = seq
-                folder.apply(view, e, t)
+                    try:
+                        cur = c.execute(_APPEND_IF_CURRENT, (body, self.seq))
+                    except sqlite3.OperationalError as exc:  # another writer won the race (stale snapshot)
+                        if "locked" not in str(exc) and "busy" not in str(exc):
+                            raise
+                        self._catch_up_now()
+                        continue
+                    if cur.rowcount == 1:
+                        self.seq = cur.lastrowid
+                        folder.apply(view, e, t)
+                        break
+                    self._catch_up_now()
+                else:
+                    raise StoreUnavailableError(f"SQLite state store {self.path}: too much contention")
             except BaseException as exc:
                 self._after_failure(before)
                 if isinstance(exc, sqlite3.Error):
@@ -326,6 +342,18 @@ class SQLiteStore(_Replicated):
                 raise
             self._tick()
             return out
+
+    def _tail_rows(self) -> list[tuple[int, bytes]]:
+        return self.conn.execute("SELECT seq, body FROM fk_log WHERE seq > ? ORDER BY seq", (self.seq,)).fetchall()
+
+    def _catch_up_now(self) -> None:
+        """Outside a transaction: fold in other writers' entries (or reload if the log was trimmed past us)."""
+        c = self.conn
+        c.execute("BEGIN")
+        try:
+            self._catch_up()
+        finally:
+            c.execute("COMMIT")
 
     def checkpoint(self) -> None:
         """Write the keys changed since the last checkpoint and drop the log entries it covers."""
@@ -337,7 +365,7 @@ class SQLiteStore(_Replicated):
                 try:
                     self._catch_up()
                     view = self.view
-                    dirty = view.dirty
+                    dirty = sorted(view.dirty)  # key order: B-tree pages filled in sequence
                     data = view.data
                     gone = [(k,) for k in dirty if k not in data]
                     kept = [(k, dumps(data[k])) for k in dirty if k in data]
