@@ -378,7 +378,8 @@ class OnlineFeatures:
         return out
 
     def _read_checked(self, tx: Any, e: dict, t: int) -> dict:
-        return self._read(tx, e, t, check_late=True)
+        """Read for an event about to be folded in: too late is an error, a redelivery never is."""
+        return self._read(tx, e, t, check_late=not self.seen(tx, e["event_id"]))
 
     # ------------------------------------------------------------------ the store's log (Folder protocol)
 

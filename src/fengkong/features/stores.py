@@ -391,7 +391,7 @@ class SQLiteStore(_Replicated):
 
     def close(self) -> None:
         try:
-            if self.folder is not None and self.seq >= 0 and (self.view.dirty or self._since_ckpt):
+            if self.checkpoint_every and self.folder is not None and self.seq >= 0 and (self.view.dirty or self._since_ckpt):
                 self.checkpoint()
         finally:
             walcheckpoint.release(self.path)
@@ -570,7 +570,7 @@ class RedisStore(_Replicated):
 
     def close(self) -> None:
         try:
-            if self.folder is not None and self.seq >= 0 and (self.view.dirty or self._since_ckpt):
+            if self.checkpoint_every and self.folder is not None and self.seq >= 0 and (self.view.dirty or self._since_ckpt):
                 with contextlib.suppress(StoreUnavailableError):  # the log still holds every entry
                     self.checkpoint()
         finally:
