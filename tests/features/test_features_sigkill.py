@@ -44,7 +44,6 @@ def _crashy_run(args: list[str], events: list[dict], rng: random.Random) -> dict
         p = _spawn(args)
         start = max(0, pos - rng.randrange(0, 4))  # the caller retries a few acknowledged ones too
         stop = len(events) if kills >= 3 else min(len(events), pos + rng.randrange(5, 60))
-        n = 0
         for e in events[start:stop]:
             p.stdin.write(_line(e))
             p.stdin.flush()
@@ -55,7 +54,6 @@ def _crashy_run(args: list[str], events: list[dict], rng: random.Random) -> dict
             if got["id"] in acked:  # a retried acknowledged event: same values, not counted again
                 assert got["v"] == acked[got["id"]], got["id"]
             acked[got["id"]] = got["v"]
-            n += 1
         pos = max(pos, stop)
         if kills >= 3:
             p.stdin.close()
