@@ -41,5 +41,6 @@ def test_partitioned_to_files_from_a_lazy_scan(tmp_path):
     df = to_frame(random_events(random.Random(4), 300, pool=6))
     df.write_parquet(tmp_path / "events.parquet")
     path = backfill_partitioned(pl.scan_parquet(tmp_path / "events.parquet"), FS, partitions=4,
-                                out_dir=tmp_path / "out")
-    assert not _same_frames(backfill(df, FS), pl.read_parquet(path))
+                                out_dir=tmp_path / "out", slice_rows=70)
+    assert len(list(path.glob("part-*.parquet"))) == 5
+    assert not _same_frames(backfill(df, FS), pl.read_parquet(path / "*.parquet"))
