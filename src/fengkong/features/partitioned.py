@@ -14,6 +14,7 @@ engine (``repartition(hash(key))`` then the per-partition backfill).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,31 +48,45 @@ def _columns(feats: list[Feature]) -> list[str]:
     return sorted(cols)
 
 
-def _bucket_frames(src: pl.LazyFrame, feats: list[Feature], partitions: int) -> Callable[[int], pl.DataFrame]:
-    """A function giving bucket ``b``'s events (only the group's columns, plus the row number)."""
+def _bucket_frames(src: pl.LazyFrame, feats: list[Feature], partitions: int,
+                   spill: Path | None) -> Callable[[int], pl.DataFrame]:
+    """Shuffle the group's columns (plus the row number) into hash buckets in one pass over ``src`` —
+    to parquet under ``spill`` when given (streaming, bounded memory), else in memory — and return a
+    function giving bucket ``b``'s events."""
     f0 = feats[0]
     cols = _columns(feats)
     lf = src.select(_ROW, *cols)
     if f0.list_key:
         k = f0.key[0]
-        ex = (lf.explode(k).filter(pl.col(k).is_not_null())
-              .with_columns((pl.col(k).hash(_SEED) % partitions).alias(_B)))
+        keyed = (lf.explode(k).filter(pl.col(k).is_not_null())
+                 .with_columns((pl.col(k).hash(_SEED) % partitions).alias(_B)))
+    else:
+        key = pl.col(f0.key[0]) if len(f0.key) == 1 else pl.struct(list(f0.key))
+        ok = pl.all_horizontal([pl.col(c).is_not_null() for c in f0.key])
+        keyed = lf.filter(ok).with_columns((key.hash(_SEED) % partitions).alias(_B))
+    if spill is not None:
+        keyed.sink_parquet(pl.PartitionBy(spill, key=_B, include_key=False), mkdir=True)
 
-        def one_list(b: int) -> pl.DataFrame:
-            part = ex.filter(pl.col(_B) == b).drop(_B)
-            others = [c for c in cols if c != k]
-            return (part.group_by(_ROW).agg(pl.col(k), *[pl.col(c).first() for c in others])
-                    .sort(_ROW).collect(engine="streaming"))
+        def read(b: int) -> pl.DataFrame:
+            files = sorted((spill / f"{_B}={b}").glob("*.parquet"))
+            return pl.read_parquet(files) if files else pl.DataFrame()
+    else:
+        parts = keyed.collect().partition_by(_B, as_dict=True, include_key=False)
 
-        return one_list
-    key = pl.col(f0.key[0]) if len(f0.key) == 1 else pl.struct(list(f0.key))
-    ok = pl.all_horizontal([pl.col(c).is_not_null() for c in f0.key])
-    keyed = lf.filter(ok).with_columns((key.hash(_SEED) % partitions).alias(_B))
+        def read(b: int) -> pl.DataFrame:
+            return parts.pop((b,), pl.DataFrame())
 
-    def one(b: int) -> pl.DataFrame:
-        return keyed.filter(pl.col(_B) == b).drop(_B).collect(engine="streaming")
+    if not f0.list_key:
+        return read
+    others = [c for c in cols if c != f0.key[0]]
 
-    return one
+    def one_list(b: int) -> pl.DataFrame:  # the event again, with only this bucket's elements in its list
+        part = read(b)
+        if part.height == 0:
+            return part
+        return part.group_by(_ROW).agg(pl.col(f0.key[0]), *[pl.col(c).first() for c in others]).sort(_ROW)
+
+    return one_list
 
 
 def backfill_partitioned(events: pl.DataFrame | pl.LazyFrame, fs: FeatureSet, partitions: int = 8,
@@ -96,7 +111,11 @@ def backfill_partitioned(events: pl.DataFrame | pl.LazyFrame, fs: FeatureSet, pa
     rows = src.select(_ROW).collect(engine="streaming") if out is not None else None
     for gi, feats in enumerate(groups(fs)):
         sub_fs = FeatureSet(feats)
-        frames = _bucket_frames(src, feats, partitions)
+        spill = None
+        if out is not None:
+            spill = out / f"_shuffle{gi:02d}"
+            shutil.rmtree(spill, ignore_errors=True)
+        frames = _bucket_frames(src, feats, partitions, spill)
         res = []
         for b in range(partitions):
             if progress:
@@ -112,7 +131,9 @@ def backfill_partitioned(events: pl.DataFrame | pl.LazyFrame, fs: FeatureSet, pa
         if feats[0].list_key:  # an event's value: the largest over its elements (all in some bucket)
             g = g.group_by(_ROW).agg([pl.col(f.name).max() for f in feats])
         parts.append(_keep(g, rows, out, f"group{gi:02d}.parquet"))
-        del g, res
+        del g, res, frames
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
     cross = [f for f in fs.features if f.kind == "cross"]
     if cross:
         if progress:
