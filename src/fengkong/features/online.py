@@ -8,13 +8,38 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
+from fengkong.events import UNION_FIELDS
+from fengkong.features.plan import compile_reader, compile_writer
 from fengkong.features.spec import UNITS, Feature, FeatureSet, parse_window
+from fengkong.features.stores import decode_event
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+#: Event-id markers (idempotency) are stored per hour of event time: one state key per hour, not per event.
+_ID_BUCKET_US = 3_600_000_000
+
+
+def _ids(tx: Any) -> dict[str, int]:
+    """Every stored event id → its time: an index over the hourly ``e|`` buckets, rebuilt after a load.
+
+    Kept under ``_ids`` (keys starting with ``_`` are derived and never checkpointed).
+    """
+    data = tx.data
+    idx = data.get("_ids")
+    if idx is None:
+        idx = {}
+        for k in [k for k in data if k.startswith("e|")]:
+            idx.update(data[k])
+        data["_ids"] = idx
+    return idx
 
 
 class LateEventError(ValueError):
@@ -45,6 +70,8 @@ class _Stream:
         self.lifetime = any(f.window_us is None for f in self.features)
         self.keep_us = (max(ws) if ws else 0) + self.late_us
         self.need_distinct = any(f.agg == "distinct" and f.window_us is None for f in self.features)
+        #: event ids order equal timestamps; only first/last can tell the order apart
+        self.need_ids = any(f.agg in ("first", "last") for f in self.features)
         vk = self.features[0].value.kind if self.features[0].value else None
         #: prefix sums of the value and of non-null counts (O(1) windowed sum / mean)
         self.prefix = vk in ("int", "bool") and any(f.agg in ("sum", "mean") for f in self.features)
@@ -52,11 +79,15 @@ class _Stream:
         self.lastseen = vk == "str" and any(f.agg == "distinct" for f in self.features)
 
     def new_state(self) -> dict:
-        st: dict = {"t": [], "i": [], "v": [], "c": None}
+        st: dict = {"t": array("q"), "c": None}
+        if self.value is not None:
+            st["v"] = []
+        if self.need_ids:
+            st["i"] = []
         if self.prefix:
-            st["cs"], st["cn"] = [0], [0]
+            st["cs"], st["cn"] = array("q", [0]), array("q", [0])
         if self.lastseen:
-            st["lv"], st["ls"] = {}, []
+            st["lv"], st["ls"] = {}, array("q")
         return st
 
     def keysof(self, e: dict) -> list[str]:
@@ -92,10 +123,12 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
         return
     if stream.lifetime:
         c = st["c"] or _new_summary()
-        ids, vs = st["i"], st["v"]
+        ids, vs = st.get("i"), st.get("v")
         dset = set(c["d"]) if stream.need_distinct else None
         for j in range(k):
-            t, i, v = ts[j], ids[j], vs[j]
+            t = ts[j]
+            i = ids[j] if ids is not None else None
+            v = vs[j] if vs is not None else None
             c["n"] += 1
             if c["fa"] is None:
                 c["fa"] = [t, i]
@@ -114,7 +147,11 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
         if dset is not None:
             c["d"] = list(dset)
         st["c"] = c
-    del st["t"][:k], st["i"][:k], st["v"][:k]
+    del st["t"][:k]
+    if "v" in st:
+        del st["v"][:k]
+    if "i" in st:
+        del st["i"][:k]
     if stream.prefix:
         del st["cs"][:k], st["cn"][:k]
     if stream.lastseen and not stream.lifetime:
@@ -128,30 +165,30 @@ def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> No
 
 def _insert(st: dict, stream: _Stream, t: int, eid: str, v: Any) -> None:
     """Insert one entry in (ts, event_id) order and maintain the prefix sums / last-seen index."""
-    ts, ids, vs = st["t"], st["i"], st["v"]
+    ts, ids, vs = st["t"], st.get("i"), st.get("v")
     pos = bisect_right(ts, t)
-    while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
-        pos -= 1
+    if ids is not None:
+        while pos > 0 and ts[pos - 1] == t and ids[pos - 1] > eid:
+            pos -= 1
     end = pos == len(ts)
     if end:
         ts.append(t)
-        ids.append(eid)
-        vs.append(v)
+        if vs is not None:
+            vs.append(v)
+        if ids is not None:
+            ids.append(eid)
     else:
         ts.insert(pos, t)
-        ids.insert(pos, eid)
-        vs.insert(pos, v)
+        if vs is not None:
+            vs.insert(pos, v)
+        if ids is not None:
+            ids.insert(pos, eid)
     if stream.prefix:
-        cs, cn = st["cs"], st["cn"]
-        if end:
-            cs.append(cs[-1] + (0 if v is None else int(v)))
-            cn.append(cn[-1] + (v is not None))
-        else:  # late entry: rebuild the suffix
-            del cs[pos + 1:], cn[pos + 1:]
-            for j in range(pos, len(vs)):
-                x = vs[j]
-                cs.append(cs[-1] + (0 if x is None else int(x)))
-                cn.append(cn[-1] + (x is not None))
+        try:
+            _prefix(st, vs, pos, end, v)
+        except OverflowError:  # sums beyond int64: keep exact Python integers
+            st["cs"] = list(st["cs"])
+            _prefix(st, vs, pos, end, v)
     if stream.lastseen and v is not None:
         lv, ls = st["lv"], st["ls"]
         old = lv.get(v)
@@ -162,11 +199,25 @@ def _insert(st: dict, stream: _Stream, t: int, eid: str, v: Any) -> None:
             lv[v] = t
 
 
+def _prefix(st: dict, vs: list, pos: int, end: bool, v: Any) -> None:
+    """Maintain the prefix sums of the value (``cs``) and of its non-null count (``cn``) after an insert."""
+    cs, cn = st["cs"], st["cn"]
+    if end:
+        cs.append(cs[-1] + (0 if v is None else int(v)))
+        cn.append(cn[-1] + (v is not None))
+    else:  # late entry: rebuild the suffix
+        del cs[pos + 1:], cn[pos + 1:]
+        for j in range(pos, len(vs)):
+            x = vs[j]
+            cs.append(cs[-1] + (0 if x is None else int(x)))
+            cn.append(cn[-1] + (x is not None))
+
+
 def _agg(f: Feature, st: dict | None, t: int) -> Any:
     agg = f.agg
     if st is None:
         return 0 if agg in ("count", "sum", "distinct") else None
-    ts, vs = st["t"], st["v"]
+    ts, vs = st["t"], st.get("v")
     hi = bisect_left(ts, t)
     w = f.window_us
     lo = 0 if w is None else bisect_left(ts, t - w, 0, hi)
@@ -222,6 +273,35 @@ def _agg(f: Feature, st: dict | None, t: int) -> Any:
     return min(vals) if agg == "min" else max(vals)
 
 
+def _read_list(tx: Any, e: dict, t: int, stream: _Stream, feats: list[Feature], out: dict) -> None:
+    """A list-keyed stream: each feature is the largest value over the list's distinct elements."""
+    states = [tx.get(k) for k in stream.keysof(e)]
+    if states:
+        for f in feats:
+            vals = [v for v in (_agg(f, st, t) for st in states) if v is not None]
+            out[f.name] = max(vals) if vals else None
+
+
+def _write_list(tx: Any, e: dict, t: int, eid: str, horizon: int, stream: _Stream) -> None:
+    """Insert an event into the state of each distinct element of a list key."""
+    keys = stream.keysof(e)
+    if not keys or (stream.filter is not None and not stream.filter(e)):
+        return
+    v = stream.value(e) if stream.value else None
+    for key in keys:
+        st = tx.get(key)
+        if st is None:
+            st = stream.new_state()
+        _insert(st, stream, t, eid, v)
+        ts = st["t"]
+        cut = horizon - stream.keep_us
+        if ts[0] < cut:
+            k = bisect_left(ts, cut)
+            if k >= 64 or 4 * k >= len(ts):
+                _compact(st, cut, stream, force=True)
+        tx.put(key, st)
+
+
 class OnlineFeatures:
     """Incremental features for one :class:`FeatureSet` against a state store."""
 
@@ -252,8 +332,27 @@ class OnlineFeatures:
         for et in {t for f in fs.features for t in (f.applies_to or ())} | {
                 t for s in self.streams.values() for t in s.events}:
             self._plan(et)
+        helpers = {"_agg": _agg, "_insert": _insert, "_compact": _compact, "_read_list": _read_list,
+                   "_write_list": _write_list}
+        self._readers = {et: compile_reader(p, helpers) for et, p in self._reads.items() if p}
+        self._writers = {et: compile_writer(w, helpers) for et, w in self._writes.items() if w}
         self._derived = [f for f in fs.order if f.kind == "derived"]
         self._empty = dict.fromkeys(fs.names)
+        fields = {"event_id", "event_type"}
+        for f in fs.features:
+            fields.update(f.key)
+            for c in (f.filter, f.value):
+                if c is not None:
+                    fields.update(c.fields)
+        if self.cross:
+            fields.update(("customer_id", "phone_token", "dpd", "contact_tokens", "device_id"))
+        self._log_fields = tuple(sorted(fields))
+        kinds = {k: getattr(UNION_FIELDS.get(k), "kind", None) for k in fields}
+        self._log_datetimes = frozenset(k for k, v in kinds.items() if v == "datetime")
+        self._log_dates = frozenset(k for k, v in kinds.items() if v == "date")
+        attach = getattr(store, "attach", None)
+        if attach is not None:
+            attach(self)
 
     def _plan(self, et: str) -> None:
         self._reads[et] = [(s, [f for f in s.features if et in f.applies_to]) for s in self.streams.values()
@@ -269,68 +368,84 @@ class OnlineFeatures:
 
     def update(self, event: dict) -> None:
         """Fold ``event`` into the state; re-delivering the same ``event_id`` changes nothing."""
-        t = ts_us(event["ts"])
-        self.store.run(lambda tx: self._update(tx, event, t))
+        self.store.event(event, ts_us(event["ts"]), None, self)
         self._tick()
 
     def read_update(self, event: dict) -> dict:
-        """Read then update, in one store transaction."""
-        t = ts_us(event["ts"])
-
-        def op(tx: Any) -> dict:
-            out = self._read(tx, event, t, check_late=True)
-            self._update(tx, event, t)
-            return out
-
-        out = self.store.run(op)
+        """Read then update, atomically; with a durable store it returns once the event is durable."""
+        out = self.store.event(event, ts_us(event["ts"]), self._read_checked, self)
         self._tick()
         return out
 
+    def _read_checked(self, tx: Any, e: dict, t: int) -> dict:
+        """Read for an event about to be folded in: too late is an error, a redelivery never is."""
+        return self._read(tx, e, t, check_late=not self.seen(tx, e["event_id"]))
+
+    # ------------------------------------------------------------------ the store's log (Folder protocol)
+
+    def check(self, tx: Any, e: dict, t: int) -> None:
+        """Raise :class:`LateEventError` if ``e`` cannot be folded in (a redelivery always can)."""
+        if not self.seen(tx, e["event_id"]):
+            self._check_late(tx, t)
+
+    def seen(self, tx: Any, eid: str) -> bool:
+        """Whether an event id has been folded in (within the late tolerance of the longest window)."""
+        return eid in _ids(tx)
+
+    def apply(self, tx: Any, e: dict, t: int) -> None:
+        """Fold ``e`` (at µs time ``t``) into the state (replaying a store's log too)."""
+        self._update(tx, e, t)
+
+    def encode(self, e: dict, t: int) -> bytes:
+        """The log entry of an event: its time and the fields the features read."""
+        return orjson.dumps([t, {k: e.get(k) for k in self._log_fields if k in e}])
+
+    def decode(self, body: bytes) -> tuple[dict, int]:
+        t, raw = orjson.loads(body)
+        return decode_event(raw, self._log_datetimes, self._log_dates), t
+
     def expire(self) -> int:
-        """Drop or compact state older than the longest window (+ tolerance); returns keys touched."""
+        """Drop or compact state older than the longest window (+ tolerance); returns keys touched.
+
+        Value-preserving: every later read gives what it gave without the expiry.
+        """
+        return self.store.run(self._expire)
+
+    def _expire(self, tx: Any) -> int:
+        wm = tx.get("wm")
+        if wm is None:
+            return 0
         touched = 0
-        for key in list(self.store.keys("s|")):
-            sid = key.split("|", 2)[1]
-            stream = self.streams.get(sid)
-
-            def op(tx: Any, key: str = key, stream: _Stream | None = stream) -> int:
-                wm = tx.get("wm")
-                st = tx.get(key)
-                if st is None or wm is None:
-                    return 0
-                if stream is None:  # a feature that is no longer declared
-                    tx.delete(key)
-                    return 1
-                before = len(st["t"])
-                _compact(st, wm - stream.keep_us, stream, force=True)
-                if not st["t"] and st["c"] is None:
-                    tx.delete(key)
-                    return 1
-                if len(st["t"]) != before:
-                    tx.put(key, st)
-                    return 1
-                return 0
-
-            touched += self.store.run(op)
-        for prefix, keep in (("a|", self.shared_keep), ("e|", self.keep_us)):
-            for key in list(self.store.keys(prefix)):
-                def op2(tx: Any, key: str = key, keep: int = keep, prefix: str = prefix) -> int:
-                    wm, st = tx.get("wm"), tx.get(key)
-                    if st is None or wm is None:
-                        return 0
-                    if prefix == "e|":
-                        if st < wm - keep:
-                            tx.delete(key)
-                            return 1
-                        return 0
-                    k = bisect_left(st["t"], wm - keep)
-                    if k:
-                        del st["t"][:k], st["i"][:k], st["u"][:k]
-                        tx.put(key, st) if st["t"] else tx.delete(key)
-                        return 1
-                    return 0
-
-                touched += self.store.run(op2)
+        for key in list(tx.keys("s|")):
+            stream = self.streams.get(key.split("|", 2)[1])
+            st = tx.get(key)
+            if stream is None:  # a feature that is no longer declared
+                tx.delete(key)
+                touched += 1
+                continue
+            before = len(st["t"])
+            _compact(st, wm - stream.keep_us, stream, force=True)
+            if not st["t"] and st["c"] is None:
+                tx.delete(key)
+                touched += 1
+            elif len(st["t"]) != before:
+                tx.put(key, st)
+                touched += 1
+        for key in list(tx.keys("a|")):
+            st = tx.get(key)
+            k = bisect_left(st["t"], wm - self.shared_keep)
+            if k:
+                del st["t"][:k], st["u"][:k]
+                tx.put(key, st) if st["t"] else tx.delete(key)
+                touched += 1
+        cut = wm - self.keep_us
+        ids = _ids(tx)
+        for key in list(tx.keys("e|")):
+            if (int(key[2:]) + 1) * _ID_BUCKET_US <= cut:
+                for eid in tx.get(key):
+                    ids.pop(eid, None)
+                tx.delete(key)
+                touched += 1
         return touched
 
     # ------------------------------------------------------------------ internals
@@ -352,20 +467,9 @@ class OnlineFeatures:
             self._check_late(tx, t)
         et = e["event_type"]
         out = dict(self._empty)
-        for stream, feats in self._reads.get(et, ()):
-            if stream.list_key:  # the largest value over the list's elements
-                states = [tx.get(k) for k in stream.keysof(e)]
-                if states:
-                    for f in feats:
-                        vals = [v for v in (_agg(f, st, t) for st in states) if v is not None]
-                        out[f.name] = max(vals) if vals else None
-                continue
-            key = stream.keyof(e)
-            if key is None:
-                continue
-            st = tx.get(key)
-            for f in feats:
-                out[f.name] = _agg(f, st, t)
+        reader = self._readers.get(et)
+        if reader is not None:
+            reader(tx, e, t, out)
         if et == "application":
             for f in self.cross_features:
                 if f.agg == "contacts_overdue_share":
@@ -384,37 +488,26 @@ class OnlineFeatures:
 
     def _update(self, tx: Any, e: dict, t: int) -> None:
         eid = e["event_id"]
-        if tx.get("e|" + eid) is not None:
+        ids = _ids(tx)
+        if eid in ids:
             return
         self._check_late(tx, t)
         et = e["event_type"]
         wm = tx.get("wm")
         new_wm = t if wm is None or t > wm else wm
         horizon = new_wm
-        for stream in self._writes.get(et, ()):
-            if stream.list_key:
-                keys = stream.keysof(e)
-            else:
-                one = stream.keyof(e)
-                keys = [] if one is None else [one]
-            if not keys or (stream.filter is not None and not stream.filter(e)):
-                continue
-            v = stream.value(e) if stream.value else None
-            for key in keys:
-                st = tx.get(key)
-                if st is None:
-                    st = stream.new_state()
-                _insert(st, stream, t, eid, v)
-                ts = st["t"]
-                cut = horizon - stream.keep_us
-                if ts[0] < cut:
-                    k = bisect_left(ts, cut)
-                    if k >= 64 or 4 * k >= len(ts):
-                        _compact(st, cut, stream, force=True)
-                tx.put(key, st)
+        writer = self._writers.get(et)
+        if writer is not None:
+            writer(tx, e, t, eid, horizon)
         if self.cross:
             self._update_cross(tx, e, et, t, eid, new_wm)
-        tx.put("e|" + eid, t)
+        ids[eid] = t
+        bk = f"e|{t // _ID_BUCKET_US}"
+        bucket = tx.get(bk)
+        if bucket is None:
+            bucket = {}
+        bucket[eid] = t
+        tx.put(bk, bucket)
         if new_wm != wm:
             tx.put("wm", new_wm)
 
@@ -435,15 +528,14 @@ class OnlineFeatures:
                     tx.put("o|" + cust, t)
         if "shared_applicants" in self.cross and et == "application" and cust is not None:
             for k in _link_keys(e):
-                st = tx.get("a|" + k) or {"t": [], "i": [], "u": []}
+                st = tx.get("a|" + k) or {"t": array("q"), "u": []}
                 ts = st["t"]
                 pos = bisect_right(ts, t)
                 ts.insert(pos, t)
-                st["i"].insert(pos, eid)
                 st["u"].insert(pos, cust)
                 cut = bisect_left(ts, wm - self.shared_keep)
                 if cut:
-                    del ts[:cut], st["i"][:cut], st["u"][:cut]
+                    del ts[:cut], st["u"][:cut]
                 tx.put("a|" + k, st)
 
     def _contacts_overdue(self, tx: Any, e: dict, t: int) -> float | None:

@@ -160,6 +160,7 @@ class GraphLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit (a killed process loses nothing)
         self._db.executescript(_LOG_SCHEMA)
         self.last_seq = 0
 

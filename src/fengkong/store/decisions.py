@@ -16,12 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 #: Columns covered by the hash, in this order (``record`` is hashed as its stored text).
 HASHED = ("seq", "request_id", "event_type", "event_ts", "customer_id", "strategy_name", "strategy_version",
           "outcome", "record", "created_at", "prev_hash")
 COLUMNS = (*HASHED, "hash")
-_LOCK_KEY = 7_415_523_113  # advisory-lock id of the decision chain (PostgreSQL)
+_LOCK_KEY = 7_415_523_113
+#: A record's stored text: compact UTF-8 JSON, keys sorted, datetimes (and anything else) as ``str(v)``.
+_RECORD_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # advisory-lock id of the decision chain (PostgreSQL)
 
 
 def chain_hash(row: dict[str, Any]) -> str:
@@ -51,6 +55,7 @@ class DecisionLog:
         self.dialect = engine.dialect.name
         self._proxy: Any = None
         self._raw: Any = None
+        self._wal_thread = ""
         self._connect()
         self._ph = "?" if self.dialect == "sqlite" else "%s"
         cols = ", ".join(COLUMNS)
@@ -62,6 +67,12 @@ class DecisionLog:
     def _connect(self) -> None:
         self._proxy = self.engine.raw_connection()
         self._raw = self._proxy.driver_connection  # the DBAPI connection itself: no proxy per call
+        if self.dialect == "sqlite" and not self._wal_thread:
+            from fengkong.store import walcheckpoint
+
+            path = self.engine.url.database or ""
+            walcheckpoint.start(self._raw, path)  # WAL fsyncs off the decision path
+            self._wal_thread = path
 
     def _discard(self) -> None:
         """Drop the connection after a failure (server gone, connection killed): the next call reconnects."""
@@ -76,6 +87,11 @@ class DecisionLog:
         return self._raw.cursor()
 
     def close(self) -> None:
+        if self._wal_thread:
+            from fengkong.store import walcheckpoint
+
+            walcheckpoint.release(self._wal_thread)
+            self._wal_thread = ""
         with contextlib.suppress(Exception):
             if self._proxy is not None:
                 self._proxy.close()
@@ -116,11 +132,11 @@ class DecisionLog:
                 self._discard()
                 raise
             cur.close()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else orjson.loads(row[0])
 
     def append(self, meta: dict[str, Any], record: dict[str, Any]) -> int:
         """Append one decision; returns its seq. Raises DuplicateRequest if the request id is stored."""
-        body = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=True)
+        body = orjson.dumps(record, default=str, option=_RECORD_OPTS).decode()
         with self._lock:
             cur = self._cursor()
             try:
