@@ -202,3 +202,30 @@ class Deployments:
             raise DeployError(str(exc)) from exc
         self.store.admin.append(actor, "strategy.rollback", route, {"routing": routing_dict(cfg)})
         return route, cfg
+
+
+def _rule_when(source: str) -> dict[str, str]:
+    import yaml
+
+    doc = yaml.safe_load(source) or {}
+    return {str(r.get("id")): str(r.get("when")) for n in doc.get("nodes", []) or []
+            for r in (n.get("rules", []) or [])}
+
+
+def diff_strategies(a: Any, b: Any) -> dict[str, Any]:
+    """Rules added, removed and changed (action, reason code or condition) between two compiled strategies,
+    and the unified text diff of their sources."""
+    import difflib
+
+    ra, rb = {r.id: r for r in a.rules}, {r.id: r for r in b.rules}
+    wa, wb = _rule_when(a.spec.source), _rule_when(b.spec.source)
+    changed = []
+    for rid in sorted(ra.keys() & rb.keys()):
+        x, y = ra[rid], rb[rid]
+        if (x.action, x.reason_code) != (y.action, y.reason_code) or wa.get(rid) != wb.get(rid):
+            changed.append({"rule": rid, "action": [x.action, y.action], "reason_code": [x.reason_code, y.reason_code],
+                            "when": [wa.get(rid), wb.get(rid)]})
+    text = list(difflib.unified_diff(a.spec.source.splitlines(), b.spec.source.splitlines(),
+                                     f"{a.name}@{a.version}", f"{b.name}@{b.version}", lineterm=""))
+    return {"a": f"{a.name}@{a.version}", "b": f"{b.name}@{b.version}", "removed": sorted(ra.keys() - rb.keys()),
+            "added": sorted(rb.keys() - ra.keys()), "changed": changed, "text": text}

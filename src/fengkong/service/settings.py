@@ -128,7 +128,7 @@ class Settings:
             why = f"workers={self.workers}" if self.workers > 1 else f"replicas={self.replicas}"
             if backend is not None and backend != "postgresql":
                 p.append(f"db: {why} needs the PostgreSQL store (FENGKONG_DB=postgresql+psycopg://…); "
-                         f"a {backend} store per process would diverge")
+                         f"a {backend} store is local to one host and would diverge across replicas")
             if not self.redis:
                 p.append(f"redis: {why} needs the Redis feature state (FENGKONG_REDIS=redis://…); "
                          f"a local feature state ({self.state_url}) per process would diverge")

@@ -331,37 +331,20 @@ def list_cmd(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool 
 def diff(a: str = typer.Argument(..., help="File or name@version."), b: str = typer.Argument(...),
          db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Rules added, removed and changed between two strategies, then the text diff."""
-    import difflib
+    from fengkong.deploy import diff_strategies
 
-    sa, sb = _load_ref(a, db), _load_ref(b, db)
+    d = diff_strategies(_load_ref(a, db), _load_ref(b, db))
     con = _console()
-    ra = {r.id: r for r in sa.rules}
-    rb = {r.id: r for r in sb.rules}
-    con.print(f"--- {sa.name} v{sa.version}\n+++ {sb.name} v{sb.version}", markup=False)
-    for rid in ra.keys() - rb.keys():
+    con.print(f"--- {d['a']}\n+++ {d['b']}", markup=False)
+    for rid in d["removed"]:
         con.print(f"[red]- rule {rid}[/red]")
-    for rid in rb.keys() - ra.keys():
+    for rid in d["added"]:
         con.print(f"[green]+ rule {rid}[/green]")
-    for rid in sorted(ra.keys() & rb.keys()):
-        x, y = ra[rid], rb[rid]
-        if (x.action, x.reason_code) != (y.action, y.reason_code) or _expr_text(sa, rid) != _expr_text(sb, rid):
-            con.print(f"[yellow]~ rule {rid}[/yellow]: {x.action} → {y.action}; "
-                      f"{_expr_text(sa, rid)!r} → {_expr_text(sb, rid)!r}", markup=True)
-    lines = difflib.unified_diff(sa.spec.source.splitlines(), sb.spec.source.splitlines(),
-                                 f"{sa.name}@{sa.version}", f"{sb.name}@{sb.version}", lineterm="")
-    for line in lines:
+    for c in d["changed"]:
+        con.print(f"[yellow]~ rule {c['rule']}[/yellow]: {c['action'][0]} → {c['action'][1]}; "
+                  f"{c['when'][0]!r} → {c['when'][1]!r}", markup=True)
+    for line in d["text"]:
         typer.echo(line)
-
-
-def _expr_text(s: Any, rid: str) -> str:
-    import yaml
-
-    doc = yaml.safe_load(s.spec.source)
-    for n in doc.get("nodes", []):
-        for r in n.get("rules", []) or []:
-            if str(r.get("id")) == rid:
-                return str(r.get("when"))
-    return ""
 
 
 @strategy_app.command("examples")
