@@ -162,7 +162,8 @@ def keys_create(name: str, roles: str = typer.Option(..., help="Comma-separated 
 def keys_list(db: str = _DB) -> None:
     """Key ids, names, roles and revocation (never the secrets)."""
     st = _store(db)
-    for k in st.users.keys():
+    all_keys = st.users.keys()
+    for k in all_keys:
         typer.echo(f"{k.key_id}\t{k.name}\t{','.join(sorted(k.roles))}\t{k.created_at}\t{k.revoked_at or ''}")
     st.close()
 
