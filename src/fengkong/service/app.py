@@ -24,7 +24,7 @@ log = logging.getLogger("fengkong.service")
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """An orjson-encoded JSON response (the fast path for decisions)."""
-    return Response(orjson.dumps(body, default=str), status_code=status, media_type="application/json",
+    return Response(orjson.dumps(body, default=str, option=orjson.OPT_NON_STR_KEYS), status_code=status, media_type="application/json",
                     headers=headers)
 
 
@@ -43,9 +43,12 @@ async def run_engine(request: Request, fn: Any, *args: Any) -> Any:
 
 
 def _error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+
     from fengkong.deploy import DeployError
     from fengkong.engine import NoStrategyError
     from fengkong.events import EventValidationError
+    from fengkong.pii import redact
     from fengkong.service.decider import Conflict, NotFound, Overloaded, Unavailable
     from fengkong.store import UserError
     from fengkong.strategy import StrategyError
@@ -53,8 +56,14 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EventValidationError)
     async def _invalid(request: Request, exc: EventValidationError) -> Response:
         loc = getattr(request.state, "loc_prefix", ["body"])
-        return json_response({"detail": [{"loc": [*loc, exc.field], "msg": exc.reason, "type": "value_error"}]},
+        return json_response({"detail": [{"loc": [*loc, exc.field], "msg": redact(exc.reason), "type": "value_error"}]},
                              422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _schema(request: Request, exc: RequestValidationError) -> Response:
+        # the offending input is never echoed: it may be an identity element
+        return json_response({"detail": [{"loc": list(e.get("loc", ())), "msg": redact(str(e.get("msg", ""))),
+                                          "type": e.get("type", "value_error")} for e in exc.errors()]}, 422)
 
     def simple(status: int, headers: dict[str, str] | None = None) -> Any:
         async def h(request: Request, exc: Exception) -> Response:

@@ -157,6 +157,7 @@ def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
         return p
 
     dep.__name__ = "require_" + "_".join(sorted(allowed))
+    dep.roles = allowed  # type: ignore[attr-defined]  # read by the route table in the docs and tests
     return dep
 
 

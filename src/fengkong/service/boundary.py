@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,10 +53,13 @@ def _derive(event: dict[str, Any], id_no: str, names: set[str]) -> None:
         event["gender"] = "M" if int(v[16]) % 2 == 1 else "F"
 
 
+_TOKEN_RE = re.compile(rf"^[0-9a-f]{{{pii.TOKEN_HEX_CHARS}}}$")
+
+
 def _check_plain(field: str, value: Any) -> None:
     values = value if isinstance(value, list) else [value]
     for v in values:
-        if isinstance(v, str) and pii.redact(v) != v:
+        if isinstance(v, str) and not _TOKEN_RE.match(v) and pii.redact(v) != v:
             raise EventValidationError(field, "looks like a plaintext ID, card or phone number; send identity "
                                               "elements in id_no / phone / bank_card / contact_phones / rep_phone")
 
