@@ -22,6 +22,13 @@ async def _reply(send: Any, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _reply422(send: Any, msg: str) -> None:
+    body = orjson.dumps({"detail": [{"loc": ["body"], "msg": msg, "type": "json_invalid"}]})
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class Guard:
     """Wraps the app: body limits and content type on ``/v1/`` writes, latency histogram for every request."""
 
@@ -63,6 +70,11 @@ class Guard:
                     await _reply(send_wrapped, 415, f"send the body as application/json (got {ctype or 'none'})")
                     return
                 data = bytes(body)
+                try:  # strict JSON: valid UTF-8, no lone surrogates, no NaN (the stores could not keep them)
+                    orjson.loads(data)
+                except orjson.JSONDecodeError as exc:
+                    await _reply422(send_wrapped, f"the body is not valid JSON: {exc}")
+                    return
                 sent = [False]
 
                 async def replay() -> dict:

@@ -62,7 +62,7 @@ def mix(n: int, customers: int = 500, seed: int = 7, purchase_share: float = 0.6
     applied: list[int] = []
     for i in range(n):
         t = t + dt.timedelta(seconds=int(rng.integers(1, 30)))
-        if applied and (len(applied) >= customers or rng.random() < purchase_share):
+        if applied and rng.random() < purchase_share:
             p = ps[applied[int(rng.integers(0, len(applied)))]]
             out.append(purchase(p, f"{prefix}{seed}-{i:07d}", t, rng))
         else:

@@ -27,6 +27,9 @@ _RAW_DOC = {
 }
 
 
+_INT_RANGE = {"Int16": (-(2**15), 2**15 - 1), "Int32": (-(2**31), 2**31 - 1), "Int64": (-(2**63), 2**63 - 1)}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -40,10 +43,13 @@ def _model(event_type: str) -> type[BaseModel]:
         t: Any = Literal[f.choices] if f.choices else _PY[f.kind]  # type: ignore[valid-type]
         kw: dict[str, Any] = {"description": f.doc}
         if f.kind in ("int", "float"):
-            if f.min is not None:
-                kw["ge"] = f.min
-            if f.max is not None:
-                kw["le"] = f.max
+            lo, hi = _INT_RANGE.get(str(f.dtype), (None, None))
+            kw["ge"] = f.min if f.min is not None else lo
+            kw["le"] = f.max if f.max is not None else hi
+            if kw["ge"] is None:
+                del kw["ge"]
+            if kw["le"] is None:
+                del kw["le"]
             if f.kind == "float":
                 kw["allow_inf_nan"] = False
         if f.kind == "str" and f.name in ("event_id", "customer_id"):

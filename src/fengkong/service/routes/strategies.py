@@ -87,7 +87,12 @@ async def deploy(body: DeployIn, request: Request, who: Principal = Depends(perm
     d = _deployments(request)
 
     def op() -> dict[str, Any]:
-        s = strategy_from_text(body.source, "<request body>", features=strategy_kinds())
+        import yaml
+
+        try:
+            s = strategy_from_text(body.source, "<request body>", features=strategy_kinds())
+        except yaml.YAMLError as exc:
+            raise EventValidationError("source", f"not valid YAML: {exc}") from None
         sv, created = d.deploy(s, who.name)
         out: dict[str, Any] = {"name": sv.name, "version": sv.version, "sha256": sv.sha256, "created": created}
         if body.activate:
