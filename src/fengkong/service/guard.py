@@ -66,12 +66,15 @@ class Guard:
                     if len(body) > self.max_body:
                         await _reply(send_wrapped, 413, f"request body over {self.max_body} bytes")
                         return
-                if ctype not in JSON_TYPES:
+                if body and ctype not in JSON_TYPES:
                     await _reply(send_wrapped, 415, f"send the body as application/json (got {ctype or 'none'})")
                     return
                 data = bytes(body)
-                try:  # strict JSON: valid UTF-8, no lone surrogates, no NaN (the stores could not keep them)
-                    orjson.loads(data)
+                # strict JSON: valid UTF-8, no lone surrogates, no NaN (the stores could not keep them);
+                # an empty body is left to the route (a 422 where one is required)
+                try:
+                    if data:
+                        orjson.loads(data)
                 except orjson.JSONDecodeError as exc:
                     await _reply422(send_wrapped, f"the body is not valid JSON: {exc}")
                     return

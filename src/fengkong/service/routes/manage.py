@@ -18,7 +18,12 @@ from fengkong.service.auth import Principal, permission
 from fengkong.service.models import IdentityIn, ListEntryIn, ListExpireIn, NotMeIn
 
 router = APIRouter(prefix="/v1", tags=["lists and identity"])
-_NAME = PathParam(..., min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+_NAME_RE = r"^[A-Za-z0-9_.:-]+$"
+
+
+def _name() -> Any:
+    return PathParam(..., min_length=1, max_length=128, pattern=_NAME_RE)
+
 
 
 def _not_plain(field: str, value: str) -> None:
@@ -45,7 +50,7 @@ async def lists(request: Request, name: str | None = Query(None, max_length=128)
 
 
 @router.post("/lists/{name}/entries", status_code=201)
-async def add_entry(body: ListEntryIn, request: Request, name: str = _NAME,
+async def add_entry(body: ListEntryIn, request: Request, name: str = _name(),
                     who: Principal = Depends(permission("lists_write"))) -> Response:
     """Add a value (a token or key) to a list; optional expiry (``expires_at`` or ``expires_days``)."""
     _not_plain("value", body.value)
@@ -68,7 +73,7 @@ async def add_entry(body: ListEntryIn, request: Request, name: str = _NAME,
 
 
 @router.delete("/lists/{name}/entries/{value}")
-async def remove_entry(request: Request, name: str = _NAME, value: str = PathParam(..., min_length=1, max_length=256),
+async def remove_entry(request: Request, name: str = _name(), value: str = PathParam(..., min_length=1, max_length=256),
                        who: Principal = Depends(permission("lists_write"))) -> Response:
     """Remove a value (its entries are kept, stamped removed)."""
     st = request.app.state.store
@@ -84,7 +89,7 @@ async def remove_entry(request: Request, name: str = _NAME, value: str = PathPar
 
 
 @router.post("/lists/{name}/expire")
-async def expire_entry(body: ListExpireIn, request: Request, name: str = _NAME,
+async def expire_entry(body: ListExpireIn, request: Request, name: str = _name(),
                        who: Principal = Depends(permission("lists_write"))) -> Response:
     """Set (or bring forward) the expiry of a value's active entries."""
     from fengkong.service.queries import expire_entries

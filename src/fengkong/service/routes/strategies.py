@@ -17,7 +17,6 @@ from fengkong.service.decider import NotFound
 from fengkong.service.models import ActivateIn, BacktestIn, DeployIn, RejectIn, RollbackIn
 
 router = APIRouter(prefix="/v1", tags=["strategies"])
-_REF = PathParam(..., min_length=1, max_length=128)
 
 
 def _deployments(request: Request) -> Deployments:
@@ -106,7 +105,8 @@ async def deploy(body: DeployIn, request: Request, who: Principal = Depends(perm
 
 
 @router.post("/strategies/{name}/{version}/activate")
-async def activate(body: ActivateIn, request: Request, name: str = _REF, version: str = _REF,
+async def activate(body: ActivateIn, request: Request, name: str = PathParam(..., min_length=1, max_length=128),
+                   version: str = PathParam(..., min_length=1, max_length=64),
                    who: Principal = Depends(permission("strategy_write"))) -> Response:
     """Make a deployed version champion (pending approval under four-eyes), challenger (percent), shadow, or off."""
     d = _deployments(request)
