@@ -119,10 +119,6 @@ def create_app(settings: Settings | None = None, store: Any = None, engine: Any 
         yield
         app.state.service.close()
         app.state.jobs.close()
-        feats = getattr(app.state.engine, "features", None)
-        if feats is not None:
-            with contextlib.suppress(Exception):
-                feats.close()
         if app.state.owns_store:
             app.state.store.close()
 

@@ -89,6 +89,13 @@ class DecisionService:
         return self.submit(fn, *args).result(timeout)
 
     def close(self) -> None:
+        """Close the feature state on the thread that opened it, then stop the engine thread."""
+        feats = getattr(self.engine, "features", None)
+        if feats is not None:
+            try:
+                self._pool.submit(feats.close).result(30)
+            except Exception as exc:
+                log.warning("closing the feature state: %s", exc)
         self._pool.shutdown(wait=True)
 
     # ------------------------------------------------------------ preparing
