@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fengkong.service.loadgen import mix
 
 
-def test_decide_replay_conflict_and_reads(svc):
+@pytest.mark.parametrize("inline", [False, True], ids=["engine-thread", "inline"])
+def test_decide_replay_conflict_and_reads(make_svc, inline):
+    svc = make_svc(engine_inline=inline)
     reqs = mix(6, customers=3, seed=1)
     r = svc.post("/v1/decisions", reqs[0])
     assert r.status_code == 200, r.text

@@ -34,6 +34,8 @@ async def run_engine(request: Request, fn: Any, *args: Any) -> Any:
 
     app = request.app
     fut = app.state.service.submit(fn, *args)
+    if fut.done():  # inline engine: already decided
+        return fut.result()
     timeout = app.state.settings.request_timeout_s
     try:
         return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
@@ -99,7 +101,7 @@ def build_state(settings: Settings, store: Any = None, engine: Any = None, token
 
     tokenizer = tokenizer if tokenizer is not None else settings.tokenizer()
     metrics = Metrics()
-    service = DecisionService(store, make_engine, tokenizer, metrics)
+    service = DecisionService(store, make_engine, tokenizer, metrics, inline=settings.engine_inline)
     return {"settings": settings, "store": store, "engine": service.engine, "tokenizer": tokenizer, "metrics": metrics,
             "service": service, "key_cache": KeyCache(settings.key_cache_seconds)}
 

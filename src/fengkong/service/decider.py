@@ -55,9 +55,14 @@ class Outcome:
 class DecisionService:
     """Decide and ingest events against one store + engine; thread-safe, one engine thread."""
 
-    def __init__(self, store: Any, engine: Any, tokenizer: Any, metrics: Any = None, max_pending: int = 2000):
+    def __init__(self, store: Any, engine: Any, tokenizer: Any, metrics: Any = None, max_pending: int = 2000,
+                 inline: bool = False):
         """``engine``: an Engine, or a no-argument callable building one — called on the engine thread, so
-        connections the feature state opens (SQLite) belong to the thread that uses them."""
+        connections the feature state opens (SQLite) belong to the thread that uses them.
+
+        ``inline``: run engine calls on the calling thread instead (one event loop, nothing else calling:
+        saves the thread hand-off, but a slow dependency then holds the loop and no time bound applies)."""
+        self.inline = inline
         self.store = store
         self.tokenizer = tokenizer
         self.metrics = metrics
@@ -66,19 +71,29 @@ class DecisionService:
         self._pending = 0
         self._plock = threading.Lock()
         self.worker = f"{os.uname().nodename}:{os.getpid()}"
-        self.engine = self._pool.submit(engine).result() if callable(engine) else engine
+        if callable(engine):
+            self.engine = engine() if inline else self._pool.submit(engine).result()
+        else:
+            self.engine = engine
 
     # ------------------------------------------------------------ engine thread
 
     def submit(self, fn: Callable[..., T], *args: Any) -> cf.Future[T]:
         """Run ``fn`` on the engine thread (refused with :class:`Overloaded` when too much is queued)."""
+        if self.inline:
+            fut: cf.Future[T] = cf.Future()
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:
+                fut.set_exception(exc)
+            return fut
         with self._plock:
             if self._pending >= self.max_pending:
                 raise Overloaded(f"{self._pending} requests are waiting for the engine; retry shortly")
             self._pending += 1
-        fut = self._pool.submit(fn, *args)
-        fut.add_done_callback(self._done)
-        return fut
+        queued = self._pool.submit(fn, *args)
+        queued.add_done_callback(self._done)
+        return queued
 
     def _done(self, _f: Any) -> None:
         with self._plock:
@@ -93,7 +108,7 @@ class DecisionService:
         feats = getattr(self.engine, "features", None)
         if feats is not None:
             try:
-                self._pool.submit(feats.close).result(30)
+                self.submit(feats.close).result(30)
             except Exception as exc:
                 log.warning("closing the feature state: %s", exc)
         self._pool.shutdown(wait=True)

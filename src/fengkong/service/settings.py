@@ -48,6 +48,7 @@ class Settings:
     key_cache_seconds: float = 5.0        #: how long a checked API key is trusted before it is re-read
     data_dir: str | None = None           #: backtests may read event directories under here only
     lock_registry: str | None = None      #: identity-lock registry (SQLite) of the fraud pack
+    engine_inline: bool = False           #: decide on the event loop itself (no engine thread, no time bound)
     log_level: str = "info"
     access_log: bool = True
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
