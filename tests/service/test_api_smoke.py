@@ -28,3 +28,17 @@ def test_decide_replay_conflict_and_reads(make_svc, inline):
     assert [x["status"] for x in b.json()["results"]] == [200] * 5
     page = svc.get(f"/v1/customers/{reqs[0]['customer_id']}/decisions?limit=1")
     assert page.status_code == 200 and len(page.json()["decisions"]) == 1
+
+
+def test_metrics_and_readiness(svc):
+    for r in mix(8, customers=4, seed=12):
+        assert svc.post("/v1/decisions", r).status_code == 200
+    m = svc.client.get("/metrics")
+    assert m.status_code == 200 and m.headers["content-type"].startswith("text/plain")
+    text = m.text
+    assert 'fengkong_decision_seconds_bucket{event_type="application",le="0.01",strategy="application_reference"' in text
+    assert 'fengkong_http_request_seconds_count{method="POST",route="/v1/decisions",status="200"}' in text
+    assert "fengkong_decisions_total{" in text and "fengkong_feature_state_lag_seconds" in text
+    assert svc.client.get("/healthz").json() == {"ok": True}
+    ready = svc.client.get("/readyz").json()
+    assert ready["ok"] and ready["strategies"] == ["application", "purchase"]
