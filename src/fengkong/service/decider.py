@@ -221,7 +221,6 @@ class DecisionService:
 
     def refresh(self) -> None:
         """Re-read routing and lists now (after this worker changed them)."""
-        self.engine._next_refresh = 0.0
         try:
             self.engine.refresh()
         except Exception as exc:  # the next decision retries
@@ -234,8 +233,13 @@ class DecisionService:
             checks["store"] = bool(self.store.versions.routes() is not None)
         except Exception as exc:
             checks["store"] = f"{type(exc).__name__}"
-        routes = getattr(self.engine, "_routes", {})
-        checks["strategies"] = sorted(routes) if routes else False
+        try:  # every route's champion compiles (and is cached for the first decision)
+            routes = {r: cfg for r, cfg in self.store.versions.routes().items() if cfg.champion}
+            for cfg in routes.values():
+                self.engine.compiled(*cfg.champion)
+            checks["strategies"] = sorted(routes) or False
+        except Exception as exc:
+            checks["strategies"] = f"{type(exc).__name__}: {exc}"
         feats = self.engine.features
         if feats is None:
             checks["features"] = "disabled"
@@ -247,6 +251,6 @@ class DecisionService:
                 checks["features"] = True
             except Exception as exc:
                 checks["features"] = f"{type(exc).__name__}"
-        checks["ok"] = checks["store"] is True and bool(checks["strategies"]) and checks["features"] in (True,
-                                                                                                         "disabled")
+        checks["ok"] = (checks["store"] is True and isinstance(checks["strategies"], list)
+                        and checks["features"] in (True, "disabled"))
         return checks
