@@ -350,6 +350,7 @@ def main() -> None:
     tmpls = templates(tmp / "templates.jsonl")
     rows: list[tuple[str, str, dict]] = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_start = os.getloadavg()[0]
 
     # anchor: the framework ceiling
     port = free_port()
@@ -458,11 +459,13 @@ def main() -> None:
                f"clients retried with the same request id: {kill['same']:,} got the same stored decision, "
                f"{kill['differ']} did not; feature state (Redis, hashed) unchanged by the retries: "
                f"**{kill['state_unchanged']}**.")
-    memtxt = ("Memory of one embedded worker (VmRSS) while deciding (bounded run; 1 M decisions at this rate would "
-              "take longer than the benchmark budget): "
+    memtxt = (f"Memory of one embedded worker (VmRSS) while deciding (bounded run of {mem_secs:.0f} s; 1 M decisions "
+              f"at this rate would take longer than the benchmark budget; the SQLite feature-state cache is capped at "
+              f"200 000 keys): "
               + ", ".join(f"{n:,} decisions → {m:.0f} MB" for n, m in samples) + ".")
     notes = (f"Machine: {machine()} (shared with other helpers; wrk runs on the same 2 cores as the server, the "
-             f"database and Redis). Run {started}. wrk 4.1 (Debian), 1 thread, keep-alive, {secs:.0f} s per row, "
+             f"database and Redis; 1-minute load average {load_start:.1f} at the start of the run and "
+             f"{os.getloadavg()[0]:.1f} at the end — on 2 cores). Run {started}. wrk 4.1 (Debian), 1 thread, keep-alive, {secs:.0f} s per row, "
              f"closed loop (each connection sends its next request when the answer arrives). Bodies: "
              f"application + purchase mix (40 % / 60 %), plaintext ID number, name, phone and card tokenised by the "
              f"service, unique request ids, every request decided, recorded in the hash-chained audit log and "
