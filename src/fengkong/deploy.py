@@ -100,7 +100,10 @@ class Deployments:
             strategy.check_models()
         except Exception as exc:  # a model artifact that does not load is refused here
             raise DeployError(str(exc)) from exc
-        sv, created = self.store.versions.deploy(strategy)
+        try:
+            sv, created = self.store.versions.deploy(strategy)
+        except VersionError as exc:
+            raise DeployError(str(exc)) from exc
         self.store.admin.append(actor, "strategy.deploy", f"{sv.name}@{sv.version}",
                                 {"sha256": sv.sha256, "created": created, "event_type": sv.event_type,
                                  "product": sv.product})

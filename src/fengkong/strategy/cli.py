@@ -226,29 +226,49 @@ def deploy(
     split_key: str = typer.Option(None, "--split-key", help="Event field hashed for the split (customer_id)."),
     db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Validate and store a strategy version (immutable once deployed); optionally activate it."""
-    from fengkong.store import VersionError
-    from fengkong.strategy import StrategyError
+    """Validate and store a strategy version (immutable once deployed); optionally activate it.
+
+    Every step goes into the admin log (actor ``cli:<user>``). With ``FENGKONG_FOUR_EYES=1`` a champion change
+    waits for a second deployer (``fengkong deploys approve``), as in the service."""
+    from fengkong.deploy import DeployError
 
     s = _load_ref(str(file), db)
-    try:
-        s.check_models()  # a model artifact that does not load is refused here, not at decision time
-    except StrategyError as exc:
-        _fail(str(exc))
     st = _store(db)
+    d = _deployments(st)
     try:
-        sv, created = st.versions.deploy(s)
+        sv, created = d.deploy(s, _actor())
         con = _console()
         con.print(f"{'deployed' if created else 'already deployed'} {sv.name} v{sv.version} "
                   f"(sha256 {sv.sha256[:12]})")
         role = "champion" if activate else "challenger" if challenger else "shadow" if shadow else None
         if role:
-            route, _ = st.versions.activate(sv.name, sv.version, role, challenger or 0.0, split_key)
-            con.print(f"{route}: {role} is now {sv.name} v{sv.version}")
-    except VersionError as exc:
+            res = d.activate(sv.name, sv.version, role, _actor(), challenger or 0.0, split_key)
+            con.print(_activation_text(res, f"{role} is now {sv.name} v{sv.version}"))
+    except DeployError as exc:
         _fail(str(exc))
     finally:
         st.close()
+
+
+def _actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _deployments(st: Any) -> Any:
+    import os
+
+    from fengkong.deploy import Deployments
+
+    return Deployments(st, four_eyes=os.environ.get("FENGKONG_FOUR_EYES", "").lower() in ("1", "true", "yes"))
+
+
+def _activation_text(res: Any, applied: str) -> str:
+    if res.status == "pending":
+        return (f"{res.route}: champion change waits for a second deployer: request {res.request.id} "
+                f"(`fengkong deploys approve {res.request.id} --user NAME`)")
+    return f"{res.route}: {applied}"
 
 
 @strategy_app.command("activate")
@@ -258,15 +278,17 @@ def activate_cmd(
     off: bool = typer.Option(False, "--off", help="Remove it as challenger/shadow."),
     split_key: str = typer.Option(None, "--split-key"), db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Make a deployed version champion (default), challenger, or shadow of its route."""
-    from fengkong.store import VersionError
+    """Make a deployed version champion (default), challenger, or shadow of its route (admin-logged)."""
+    from fengkong.deploy import DeployError
 
     role = "off" if off else "challenger" if challenger else "shadow" if shadow else "champion"
     st = _store(db)
     try:
-        route, cfg = st.versions.activate(name, version, role, challenger or 0.0, split_key)
-        _console().print(f"{route}: champion {cfg.champion}, challengers {cfg.challengers}, shadows {cfg.shadows}")
-    except VersionError as exc:
+        res = _deployments(st).activate(name, version, role, _actor(), challenger or 0.0, split_key)
+        cfg = res.routing
+        _console().print(_activation_text(res, f"champion {cfg.champion}, challengers {cfg.challengers}, "
+                                               f"shadows {cfg.shadows}" if cfg else ""))
+    except DeployError as exc:
         _fail(str(exc))
     finally:
         st.close()
@@ -276,20 +298,14 @@ def activate_cmd(
 def rollback(target: str = typer.Argument(..., help="Route (event type[/product]) or strategy name."),
              db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Restore the routing in force before the last change (one command, recorded in the history)."""
-    from fengkong.store import VersionError, route_of
+    from fengkong.deploy import DeployError
 
     st = _store(db)
     try:
-        route = target
-        if st.versions.routing(target) is None:
-            sv = st.versions.latest(target)
-            if sv is None:
-                _fail(f"{target!r} is neither a route nor a deployed strategy")
-            route = route_of(sv.event_type, sv.product)
-        cfg = st.versions.rollback(route)
+        route, cfg = _deployments(st).rollback(target, _actor())
         _console().print(f"{route}: rolled back; champion is now {cfg.champion[0]} v{cfg.champion[1]}"
                          if cfg.champion else f"{route}: rolled back")
-    except VersionError as exc:
+    except DeployError as exc:
         _fail(str(exc))
     finally:
         st.close()
