@@ -77,3 +77,9 @@ def test_no_plaintext_identity_in_any_demo_output(demo_out):
     assert len(files) >= 9
     leaks = {str(p.relative_to(out)): found for p in files for t in _texts(p) if (found := _leaks(t, numbers, names))}
     assert not leaks
+
+
+def test_demo_ends_by_deciding_over_http(demo_out):
+    out, _ = demo_out
+    log = (out / "demo.log").read_text()
+    assert "POST /v1/decisions" in log and '"replayed": true' in log and "→ 409" in log

@@ -160,6 +160,9 @@ def stage_fraud(out: Path, cfg: DemoConfig, console: Console) -> None:
 
 
 STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing]
+from fengkong.service.demo import stage_service  # noqa: E402  (the decision service, last)
+
+STAGES.append(stage_service)
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:

@@ -118,21 +118,9 @@ def _parse(line: str, n: int) -> Any:
 def _feature_engine(state: str | None, no_features: bool, db: str | None = None) -> Any:
     if no_features:
         return None
-    import os
+    from fengkong.runtime import open_feature_state
 
-    from fengkong.features import load_features
-    from fengkong.features.online import OnlineFeatures
-    from fengkong.features.providers import ProviderContext, open_features
-    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
-
-    state = state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / "fengkong_state.db")
-    if state == "memory":
-        store = MemoryStore()
-    elif state.startswith("redis://"):
-        store = RedisStore(state)
-    else:
-        store = SQLiteStore(state)
-    return open_features(OnlineFeatures(load_features(), store), ProviderContext(state=state, db=db))
+    return open_feature_state(state, db)
 
 
 def _pretty(d: Any) -> str:
@@ -238,29 +226,49 @@ def deploy(
     split_key: str = typer.Option(None, "--split-key", help="Event field hashed for the split (customer_id)."),
     db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Validate and store a strategy version (immutable once deployed); optionally activate it."""
-    from fengkong.store import VersionError
-    from fengkong.strategy import StrategyError
+    """Validate and store a strategy version (immutable once deployed); optionally activate it.
+
+    Every step goes into the admin log (actor ``cli:<user>``). With ``FENGKONG_FOUR_EYES=1`` a champion change
+    waits for a second deployer (``fengkong deploys approve``), as in the service."""
+    from fengkong.deploy import DeployError
 
     s = _load_ref(str(file), db)
-    try:
-        s.check_models()  # a model artifact that does not load is refused here, not at decision time
-    except StrategyError as exc:
-        _fail(str(exc))
     st = _store(db)
+    d = _deployments(st)
     try:
-        sv, created = st.versions.deploy(s)
+        sv, created = d.deploy(s, _actor())
         con = _console()
         con.print(f"{'deployed' if created else 'already deployed'} {sv.name} v{sv.version} "
                   f"(sha256 {sv.sha256[:12]})")
         role = "champion" if activate else "challenger" if challenger else "shadow" if shadow else None
         if role:
-            route, _ = st.versions.activate(sv.name, sv.version, role, challenger or 0.0, split_key)
-            con.print(f"{route}: {role} is now {sv.name} v{sv.version}")
-    except VersionError as exc:
+            res = d.activate(sv.name, sv.version, role, _actor(), challenger or 0.0, split_key)
+            con.print(_activation_text(res, f"{role} is now {sv.name} v{sv.version}"))
+    except DeployError as exc:
         _fail(str(exc))
     finally:
         st.close()
+
+
+def _actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _deployments(st: Any) -> Any:
+    import os
+
+    from fengkong.deploy import Deployments
+
+    return Deployments(st, four_eyes=os.environ.get("FENGKONG_FOUR_EYES", "").lower() in ("1", "true", "yes"))
+
+
+def _activation_text(res: Any, applied: str) -> str:
+    if res.status == "pending":
+        return (f"{res.route}: champion change waits for a second deployer: request {res.request.id} "
+                f"(`fengkong deploys approve {res.request.id} --user NAME`)")
+    return f"{res.route}: {applied}"
 
 
 @strategy_app.command("activate")
@@ -270,15 +278,17 @@ def activate_cmd(
     off: bool = typer.Option(False, "--off", help="Remove it as challenger/shadow."),
     split_key: str = typer.Option(None, "--split-key"), db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Make a deployed version champion (default), challenger, or shadow of its route."""
-    from fengkong.store import VersionError
+    """Make a deployed version champion (default), challenger, or shadow of its route (admin-logged)."""
+    from fengkong.deploy import DeployError
 
     role = "off" if off else "challenger" if challenger else "shadow" if shadow else "champion"
     st = _store(db)
     try:
-        route, cfg = st.versions.activate(name, version, role, challenger or 0.0, split_key)
-        _console().print(f"{route}: champion {cfg.champion}, challengers {cfg.challengers}, shadows {cfg.shadows}")
-    except VersionError as exc:
+        res = _deployments(st).activate(name, version, role, _actor(), challenger or 0.0, split_key)
+        cfg = res.routing
+        _console().print(_activation_text(res, f"champion {cfg.champion}, challengers {cfg.challengers}, "
+                                               f"shadows {cfg.shadows}" if cfg else ""))
+    except DeployError as exc:
         _fail(str(exc))
     finally:
         st.close()
@@ -288,20 +298,14 @@ def activate_cmd(
 def rollback(target: str = typer.Argument(..., help="Route (event type[/product]) or strategy name."),
              db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Restore the routing in force before the last change (one command, recorded in the history)."""
-    from fengkong.store import VersionError, route_of
+    from fengkong.deploy import DeployError
 
     st = _store(db)
     try:
-        route = target
-        if st.versions.routing(target) is None:
-            sv = st.versions.latest(target)
-            if sv is None:
-                _fail(f"{target!r} is neither a route nor a deployed strategy")
-            route = route_of(sv.event_type, sv.product)
-        cfg = st.versions.rollback(route)
+        route, cfg = _deployments(st).rollback(target, _actor())
         _console().print(f"{route}: rolled back; champion is now {cfg.champion[0]} v{cfg.champion[1]}"
                          if cfg.champion else f"{route}: rolled back")
-    except VersionError as exc:
+    except DeployError as exc:
         _fail(str(exc))
     finally:
         st.close()
@@ -343,37 +347,20 @@ def list_cmd(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool 
 def diff(a: str = typer.Argument(..., help="File or name@version."), b: str = typer.Argument(...),
          db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Rules added, removed and changed between two strategies, then the text diff."""
-    import difflib
+    from fengkong.deploy import diff_strategies
 
-    sa, sb = _load_ref(a, db), _load_ref(b, db)
+    d = diff_strategies(_load_ref(a, db), _load_ref(b, db))
     con = _console()
-    ra = {r.id: r for r in sa.rules}
-    rb = {r.id: r for r in sb.rules}
-    con.print(f"--- {sa.name} v{sa.version}\n+++ {sb.name} v{sb.version}", markup=False)
-    for rid in ra.keys() - rb.keys():
+    con.print(f"--- {d['a']}\n+++ {d['b']}", markup=False)
+    for rid in d["removed"]:
         con.print(f"[red]- rule {rid}[/red]")
-    for rid in rb.keys() - ra.keys():
+    for rid in d["added"]:
         con.print(f"[green]+ rule {rid}[/green]")
-    for rid in sorted(ra.keys() & rb.keys()):
-        x, y = ra[rid], rb[rid]
-        if (x.action, x.reason_code) != (y.action, y.reason_code) or _expr_text(sa, rid) != _expr_text(sb, rid):
-            con.print(f"[yellow]~ rule {rid}[/yellow]: {x.action} → {y.action}; "
-                      f"{_expr_text(sa, rid)!r} → {_expr_text(sb, rid)!r}", markup=True)
-    lines = difflib.unified_diff(sa.spec.source.splitlines(), sb.spec.source.splitlines(),
-                                 f"{sa.name}@{sa.version}", f"{sb.name}@{sb.version}", lineterm="")
-    for line in lines:
+    for c in d["changed"]:
+        con.print(f"[yellow]~ rule {c['rule']}[/yellow]: {c['action'][0]} → {c['action'][1]}; "
+                  f"{c['when'][0]!r} → {c['when'][1]!r}", markup=True)
+    for line in d["text"]:
         typer.echo(line)
-
-
-def _expr_text(s: Any, rid: str) -> str:
-    import yaml
-
-    doc = yaml.safe_load(s.spec.source)
-    for n in doc.get("nodes", []):
-        for r in n.get("rules", []) or []:
-            if str(r.get("id")) == rid:
-                return str(r.get("when"))
-    return ""
 
 
 @strategy_app.command("examples")

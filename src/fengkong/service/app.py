@@ -1,0 +1,158 @@
+"""The FastAPI application: ``create_app(settings)`` builds the store, engine and routes of API v1.
+
+``app.state`` holds ``settings``, ``store`` (the fengkong Store), ``engine``, ``service`` (the
+:class:`~fengkong.service.decider.DecisionService`), ``metrics`` and ``key_cache``; other front ends (the
+web console) mount into the same app and reuse them with :mod:`fengkong.service.auth`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from fengkong.service.settings import Settings
+
+log = logging.getLogger("fengkong.service")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """An orjson-encoded JSON response (the fast path for decisions)."""
+    return Response(orjson.dumps(body, default=str, option=orjson.OPT_NON_STR_KEYS), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+async def run_engine(request: Request, fn: Any, *args: Any) -> Any:
+    """Run ``fn`` on the engine thread, bounded by ``request_timeout_s`` (a 503 after that; retry same id)."""
+    from fengkong.service.decider import Unavailable
+
+    app = request.app
+    fut = app.state.service.submit(fn, *args)
+    if fut.done():  # inline engine: already decided
+        return fut.result()
+    timeout = app.state.settings.request_timeout_s
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
+    except TimeoutError:
+        raise Unavailable(f"not decided within {timeout:g} s; send it again with the same request_id "
+                          f"(it is decided at most once)") from None
+
+
+def _error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+
+    from fengkong.deploy import DeployError
+    from fengkong.engine import NoStrategyError
+    from fengkong.events import EventValidationError
+    from fengkong.pii import redact
+    from fengkong.service.decider import Conflict, NotFound, Overloaded, Unavailable
+    from fengkong.store import UserError
+    from fengkong.strategy import StrategyError
+
+    @app.exception_handler(EventValidationError)
+    async def _invalid(request: Request, exc: EventValidationError) -> Response:
+        loc = getattr(request.state, "loc_prefix", ["body"])
+        return json_response({"detail": [{"loc": [*loc, exc.field], "msg": redact(exc.reason), "type": "value_error"}]},
+                             422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _schema(request: Request, exc: RequestValidationError) -> Response:
+        # the offending input is never echoed: it may be an identity element
+        return json_response({"detail": [{"loc": list(e.get("loc", ())), "msg": redact(str(e.get("msg", ""))),
+                                          "type": e.get("type", "value_error")} for e in exc.errors()]}, 422)
+
+    def simple(status: int, headers: dict[str, str] | None = None) -> Any:
+        async def h(request: Request, exc: Exception) -> Response:
+            return json_response({"detail": str(exc)}, status, headers)
+        return h
+
+    app.add_exception_handler(Conflict, simple(409))
+    app.add_exception_handler(NotFound, simple(404))
+    app.add_exception_handler(NoStrategyError, simple(404))
+    app.add_exception_handler(Overloaded, simple(503, {"Retry-After": "1"}))
+    app.add_exception_handler(Unavailable, simple(503, {"Retry-After": "1"}))
+    app.add_exception_handler(DeployError, simple(409))
+    app.add_exception_handler(StrategyError, simple(422))
+    app.add_exception_handler(UserError, simple(422))
+
+
+def build_state(settings: Settings, store: Any = None, engine: Any = None, tokenizer: Any = None) -> dict[str, Any]:
+    """Open what the service needs (store, engine with feature state, tokeniser, metrics)."""
+    from fengkong.runtime import open_engine
+    from fengkong.service.auth import KeyCache
+    from fengkong.service.decider import DecisionService
+    from fengkong.service.metrics import Metrics
+    from fengkong.store import open_store
+
+    store = store if store is not None else open_store(settings.store_url)
+
+    def make_engine() -> Any:  # runs on the engine thread
+        eng = engine if engine is not None else open_engine(
+            store, settings.state_url, settings.store_url, refresh_seconds=settings.refresh_seconds,
+            redis_prefix=settings.redis_prefix)
+        eng.validate = False  # the service validates (and tokenises) before the engine sees an event
+        return eng
+
+    tokenizer = tokenizer if tokenizer is not None else settings.tokenizer()
+    metrics = Metrics()
+    service = DecisionService(store, make_engine, tokenizer, metrics, inline=settings.engine_inline)
+    return {"settings": settings, "store": store, "engine": service.engine, "tokenizer": tokenizer, "metrics": metrics,
+            "service": service, "key_cache": KeyCache(settings.key_cache_seconds)}
+
+
+def create_app(settings: Settings | None = None, store: Any = None, engine: Any = None,
+               tokenizer: Any = None) -> FastAPI:
+    """The service app; ``settings`` default to :func:`~fengkong.service.settings.load_settings` (validated)."""
+    from fengkong.service.guard import Guard
+    from fengkong.service.routes import admin, decisions, health, manage, strategies
+    from fengkong.service.settings import load_settings
+
+    settings = settings or load_settings()
+    state = build_state(settings, store, engine, tokenizer)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.service.close()
+        app.state.jobs.close()
+        if app.state.owns_store:
+            app.state.store.close()
+
+    app = FastAPI(title="fengkong decision service", version="1", openapi_url="/v1/openapi.json",
+                  docs_url="/v1/docs", redoc_url=None, lifespan=lifespan,
+                  description="Decisions for every event type, with the audit trail, feature state and strategies "
+                              "shared by every replica. See docs/service.md.")
+    for k, v in state.items():
+        setattr(app.state, k, v)
+    app.state.owns_store = store is None
+    from fengkong.service.jobs import Jobs
+
+    app.state.jobs = Jobs(state["store"], settings)
+    _error_handlers(app)
+    for mod in (health, decisions, manage, strategies, admin):
+        app.include_router(mod.router)
+    app.add_middleware(Guard, max_body=settings.max_body_bytes, metrics=state["metrics"])
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> Response:  # logged without the request body
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error"}, 500)
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes (settings handed over by ``fengkong serve``)."""
+    from fengkong import pii
+    from fengkong.service.settings import settings_from_env
+
+    pii.install_log_redaction()
+    pii.install_log_redaction(logging.getLogger("uvicorn.access"))
+    pii.install_log_redaction(logging.getLogger("uvicorn.error"))
+    return create_app(settings_from_env())

@@ -1,0 +1,256 @@
+"""The service's deciding core, shared by the HTTP API and the stream consumer (no HTTP in here).
+
+One :class:`DecisionService` per process: tokenise at the boundary → validate → idempotency (request id +
+payload digest) → ``Engine.decide`` (features, strategy, hash-chained audit append) → metrics. Every call
+into the engine runs on one dedicated thread, so the engine and its feature state are never used
+concurrently within a process; other processes share state through PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fengkong.events import EventValidationError, validate_event
+from fengkong.service.boundary import digest, jsonable, tokenise_event
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Conflict(Exception):
+    """The request id was already used with a different payload (HTTP 409)."""
+
+
+class NotFound(LookupError):
+    """Nothing with this id (HTTP 404)."""
+
+
+class Unavailable(RuntimeError):
+    """A dependency failed or the decision did not finish in time; nothing was returned (HTTP 503)."""
+
+
+class Overloaded(Unavailable):
+    """Too many requests are waiting for the engine (HTTP 503 with Retry-After)."""
+
+
+@dataclass
+class Outcome:
+    """A decision as returned to a caller: the stored record plus whether it was replayed."""
+
+    record: dict[str, Any]
+    replayed: bool
+
+    def body(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.record.items() if k not in ("event", "payload_sha256")}
+        out["replayed"] = self.replayed
+        return out
+
+
+class DecisionService:
+    """Decide and ingest events against one store + engine; thread-safe, one engine thread."""
+
+    def __init__(self, store: Any, engine: Any, tokenizer: Any, metrics: Any = None, max_pending: int = 2000,
+                 inline: bool = False):
+        """``engine``: an Engine, or a no-argument callable building one — called on the engine thread, so
+        connections the feature state opens (SQLite) belong to the thread that uses them.
+
+        ``inline``: run engine calls on the calling thread instead (one event loop, nothing else calling:
+        saves the thread hand-off, but a slow dependency then holds the loop and no time bound applies)."""
+        self.inline = inline
+        self.store = store
+        self.tokenizer = tokenizer
+        self.metrics = metrics
+        self.max_pending = max_pending
+        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fengkong-engine")
+        self._pending = 0
+        self._plock = threading.Lock()
+        self.worker = f"{os.uname().nodename}:{os.getpid()}"
+        if callable(engine):
+            self.engine = engine() if inline else self._pool.submit(engine).result()
+        else:
+            self.engine = engine
+
+    # ------------------------------------------------------------ engine thread
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> cf.Future[T]:
+        """Run ``fn`` on the engine thread (refused with :class:`Overloaded` when too much is queued)."""
+        if self.inline:
+            fut: cf.Future[T] = cf.Future()
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:
+                fut.set_exception(exc)
+            return fut
+        with self._plock:
+            if self._pending >= self.max_pending:
+                raise Overloaded(f"{self._pending} requests are waiting for the engine; retry shortly")
+            self._pending += 1
+        queued = self._pool.submit(fn, *args)
+        queued.add_done_callback(self._done)
+        return queued
+
+    def _done(self, _f: Any) -> None:
+        with self._plock:
+            self._pending -= 1
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        """Run on the engine thread and wait (for callers that are threads themselves: the consumer, tests)."""
+        return self.submit(fn, *args).result(timeout)
+
+    def close(self) -> None:
+        """Close the feature state on the thread that opened it, then stop the engine thread."""
+        feats = getattr(self.engine, "features", None)
+        if feats is not None:
+            try:
+                self.submit(feats.close).result(30)
+            except Exception as exc:
+                log.warning("closing the feature state: %s", exc)
+        self._pool.shutdown(wait=True)
+
+    # ------------------------------------------------------------ preparing
+
+    def prepare(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+        """Tokenise and validate one event; returns (clean event, payload digest). Raises EventValidationError."""
+        clean = validate_event(tokenise_event(raw, self.tokenizer))
+        return clean, digest(clean)
+
+    # ------------------------------------------------------------ deciding (engine thread)
+
+    def _stored(self, rid: str, dg: str) -> Outcome | None:
+        rec = self._store("looking up the request id", self.store.decisions.get, rid)
+        if rec is None:
+            return None
+        if rec.get("payload_sha256") not in (None, dg):
+            raise Conflict(f"request_id {rid!r} was already used with a different payload")
+        return Outcome(rec, True)
+
+    def _store(self, action: str, fn: Callable[..., T], *args: Any) -> T:
+        from fengkong.store import STORE_ERRORS, StoreError
+
+        try:
+            return fn(*args)
+        except StoreError as exc:
+            self._count_store_error(action)
+            raise Unavailable(str(exc)) from exc
+        except STORE_ERRORS as exc:
+            self._count_store_error(action)
+            raise Unavailable(f"store {getattr(self.store, 'name', '?')}: {action}: {type(exc).__name__}") from exc
+
+    def _count_store_error(self, action: str) -> None:
+        if self.metrics is not None:
+            self.metrics.store_errors.labels(action=action.split(" ")[0]).inc()
+
+    def decide_clean(self, clean: dict[str, Any], dg: str) -> Outcome:
+        """Decide a prepared event (on the engine thread): the stored decision, or a new recorded one."""
+        from fengkong.store import StoreError
+
+        rid = clean["event_id"]
+        stored = self._stored(rid, dg)
+        if stored is not None:
+            return stored
+        try:
+            d = self.engine.decide(clean, extra={"payload_sha256": dg, "event": jsonable(clean)})
+        except StoreError as exc:
+            self._count_store_error("decide")
+            raise Unavailable(str(exc)) from exc
+        if d.replayed:  # another process decided this id meanwhile: check it was the same payload
+            again = self._stored(rid, dg)
+            if again is not None:
+                return again
+        rec = d.to_dict()
+        if self.metrics is not None:
+            self.metrics.observe(d, clean)
+        return Outcome(rec, d.replayed)
+
+    def decide(self, raw: Mapping[str, Any], timeout: float | None = None) -> Outcome:
+        """Prepare and decide one raw event, blocking the calling thread."""
+        clean, dg = self.prepare(raw)
+        return self.call(self.decide_clean, clean, dg, timeout=timeout)
+
+    # ------------------------------------------------------------ ingesting (engine thread)
+
+    def ingest_clean(self, clean: dict[str, Any], dg: str) -> dict[str, Any]:
+        """Fold an event into the state; decide it too when a strategy is active for its type (alerts)."""
+        from fengkong.engine import NoStrategyError
+
+        try:
+            out = self.decide_clean(clean, dg)
+            rec = out.record
+            alerts = [] if rec["outcome"] in ("approve", "allow", "pass", "ok") else list(rec["reason_codes"])
+            return {"request_id": clean["event_id"], "accepted": True, "decided": True, "replayed": out.replayed,
+                    "outcome": rec["outcome"], "alerts": alerts}
+        except NoStrategyError:
+            pass
+        return self._ingest_only(clean, dg)
+
+    def _ingest_only(self, clean: dict[str, Any], dg: str) -> dict[str, Any]:
+        from fengkong.service import queries
+
+        rid = clean["event_id"]
+        prev = self._store("looking up the event id", queries.event_digest, self.store, rid)
+        if prev is not None:
+            if prev != dg:
+                raise Conflict(f"request_id {rid!r} was already used with a different payload")
+            return {"request_id": rid, "accepted": True, "decided": False, "replayed": True, "outcome": None,
+                    "alerts": []}
+        feats = self.engine.features
+        if feats is not None:
+            from fengkong.features.online import LateEventError
+
+            try:
+                feats.update(clean)  # idempotent by event id: a retry after a crash folds nothing twice
+            except LateEventError as exc:
+                raise EventValidationError("ts", str(exc)) from None
+            except Exception as exc:
+                raise Unavailable(f"feature state: {type(exc).__name__}: {exc}") from exc
+        body = jsonable(clean)
+        self._store("recording the event", queries.record_event, self.store, clean, dg, body)
+        if self.metrics is not None:
+            self.metrics.events.labels(event_type=clean["event_type"]).inc()
+            self.metrics.note_event_ts(clean.get("ts"))
+        return {"request_id": rid, "accepted": True, "decided": False, "replayed": False, "outcome": None,
+                "alerts": []}
+
+    # ------------------------------------------------------------ identity and lists (engine thread)
+
+    def refresh(self) -> None:
+        """Re-read routing and lists now (after this worker changed them)."""
+        try:
+            self.engine.refresh()
+        except Exception as exc:  # the next decision retries
+            log.warning("refresh after a change failed: %s", exc)
+
+    def ready(self) -> dict[str, Any]:
+        """What /readyz reports: store reachable, feature state reachable, strategies loaded."""
+        checks: dict[str, Any] = {}
+        try:
+            checks["store"] = bool(self.store.versions.routes() is not None)
+        except Exception as exc:
+            checks["store"] = f"{type(exc).__name__}"
+        try:  # every route's champion compiles (and is cached for the first decision)
+            routes = {r: cfg for r, cfg in self.store.versions.routes().items() if cfg.champion}
+            for cfg in routes.values():
+                self.engine.compiled(*cfg.champion)
+            checks["strategies"] = sorted(routes) or False
+        except Exception as exc:
+            checks["strategies"] = f"{type(exc).__name__}: {exc}"
+        feats = self.engine.features
+        if feats is None:
+            checks["features"] = "disabled"
+        else:
+            base = getattr(feats, "base", feats)
+            st = getattr(base, "store", None)
+            try:
+                st.run(lambda tx: tx.get("wm"), write=False)
+                checks["features"] = True
+            except Exception as exc:
+                checks["features"] = f"{type(exc).__name__}"
+        checks["ok"] = (checks["store"] is True and isinstance(checks["strategies"], list)
+                        and checks["features"] in (True, "disabled"))
+        return checks
