@@ -169,8 +169,10 @@ class Engine:
 
     # ------------------------------------------------------------ deciding
 
-    def decide(self, event: Mapping[str, Any]) -> Decision:
+    def decide(self, event: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Decision:
         """Decide one event (a dict as from ``fengkong.events.validate_event`` or raw JSON).
+
+        ``extra``: fields added to the audit record beside the decision (e.g. the service's payload digest).
 
         The decision is returned only once it is recorded: if the store fails (looking up the request id,
         loading a strategy version or appending to the audit log) a :class:`fengkong.store.StoreError` is
@@ -231,7 +233,7 @@ class Engine:
                     "outcome": d.outcome, "created_at": d.decided_at}
             try:
                 self._store_call(f"recording the decision of {rid!r} in the audit log",
-                                 self.store.decisions.append, meta, d.to_dict())
+                                 self.store.decisions.append, meta, {**d.to_dict(), **(extra or {})})
             except DuplicateRequest:  # another process decided it first: its decision stands
                 stored = self._store_call("looking up the request id", self.store.decisions.get, rid)
                 return Decision.from_dict(stored or d.to_dict(), replayed=True)

@@ -170,8 +170,54 @@ admin_log = Table(
     Column("hash", String(64), nullable=False),
 )
 
-__all__ = ["admin_log", "api_keys", "case_events", "cases", "decisions", "labels", "lists", "metadata",
-           "routing", "strategy_versions", "users"]
+#: Four-eyes deploy requests: a champion change waits here until a second deployer approves it.
+deploy_requests = Table(
+    "fk_deploy_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("percent", Float, nullable=False),
+    Column("split_key", String(64)),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", String(40)),
+    Column("note", Text),
+)
+
+#: Events accepted by the service without a decision (``POST /v1/events``), tokenised, one row per event id.
+service_events = Table(
+    "fk_service_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("event_type", String(32), nullable=False),
+    Column("customer_id", String(128), index=True),
+    Column("event_ts", String(40)),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+
+#: Background jobs of the service (backtests): parameters, status and the JSON result.
+jobs = Table(
+    "fk_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("submitted_by", String(128), nullable=False),
+    Column("submitted_at", String(40), nullable=False),
+    Column("started_at", String(40)),
+    Column("finished_at", String(40)),
+    Column("worker", String(128)),
+    Column("result", Text),
+    Column("error", Text),
+)
 
 #: Console monitoring rollup: per hour of event time and event type, counts as JSON (see fengkong.console.rollup).
 console_hourly = Table(
@@ -189,3 +235,6 @@ console_state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", String(256), nullable=False),
 )
+
+__all__ = ["admin_log", "api_keys", "case_events", "cases", "console_hourly", "console_state", "decisions", "deploy_requests", "jobs", "labels", "lists", "metadata",
+           "routing", "service_events", "strategy_versions", "users"]

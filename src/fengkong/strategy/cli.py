@@ -118,21 +118,9 @@ def _parse(line: str, n: int) -> Any:
 def _feature_engine(state: str | None, no_features: bool, db: str | None = None) -> Any:
     if no_features:
         return None
-    import os
+    from fengkong.runtime import open_feature_state
 
-    from fengkong.features import load_features
-    from fengkong.features.online import OnlineFeatures
-    from fengkong.features.providers import ProviderContext, open_features
-    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
-
-    state = state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / "fengkong_state.db")
-    if state == "memory":
-        store = MemoryStore()
-    elif state.startswith("redis://"):
-        store = RedisStore(state)
-    else:
-        store = SQLiteStore(state)
-    return open_features(OnlineFeatures(load_features(), store), ProviderContext(state=state, db=db))
+    return open_feature_state(state, db)
 
 
 def _pretty(d: Any) -> str:

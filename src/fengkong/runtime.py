@@ -1,0 +1,53 @@
+"""Building the online runtime: feature state (SQLite / memory / Redis) + providers, and the Engine over a store.
+
+Shared by ``fengkong decide``, ``fengkong serve`` and ``fengkong consume`` so every entry point decides with
+the same construction.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STATE_FILE = "fengkong_state.db"
+
+
+def resolve_state(state: str | None = None) -> str:
+    """The feature-state location: explicit, else $FENGKONG_STATE, else ./fengkong_state.db."""
+    return state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / DEFAULT_STATE_FILE)
+
+
+def open_feature_state(state: str | None = None, db: str | None = None, redis_prefix: str = "fk:") -> Any:
+    """The standard online features over ``state`` (SQLite path, ``memory`` or ``redis://`` URL) plus every
+    registered feature provider opened against the same state and the decision store ``db``."""
+    from fengkong.features import load_features
+    from fengkong.features.online import OnlineFeatures
+    from fengkong.features.providers import ProviderContext, open_features
+    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
+
+    state = resolve_state(state)
+    if state == "memory":
+        store: Any = MemoryStore()
+    elif state.startswith(("redis://", "rediss://", "unix://")):
+        store = RedisStore(state, prefix=redis_prefix)
+    else:
+        store = SQLiteStore(state)
+    return open_features(OnlineFeatures(load_features(), store), ProviderContext(state=state, db=db))
+
+
+def open_engine(store: Any, state: str | None = None, db: str | None = None, strategy: Any = None,
+                features: bool = True, refresh_seconds: float = 10.0, redis_prefix: str = "fk:") -> Any:
+    """An :class:`fengkong.engine.Engine` deciding against ``store`` with the feature state at ``state``."""
+    from fengkong.engine import Engine
+
+    feats = open_feature_state(state, db, redis_prefix=redis_prefix) if features else None
+    return Engine(store, feats, strategy=strategy, refresh_seconds=refresh_seconds)
+
+
+def strategy_kinds() -> dict[str, str]:
+    """Feature kinds a strategy may use: the standard library plus every registered feature provider's."""
+    from fengkong.features import load_features
+    from fengkong.features.providers import combined_kinds
+
+    return combined_kinds(load_features().kinds)
