@@ -107,14 +107,14 @@ class Console:
             self.sessions.set_cookie(response, value)
         return response
 
-    def page(self, request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+    def page(self, request: Request, template: str, code: int = 200, **ctx: Any) -> Response:
         lang = self.lang_of(request)
         s = getattr(request.state, "console_session", None)
         sections = [(n, u) for n, u, roles in SECTIONS if s is not None and s.has(*roles)]
         html = self.env.get_template(template).render(
             _=lambda text: translate(lang, text), lang=lang, user=s, sections=sections, csrf=s.csrf if s else "",
             path=request.url.path, now=dt.datetime.now(dt.UTC).isoformat(), **ctx)
-        return self._refresh(request, HTMLResponse(html, status_code=status))
+        return self._refresh(request, HTMLResponse(html, status_code=code))
 
     def redirect(self, request: Request, url: str, flash: str | None = None) -> Response:
         if flash:
@@ -163,7 +163,7 @@ def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
         for role, url in HOME:
             if role in s.roles:
                 return cx.redirect(request, url)
-        return cx.page(request, "forbidden.html", status=403, roles=[r for r, _ in HOME])
+        return cx.page(request, "forbidden.html", code=403, roles=[r for r, _ in HOME])
 
     @router.get("/login", include_in_schema=False)
     def login_form(request: Request, reason: str | None = None) -> Response:
@@ -182,7 +182,7 @@ def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
         u = store.users.authenticate(str(f.get("username") or ""), str(f.get("password") or ""))
         if u is None:
             token = secrets.token_urlsafe(24)
-            resp = cx.page(request, "login.html", status=401, pre=token, reason=None,
+            resp = cx.page(request, "login.html", code=401, pre=token, reason=None,
                            error="Wrong username or password.")
             resp.set_cookie(PRE_COOKIE, token, path="/console", httponly=True, samesite="strict")
             store.admin.append(str(f.get("username") or "")[:128] or "-", "console.login_failed", None, {})
@@ -227,7 +227,7 @@ def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        return cx.page(request, "forbidden.html", status=403, roles=list(exc.roles))
+        return cx.page(request, "forbidden.html", code=403, roles=list(exc.roles))
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:

@@ -59,7 +59,7 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         s = cx.require(request, *ROLES)
         c = store.cases.get(case_id)
         if c is None:
-            return cx.page(request, "message.html", status=404, message="Not found.")
+            return cx.page(request, "message.html", code=404, message="Not found.")
         users = [u.username for u in store.users.all() if u.active and (u.roles & set(ROLES) or "admin" in u.roles)]
         return cx.page(request, "case.html", case=c, ev=case_evidence(store, c, cx.events()), msg=msg,
                        breached=c.breached(), decisions=DECIDE, users=users,

@@ -89,7 +89,7 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         try:
             rep = report(cx, quarter or None)
         except PricingError as exc:
-            return cx.page(request, "message.html", status=400, message=str(exc))
+            return cx.page(request, "message.html", code=400, message=str(exc))
         if rep is None:
             return cx.page(request, "message.html", message="No world data configured.")
         page = max(page, 1)
@@ -113,7 +113,7 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         if rows is None or rows.height == 0:
             loans = _loans(cx)
             if loans is None or loans.filter(pl.col("loan_id") == loan_id).height == 0:
-                return cx.page(request, "message.html", status=404, message="Not found.")
+                return cx.page(request, "message.html", code=404, message="Not found.")
             from fengkong.pricing.vector import loans_apr
 
             rows = loans_apr(loans.filter(pl.col("loan_id") == loan_id))

@@ -123,7 +123,7 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         rs, members = found
         rep = ring_report(cx.events(), rs, members, ring_id=ring_id)
         if not rep:
-            return cx.page(request, "message.html", status=404, message="Not found.")
+            return cx.page(request, "message.html", code=404, message="Not found.")
         r = rep[0]
         nodes, edges = neighbourhood(_links(cx), r.members, 1)
         keep = {i for i, n in enumerate(nodes) if n["kind"] == "person" or n.get("degree", 0) >= 2}
@@ -142,7 +142,7 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         f = await cx.form(request, s)
         found = _rings(cx)
         if found is None or found[0].filter(found[0]["ring_id"] == ring_id).height == 0:
-            return cx.page(request, "message.html", status=404, message="Not found.")
+            return cx.page(request, "message.html", code=404, message="Not found.")
         store.labels.add("ring", ring_id, "fraud", source="console", created_by=s.username, pattern="ring")
         store.admin.append(s.username, "ring.confirm", f"ring:{ring_id}", {"note": pii.redact(f.get("note") or "")})
         return cx.redirect(request, f"/console/rings/{ring_id}", "Confirmed")
@@ -159,7 +159,7 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         rs, members = found
         one = rs.filter(rs["ring_id"] == ring_id)
         if one.height == 0:
-            return cx.page(request, "message.html", status=404, message="Not found.")
+            return cx.page(request, "message.html", code=404, message="Not found.")
         added = publish_rings(store.lists, cx.events(), one, members.filter(members["ring_id"] == ring_id))
         store.admin.append(s.username, "ring.publish", f"ring:{ring_id}", added)
         return cx.redirect(request, f"/console/rings/{ring_id}",

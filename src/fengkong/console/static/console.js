@@ -37,3 +37,14 @@
     });
   });
 })();
+// put the caret on the line:column of a strategy error
+document.addEventListener("DOMContentLoaded", function () {
+  var err = document.getElementById("strategy-error"), ta = document.getElementById("text");
+  if (!err || !ta || !err.dataset.line) return;
+  var line = parseInt(err.dataset.line, 10), col = parseInt(err.dataset.col || "1", 10);
+  var lines = ta.value.split("\n"), pos = 0;
+  for (var i = 0; i < line - 1 && i < lines.length; i++) pos += lines[i].length + 1;
+  pos += Math.max(0, col - 1);
+  ta.focus(); ta.setSelectionRange(pos, Math.min(ta.value.length, pos + 1));
+  ta.scrollTop = Math.max(0, (line - 5) * 17);
+});
