@@ -85,6 +85,17 @@ def _priority(queue: str, codes: Sequence[str], scores: Mapping[str, Any]) -> in
     return pr
 
 
+def event_inputs(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's plain inputs for the evidence (numbers, flags, short codes); never identity elements."""
+    out: dict[str, Any] = {}
+    for k, v in event.items():
+        if k in ELEMENT_FIELDS or k.endswith(("_token", "_tokens")) or k in ("event_id", "customer_id", "ts"):
+            continue
+        if isinstance(v, bool | int | float) or (isinstance(v, str) and len(v) <= 32):
+            out[k] = v
+    return out
+
+
 def case_from_decision(store: Any, decision: Any, event: Mapping[str, Any] | None = None) -> int | None:
     """Open the case of one decision whose outcome is ``review`` (source ``engine``, ref = request id).
 
@@ -103,7 +114,8 @@ def case_from_decision(store: Any, decision: Any, event: Mapping[str, Any] | Non
                 "version": d.get("version"), "reason_codes": codes, "reasons": list(d.get("reasons") or []),
                 "rules_hit": list(d.get("rules_hit") or []), "scores": dict(d.get("scores") or {}),
                 "score_reasons": dict(d.get("score_reasons") or {}), "features": dict(d.get("features") or {}),
-                "outputs": dict(d.get("outputs") or {}), "elements": elements, "event_ts": d.get("event_ts")}
+                "outputs": dict(d.get("outputs") or {}), "elements": elements, "event_ts": d.get("event_ts"),
+                "inputs": event_inputs(ev)}
     amount = ev.get("amount_fen")
     amount_fen = int(amount) if isinstance(amount, int) and not isinstance(amount, bool) else 0
     title = f"{d.get('event_type', 'event')} {d['request_id']}: {', '.join(codes[:3]) or 'review'}"

@@ -36,6 +36,15 @@ def yuan(fen: Any) -> str:
     return f"{int(fen) / 100:,.2f}"
 
 
+def num(v: Any) -> str:
+    """A feature value for display: floats to 4 significant digits, None as a dash."""
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
 def short_time(iso: str | None) -> str:
     """An ISO timestamp shown in the business time zone (Asia/Shanghai), to the minute."""
     if not iso:
@@ -64,7 +73,7 @@ class Console:
         self.lang = settings.get("lang", "zh") if settings.get("lang", "zh") in LANGS else "zh"
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                autoescape=select_autoescape(["html", "svg"]), trim_blocks=True, lstrip_blocks=True)
-        self.env.filters.update(yuan=yuan, t=short_time, mask=pii.mask_token, pct=lambda x: "-" if x is None
+        self.env.filters.update(num=num, yuan=yuan, t=short_time, mask=pii.mask_token, pct=lambda x: "-" if x is None
                                 else f"{float(x):.2%}")
         self.cache: dict[str, Any] = {}
 

@@ -119,14 +119,14 @@ def case_evidence(store: Any, case: Any, events: Any = None) -> dict[str, Any]:
                 if not k.startswith("graph_")]
     cluster = [{"name": k, "value": v, "meaning": meanings.get(k, "")} for k, v in sorted(feats.items())
                if k.startswith("graph_")]
-    points = scorecard_points(strat, feats) if strat is not None else []
+    points = scorecard_points(strat, {**(ev.get("inputs") or {}), **feats}) if strat is not None else []
     elements = [{"field": k, "name": ELEMENT_NAMES.get(k, k), "masked": pii.mask_token(v)}
                 for k, v in sorted((ev.get("elements") or {}).items())]
     earlier = [c for c in store.cases.list(status=None, customer_id=case.customer_id, limit=20)
                if c.id != case.id] if case.customer_id else []
     return {"codes": codes, "features": features, "cluster": cluster, "points": points, "elements": elements,
             "scores": ev.get("scores") or {}, "score_reasons": ev.get("score_reasons") or {},
-            "earlier": earlier, "timeline": customer_timeline(store, case.customer_id, events)}
+            "inputs": sorted((ev.get("inputs") or {}).items()), "earlier": earlier, "timeline": customer_timeline(store, case.customer_id, events)}
 
 
 def customer_timeline(store: Any, customer_id: str | None, events: Any = None, limit: int = 40) -> list[dict[str, Any]]:

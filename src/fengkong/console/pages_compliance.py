@@ -98,6 +98,13 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         return cx.page(request, "compliance.html", rep=rep, segments=by_segment(rep), breaches=br, page=page,
                        more=rep.breaches.height > page * 50)
 
+    @router.get("/compliance/loan")
+    def loan_lookup(request: Request, loan_id: str = "", quarter: str = "") -> Response:
+        cx.require(request, *ROLES)
+        from urllib.parse import quote
+
+        return cx.redirect(request, f"/console/compliance/loan/{quote(loan_id.strip(), safe='')}?quarter={quote(quarter)}")
+
     @router.get("/compliance/loan/{loan_id}")
     def loan(request: Request, loan_id: str, quarter: str = "") -> Response:
         cx.require(request, *ROLES)

@@ -77,7 +77,7 @@ def _nice(v: float) -> float:
     return 10 * e
 
 
-def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], width: int = 760,
+def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | None]], width: int = 1100,
                height: int = 230, y_label: str = "", fmt: str = "{:g}", stacked: bool = False) -> Markup:
     """A line chart (one line per series; ``stacked`` draws stacked areas) with axes and a legend."""
     n = len(x_labels)
@@ -103,7 +103,7 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
         return T + h - h * (v / ymax)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-           f'role="img" aria-label="{escape(y_label)}">']
+           f'style="max-width:100%;height:auto" role="img" aria-label="{escape(y_label)}">']
     for j in range(5):
         v = ymax * j / 4
         out.append(f'<line x1="{L}" x2="{L + w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#e3e6eb"/>'
@@ -124,8 +124,9 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[float | No
         elif pts:
             out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
                        + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
-        out.append(f'<rect x="{L + 8 + 120 * k_i}" y="{height - 14}" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{L + 22 + 120 * k_i}" y="{height - 5}" font-size="11">{escape(k)}</text>')
+        lx = L + 8 + sum(24 + 7 * len(x) for x in names[:k_i])
+        out.append(f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{lx + 14}" y="{height - 5}" font-size="11">{escape(k)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -140,7 +141,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], width: int = 760, 
     L, T, B = 48, 10, 48
     w, h = width - L - 10, height - T - B
     bw = w / n
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">']
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="max-width:100%;height:auto" role="img">']
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         bh = h * v / ymax
         color = "#b3261e" if threshold is not None and v > threshold else "#0b5cad"
