@@ -81,7 +81,7 @@ def _priority(queue: str, codes: Sequence[str], scores: Mapping[str, Any]) -> in
     pr = QUEUE_PRIORITY.get(queue, 10) + min(len(codes), 5)
     pd = next((v for k, v in scores.items() if k.endswith("pd") and isinstance(v, int | float)), None)
     if pd is not None:
-        pr += int(round(10 * min(max(float(pd), 0.0), 1.0)))
+        pr += round(10 * min(max(float(pd), 0.0), 1.0))
     return pr
 
 
@@ -156,6 +156,21 @@ def cases_from_decisions(store: Any, events: Mapping[str, Mapping[str, Any]] | N
                 case_from_decision(store, d, events.get(d["request_id"]))
                 opened += 1
             last = seq
+
+
+def review_events(world: str | Path, store: Any) -> dict[str, dict[str, Any]]:
+    """The world's events behind the store's review decisions, by event id (for amounts and tokens)."""
+    import polars as pl
+
+    from fengkong.engine.replay import event_dicts
+    from fengkong.eventio import read_world
+
+    with store.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(decisions_table.c.request_id).where(decisions_table.c.outcome == "review")).all()]
+    if not ids:
+        return {}
+    events = read_world(Path(world))
+    return {e["event_id"]: e for e in event_dicts(events.filter(pl.col("event_id").is_in(ids)))}
 
 
 # ------------------------------------------------------------------ working a case

@@ -32,6 +32,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.modeling.cli",
     "fengkong.strategy.cli",
     "fengkong.demo",
+    "fengkong.casework_cli",
 ]
 
 

@@ -32,7 +32,8 @@ def demo_template(tmp_path_factory):
     world = d / "world"
     simulate_world(world, SimConfig(customers=400, months=3, seed=5))
     db = d / "template.db"
-    demo_story(world, db_url=f"sqlite:///{db}", console=Console(file=open(os.devnull, "w")))
+    with open(os.devnull, "w") as sink:
+        demo_story(world, db_url=f"sqlite:///{db}", console=Console(file=sink))
     st = Store(f"sqlite:///{db}")
     seed_console(st, world)
     st.close()
@@ -43,7 +44,7 @@ def demo_template(tmp_path_factory):
 def demo_store(demo_template, tmp_path):
     from fengkong.store import Store
 
-    world, db = demo_template
+    _world, db = demo_template
     target = tmp_path / "store.db"
     shutil.copy(db, target)
     st = Store(f"sqlite:///{target}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.console.conftest import PASSWORD
 
 pytestmark = pytest.mark.slow

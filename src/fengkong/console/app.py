@@ -14,7 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fengkong import casework, pii
-from fengkong.console.auth import COOKIE, PRE_COOKIE, CsrfError, Forbidden, LoginRequired, Session, Sessions, check_csrf
+from fengkong.console.auth import (
+    COOKIE,
+    PRE_COOKIE,
+    CsrfError,
+    Forbidden,
+    LoginRequired,
+    Session,
+    Sessions,
+    check_csrf,
+)
 from fengkong.console.i18n import LANGS, translate
 
 HERE = Path(__file__).resolve().parent

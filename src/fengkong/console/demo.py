@@ -12,23 +12,6 @@ DEMO_USERS = {"reviewer": ("reviewer",), "reviewer2": ("reviewer",), "supervisor
               "compliance": ("compliance",), "admin": ("admin",)}
 
 
-def review_events(world: Path, store: Any) -> dict[str, dict[str, Any]]:
-    """The world's events behind the store's review decisions, by event id (for amounts and tokens)."""
-    import polars as pl
-    from sqlalchemy import select
-
-    from fengkong.engine.replay import event_dicts
-    from fengkong.eventio import read_world
-    from fengkong.store.schema import decisions
-
-    with store.engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(select(decisions.c.request_id).where(decisions.c.outcome == "review")).all()]
-    if not ids:
-        return {}
-    events = read_world(world)
-    return {e["event_id"]: e for e in event_dicts(events.filter(pl.col("event_id").is_in(ids)))}
-
-
 def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict[str, int]:
     """Fill the console's demo: users, a case per review decision, and a challenger strategy version."""
     from fengkong import casework
@@ -42,7 +25,7 @@ def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict
             users += 1
         except UserError:
             pass
-    opened = casework.cases_from_decisions(store, review_events(world, store))
+    opened = casework.cases_from_decisions(store, casework.review_events(world, store))
     challenger = 0
     dep = Deployments(store)
     for sv in list(store.versions.list()):

@@ -54,8 +54,8 @@ def _strategy(store: Any, name: str | None, version: str | None) -> Any:
 
 @functools.lru_cache(maxsize=32)
 def _compiled(name: str, version: str, sha: str, source: str, artifacts: tuple) -> Any:
-    from fengkong.features.providers import combined_kinds
     from fengkong.features import load_features
+    from fengkong.features.providers import combined_kinds
     from fengkong.strategy import strategy_from_text
 
     try:
@@ -73,9 +73,9 @@ def _bin_points(bins: list[Any], v: Any) -> tuple[float, str] | None:
             continue
         if b.kind == "in" and v in b.values:
             return b.points, "in " + ", ".join(map(str, b.values))
-        if b.kind == "range" and isinstance(v, int | float) and not isinstance(v, bool):
-            if (b.ge is None or v >= b.ge) and (b.lt is None or v < b.lt):
-                return b.points, f"[{'' if b.ge is None else f'{b.ge:g}'}, {'' if b.lt is None else f'{b.lt:g}'})"
+        if (b.kind == "range" and isinstance(v, int | float) and not isinstance(v, bool)
+                and (b.ge is None or v >= b.ge) and (b.lt is None or v < b.lt)):
+            return b.points, f"[{'' if b.ge is None else f'{b.ge:g}'}, {'' if b.lt is None else f'{b.lt:g}'})"
         if b.kind == "else":
             return b.points, "else"
     return None

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from fengkong import casework
 from fengkong.console.evidence import case_evidence
-from fengkong.store.cases import DECISIONS, QUEUES, STATUSES
 from fengkong.store import CaseError
+from fengkong.store.cases import DECISIONS, QUEUES, STATUSES
 
 ROLES = ("reviewer", "supervisor")
 PAGE = 50
