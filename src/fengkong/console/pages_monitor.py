@@ -65,13 +65,15 @@ def dashboard(store: Any, event_type: str, days: int, threshold: float, rows_per
     from fengkong.console.svg import line_chart
 
     rollup.refresh(store, max_rows=rows_per_view)
-    every = rollup.hours(store, event_type or None)
-    every = [r for r in every if r[0] != "unknown"]
-    if not every:
+    last = rollup.last_hour(store)
+    if last is None:
         return {"empty": True, "backlog": rollup.backlog(store)}
-    last = dt.datetime.strptime(every[-1][0], "%Y-%m-%dT%H")
     since = (last - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H")
+    every = rollup.hours(store, event_type or None,
+                         since=(last - dt.timedelta(days=max(days, 2))).strftime("%Y-%m-%dT%H"))
     win = [r for r in every if r[0] > since]
+    if not win:
+        return {"empty": True, "backlog": rollup.backlog(store)}
     tot = rollup.merged(win)
     outcomes = sorted(tot["outcomes"], key=lambda o: -tot["outcomes"][o])
     labels = [h[5:].replace("T", " ") for h, _ in win]
@@ -85,19 +87,12 @@ def dashboard(store: Any, event_type: str, days: int, threshold: float, rows_per
     rules = sorted(({"rule": k, "hits": v, "rate": v / tot["n"]} for k, v in tot["rules"].items()),
                    key=lambda x: -x["hits"])
     # drift: PSI of each month against the first month of the rollup (the earliest population)
-    months: dict[str, dict[str, Any]] = {}
-    for h, d in every:
-        m = months.setdefault(h[:7], rollup._empty())
-        for name, counts in d["values"].items():
-            c = m["values"].setdefault(name, {})
-            for k, v in counts.items():
-                c[k] = c.get(k, 0) + v
-        m["n"] += d["n"]
+    months = dict(rollup.hours(store, event_type or None, months=True))
     mlist = sorted(months)
-    base = months[mlist[0]]["values"]
+    base = months[mlist[0]].get("values", {}) if mlist else {}
     drift = []
     for name in sorted(base):
-        drift.append({"name": name, "psi": {m: psi_of(base[name], months[m]["values"].get(name, {})) for m in mlist}})
+        drift.append({"name": name, "psi": {m: psi_of(base[name], months[m].get("values", {}).get(name, {})) for m in mlist}})
     psi_chart = line_chart(mlist, {d["name"]: [d["psi"][m] for m in mlist] for d in drift}, fmt="{:.2f}") \
         if len(mlist) > 1 else None
     return {"empty": False, "n": tot["n"], "outcomes": tot["outcomes"], "approval": sum(

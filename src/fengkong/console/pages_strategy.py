@@ -27,12 +27,11 @@ def _date(s: str | None) -> dt.date | None:
 def live_panel(store: Any, days: int = 7) -> list[dict[str, Any]]:
     """Outcome mix and approval rate per strategy version and role (champion / challenger) over the last
     ``days`` days of decisions, from the monitoring rollup."""
-    rows = [r for r in rollup.hours(store) if r[0] != "unknown"]
-    if not rows:
+    last = rollup.last_hour(store)
+    if last is None:
         return []
-    last = dt.datetime.strptime(rows[-1][0], "%Y-%m-%dT%H")
     since = (last - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H")
-    tot = rollup.merged([r for r in rows if r[0] > since])
+    tot = rollup.merged([r for r in rollup.hours(store, since=since) if r[0] > since])
     out = []
     for key, mix in sorted(tot["roles"].items()):
         n = sum(mix.values())

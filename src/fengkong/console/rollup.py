@@ -14,11 +14,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fengkong.store.schema import console_hourly, console_state, decisions
 
 WATERMARK = "rollup_seq"
+#: Month rows (value histograms for drift) are keyed ``M:YYYY-MM``; hour rows ``YYYY-MM-DDTHH`` sort below "M".
+MONTH = "M:"
 #: Features whose distribution is tracked for drift when the settings name none.
 DEFAULT_DRIFT_FEATURES = ("fr_dti", "fr_inquiries_30d", "app_cnt_id_30d", "graph_cluster_applicants")
 _LAT_BASE, _LAT_STEP = 0.01, 1.25  # latency bucket k covers [base*step^k, base*step^(k+1)) ms
@@ -50,8 +52,11 @@ def _hour(d: Mapping[str, Any]) -> str:
         return "unknown"
 
 
-def _empty() -> dict[str, Any]:
-    return {"n": 0, "outcomes": {}, "rules": {}, "lat": {}, "errors": 0, "fallbacks": 0, "roles": {}, "values": {}}
+def _empty(values: bool = False) -> dict[str, Any]:
+    d: dict[str, Any] = {"n": 0, "outcomes": {}, "rules": {}, "lat": {}, "errors": 0, "fallbacks": 0, "roles": {}}
+    if values:
+        d["values"] = {}
+    return d
 
 
 def fold(acc: dict[str, Any], d: Mapping[str, Any], drift: Iterable[str]) -> None:
@@ -70,6 +75,8 @@ def fold(acc: dict[str, Any], d: Mapping[str, Any], drift: Iterable[str]) -> Non
     role = f"{d.get('strategy')}@{d.get('version')}:{d.get('role', 'champion')}"
     acc["roles"].setdefault(role, {})
     acc["roles"][role][d["outcome"]] = acc["roles"][role].get(d["outcome"], 0) + 1
+    if "values" not in acc:
+        return
     vals = acc["values"]
     feats = d.get("features") or {}
     for name, v in [*(("score:" + k, v) for k, v in (d.get("scores") or {}).items()),
@@ -89,6 +96,9 @@ def _merge(a: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
         c.update(b[key])
         a[key] = dict(c)
     for key in ("roles", "values"):
+        if key not in b:
+            continue
+        a.setdefault(key, {})
         for name, counts in b[key].items():
             c = Counter(a[key].get(name, {}))
             c.update(counts)
@@ -112,8 +122,10 @@ def refresh(store: Any, max_rows: int = 20_000, batch: int = 5_000,
         hours: dict[tuple[str, str], dict[str, Any]] = {}
         for _seq, rec in rows:
             d = json.loads(rec)
-            key = (_hour(d), d.get("event_type") or "?")
-            fold(hours.setdefault(key, _empty()), d, drift)
+            hour, et = _hour(d), d.get("event_type") or "?"
+            fold(hours.setdefault((hour, et), _empty()), d, drift)
+            if hour != "unknown":
+                fold(hours.setdefault((MONTH + hour[:7], et), _empty(values=True)), d, drift)
         with store.engine.begin() as conn:
             # the watermark guards against two refreshers folding the same rows twice
             cur = conn.execute(select(console_state.c.value).where(console_state.c.key == WATERMARK)
@@ -141,26 +153,39 @@ def refresh(store: Any, max_rows: int = 20_000, batch: int = 5_000,
 
 def backlog(store: Any) -> int:
     """Decisions not yet folded into the rollup."""
-    from sqlalchemy import func
-
     with store.engine.connect() as conn:
         mark = int(conn.execute(select(console_state.c.value).where(console_state.c.key == WATERMARK)).scalar() or 0)
         top = conn.execute(select(func.max(decisions.c.seq))).scalar() or 0
     return max(0, int(top) - mark)
 
 
-def hours(store: Any, event_type: str | None = None, since: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """Rollup rows ``(hour, counts)`` in hour order (event types merged unless one is chosen)."""
+def last_hour(store: Any) -> dt.datetime | None:
+    """The newest hour in the rollup (event time, UTC), or None when it is empty."""
+    with store.engine.connect() as conn:
+        h = conn.execute(select(func.max(console_hourly.c.hour)).where(console_hourly.c.hour < "M",
+                                                                      console_hourly.c.hour != "unknown")).scalar()
+    return None if h is None else dt.datetime.strptime(h, "%Y-%m-%dT%H")
+
+
+def hours(store: Any, event_type: str | None = None, since: str | None = None,
+          months: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """Rollup rows ``(hour, counts)`` in hour order (event types merged unless one is chosen); with
+    ``months`` the month rows ``(YYYY-MM, counts with value histograms)`` instead."""
     q = select(console_hourly.c.hour, console_hourly.c.data).order_by(console_hourly.c.hour)
     if event_type:
         q = q.where(console_hourly.c.event_type == event_type)
+    if months:
+        q = q.where(console_hourly.c.hour >= MONTH)
+    else:
+        q = q.where(console_hourly.c.hour < "M", console_hourly.c.hour != "unknown")
     if since:
         q = q.where(console_hourly.c.hour >= since)
     out: dict[str, dict[str, Any]] = {}
     with store.engine.connect() as conn:
         for hour, data in conn.execute(q).all():
             d = json.loads(data)
-            out[hour] = _merge(out[hour], d) if hour in out else d
+            key = hour[len(MONTH):] if months else hour
+            out[key] = _merge(out[key], d) if key in out else d
     return sorted(out.items())
 
 
