@@ -40,8 +40,9 @@ FRAUD_LISTS = {"id_token": "blacklist_id", "phone_token": "blacklist_phone", "de
 WHITELIST = "whitelist_id"
 #: Event fields copied (as tokens) into a case's evidence so feedback can act on them.
 ELEMENT_FIELDS = ("id_token", "phone_token", "device_id", "name_token", "card_token", "agent_id", "ip")
-#: Label written per decision (a training target: fraud/bad = 1, good = 0).
-DECISION_LABELS = {"confirm_fraud": "fraud", "false_positive": "good", "decline": "bad", "approve": "good"}
+#: Label written per decision (a training target: fraud = 1, good = 0). Approve / decline / request documents
+#: write none: a reviewer's credit judgement is not an observed outcome.
+DECISION_LABELS = {"confirm_fraud": "fraud", "false_positive": "good"}
 TARGETS = {"fraud": 1, "bad": 1, "good": 0}
 
 

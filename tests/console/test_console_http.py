@@ -286,3 +286,34 @@ def test_strategy_edit_reports_line_and_column(demo_app):
     assert r.status_code == 200 and 'id="strategy-ok"' in r.text
     d = c.get("/console/strategy/diff?name=application_reference&a=1.1&b=1.1-demo").text
     assert "FORM_FAST" in d and "form_fill_seconds &lt; 20" in d
+
+
+def test_stage_console_prints_the_url_and_a_demo_login(demo_template, demo_store, tmp_path):
+    from rich.console import Console
+
+    from fengkong.console.demo import DEMO_PASSWORD, stage_console
+
+    world, _db = demo_template
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "world").symlink_to(world)
+    con = Console(record=True, width=200)
+    res = stage_console(out, demo_store, con)
+    text = con.export_text()
+    assert "http://127.0.0.1:8000/console" in text and DEMO_PASSWORD in text and "fengkong serve" in text
+    assert res["cases"] == 0 and res["users"] == 0  # the template was seeded already: idempotent
+    assert demo_store.users.authenticate("reviewer", DEMO_PASSWORD) is not None
+
+
+def test_docs_mount_example_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "console.md").read_text(encoding="utf-8")
+    code = re.search(r"## Mounting\n\n```python\n(.*?)```", doc, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(code, "docs/console.md", "exec"), ns)
+    c = TestClient(ns["app"])
+    assert c.get("/console/login").status_code == 200
+    ns["store"].close()

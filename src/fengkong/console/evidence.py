@@ -75,7 +75,10 @@ def _bin_points(bins: list[Any], v: Any) -> tuple[float, str] | None:
             return b.points, "in " + ", ".join(map(str, b.values))
         if (b.kind == "range" and isinstance(v, int | float) and not isinstance(v, bool)
                 and (b.ge is None or v >= b.ge) and (b.lt is None or v < b.lt)):
-            return b.points, f"[{'' if b.ge is None else f'{b.ge:g}'}, {'' if b.lt is None else f'{b.lt:g}'})"
+            if b.ge is None or b.lt is None:
+                return b.points, (f"< {b.lt:g}" if b.ge is None and b.lt is not None else
+                                  f">= {b.ge:g}" if b.ge is not None else "any")
+            return b.points, f"[{b.ge:g}, {b.lt:g})"
         if b.kind == "else":
             return b.points, "else"
     return None
