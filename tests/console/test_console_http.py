@@ -317,3 +317,16 @@ def test_docs_mount_example_runs(tmp_path, monkeypatch):
     c = TestClient(ns["app"])
     assert c.get("/console/login").status_code == 200
     ns["store"].close()
+
+
+def test_inbox_sorts_by_amount_at_risk_and_filters_by_queue(store):
+    import re
+
+    small = _case(store, "A1", amount=1_000)
+    big = _case(store, "A2", amount=9_000_000, queue_codes=("MH_HEAVY_DEBT",))
+    c = login(TestClient(make_app(store)), "rev")
+    first = lambda html: int(re.search(r'class="rowlink">(\d+)<', html).group(1))  # noqa: E731
+    assert first(c.get("/console/cases").text) == small  # identity queue outranks multi-head
+    assert first(c.get("/console/cases?order=amount").text) == big
+    html = c.get("/console/cases?queue=multi_head").text
+    assert f'>{big}</a>' in html and f'>{small}</a>' not in html

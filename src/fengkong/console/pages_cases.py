@@ -15,6 +15,7 @@ from fengkong.store.cases import DECISIONS, QUEUES, STATUSES
 
 ROLES = ("reviewer", "supervisor")
 PAGE = 50
+ORDERS = ("priority", "amount", "score", "due")
 DECIDE = ("approve", "decline", "request_documents", "confirm_fraud", "false_positive")
 
 
@@ -23,14 +24,16 @@ def add_routes(router: APIRouter, cx: Any) -> None:
 
     @router.get("/cases")
     def inbox(request: Request, queue: str = "", product: str = "", status: str = "active", mine: int = 0,
-              page: int = 1, msg: str = "") -> Response:
+              page: int = 1, order: str = "priority", msg: str = "") -> Response:
         s = cx.require(request, *ROLES)
         page = max(1, page)
         st: Any = ("open", "assigned", "pending_approval") if status == "active" else (status or None)
         if st is not None and st not in STATUSES and not isinstance(st, tuple):
             st = ("open", "assigned", "pending_approval")
+        order = order if order in ORDERS else "priority"
         rows = store.cases.list(status=st, queue=queue or None, product=product or None,
-                                assignee=s.username if mine else None, limit=PAGE + 1, offset=(page - 1) * PAGE)
+                                assignee=s.username if mine else None, limit=PAGE + 1, offset=(page - 1) * PAGE,
+                                order=order)
         counts = store.cases.counts()
         per_queue: dict[str, int] = {}
         for (q, stt), n in counts.items():
@@ -38,7 +41,7 @@ def add_routes(router: APIRouter, cx: Any) -> None:
                 per_queue[q] = per_queue.get(q, 0) + n
         now = dt.datetime.now(dt.UTC)
         return cx.page(request, "inbox.html", cases=rows[:PAGE], more=len(rows) > PAGE, page=page,
-                       queue=queue, product=product, status=status, mine=mine, msg=msg,
+                       queue=queue, product=product, status=status, mine=mine, msg=msg, order=order, orders=ORDERS,
                        queues=sorted(set(QUEUES) | set(per_queue)), per_queue=per_queue,
                        statuses=("active", *STATUSES), breached={c.id: c.breached(now) for c in rows},
                        products=_products(store))

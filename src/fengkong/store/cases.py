@@ -146,8 +146,11 @@ class Cases:
     def list(self, *, status: str | Sequence[str] | None = ("open", "assigned", "pending_approval"),
              queue: str | None = None, product: str | None = None, assignee: str | None = None,
              customer_id: str | None = None, kind: str | None = None, limit: int = 50,
-             offset: int = 0) -> list[Case]:
-        """Cases in inbox order (priority, amount at risk, oldest first), filtered and paged."""
+             offset: int = 0, order: str = "priority") -> list[Case]:
+        """Cases in inbox order (priority, amount at risk, oldest first), filtered and paged.
+
+        ``order``: ``priority`` (the inbox order), ``amount`` (amount at risk first), ``score`` (highest
+        score first) or ``due`` (nearest SLA deadline first)."""
         q = select(cases)
         if status is not None:
             q = q.where(cases.c.status.in_([status] if isinstance(status, str) else list(status)))
@@ -155,7 +158,11 @@ class Cases:
                        (cases.c.customer_id, customer_id), (cases.c.kind, kind)):
             if v is not None:
                 q = q.where(col == v)
-        q = q.order_by(cases.c.priority.desc(), cases.c.amount_fen.desc(), cases.c.created_at, cases.c.id)
+        first = {"priority": [], "amount": [cases.c.amount_fen.desc()], "score": [cases.c.score.desc()],
+                 "due": [cases.c.due_at]}.get(order)
+        if first is None:
+            raise CaseError(f"order must be priority, amount, score or due, not {order!r}")
+        q = q.order_by(*first, cases.c.priority.desc(), cases.c.amount_fen.desc(), cases.c.created_at, cases.c.id)
         with self.engine.connect() as conn:
             rows = conn.execute(q.limit(limit).offset(offset)).mappings().all()
         return [_case(r) for r in rows]
