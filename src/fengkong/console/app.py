@@ -252,4 +252,11 @@ def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
         return Response("CSRF token missing or wrong; reload the page and try again", status_code=403)
 
     app.state.console = cx
+    # the drift panel uses the modeling pack's metrics, whose package import takes seconds: pay it at start-up
+    # in the background instead of in the first dashboard request
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=("fengkong.modeling.metrics",), daemon=True,
+                     name="console-warm-imports").start()
     return cx

@@ -16,6 +16,21 @@ ROLES = ("analyst", "deployer", "supervisor")
 APPROVING = ("approve", "allow")
 
 
+MAX_POINTS = 240  # longer windows are drawn in buckets of several hours
+
+
+def coarsen(rows: list[tuple[str, dict[str, Any]]], max_points: int) -> list[tuple[str, dict[str, Any]]]:
+    """Merge consecutive hour rows into buckets of k hours so a chart has at most ``max_points`` points."""
+    k = -(-len(rows) // max_points)
+    if k <= 1:
+        return rows
+    out = []
+    for i in range(0, len(rows), k):
+        chunk = rows[i:i + k]
+        out.append((chunk[0][0], rollup.merged(chunk)))
+    return out
+
+
 def psi_of(expected: Mapping[str, int], actual: Mapping[str, int], n_bins: int = 10) -> float | None:
     """PSI of two value histograms (bucket → count): decile bins of ``expected`` (the pricing of
     :func:`fengkong.modeling.metrics.psi_counts`)."""
@@ -76,6 +91,7 @@ def dashboard(store: Any, event_type: str, days: int, threshold: float, rows_per
         return {"empty": True, "backlog": rollup.backlog(store)}
     tot = rollup.merged(win)
     outcomes = sorted(tot["outcomes"], key=lambda o: -tot["outcomes"][o])
+    win = coarsen(win, MAX_POINTS)
     labels = [h[5:].replace("T", " ") for h, _ in win]
     per_hour = line_chart(labels, {o: [d["outcomes"].get(o, 0) for _, d in win] for o in outcomes},
                           y_label="decisions per hour", stacked=True)

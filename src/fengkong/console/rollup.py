@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -87,22 +86,24 @@ def fold(acc: dict[str, Any], d: Mapping[str, Any], drift: Iterable[str]) -> Non
             b[key] = b.get(key, 0) + 1
 
 
+def _add(a: dict[str, Any], b: Mapping[str, Any]) -> None:
+    for k, v in b.items():
+        a[k] = a.get(k, 0) + v
+
+
 def _merge(a: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """Add the counts of ``b`` into ``a`` (returns ``a``)."""
     a["n"] += b["n"]
     a["errors"] += b["errors"]
     a["fallbacks"] += b["fallbacks"]
     for key in ("outcomes", "rules", "lat"):
-        c = Counter(a[key])
-        c.update(b[key])
-        a[key] = dict(c)
+        _add(a[key], b[key])
     for key in ("roles", "values"):
         if key not in b:
             continue
-        a.setdefault(key, {})
+        dst = a.setdefault(key, {})
         for name, counts in b[key].items():
-            c = Counter(a[key].get(name, {}))
-            c.update(counts)
-            a[key][name] = dict(c)
+            _add(dst.setdefault(name, {}), counts)
     return a
 
 
