@@ -330,3 +330,19 @@ def test_inbox_sorts_by_amount_at_risk_and_filters_by_queue(store):
     assert first(c.get("/console/cases?order=amount").text) == big
     html = c.get("/console/cases?queue=multi_head").text
     assert f'>{big}</a>' in html and f'>{small}</a>' not in html
+
+
+def test_session_cookie_is_valid_on_every_worker_of_one_deployment(store):
+    from fastapi import FastAPI
+
+    from fengkong.console import mount
+
+    apps = []
+    for _ in range(2):  # two workers: no secret_key given, both derive it from the PII key
+        a = FastAPI()
+        mount(a, store, {})
+        apps.append(a)
+    one = login(TestClient(apps[0]), "rev")
+    two = TestClient(apps[1])
+    two.cookies.update(one.cookies)
+    assert two.get("/console/cases", follow_redirects=False).status_code == 200

@@ -15,8 +15,8 @@ __all__ = ["mount"]
 def mount(app: Any, store: Any, settings: dict | None = None) -> None:
     """Add the console's routes under ``/console`` (and its static files under ``/console/static``).
 
-    ``settings`` (all optional): ``secret_key`` (signs the session cookie; default: a random key per
-    process), ``idle_minutes`` (30), ``lang`` (``zh`` or ``en``), ``four_eyes_fen`` (decisions on cases
+    ``settings`` (all optional): ``secret_key`` (signs the session cookie; default: derived from the PII key,
+    else a random key per process), ``idle_minutes`` (30), ``lang`` (``zh`` or ``en``), ``four_eyes_fen`` (decisions on cases
     with at least this amount at risk need a second person; 5 000 000 fen), ``list_expiry_days`` (365),
     ``world`` (a simulated or exported world directory for the ring, timeline, backtest and compliance
     pages), ``strategies_dir``, ``secure_cookie`` (True behind HTTPS), ``hit_rate_alert`` (0.05).

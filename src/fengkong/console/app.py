@@ -69,6 +69,22 @@ def short_time(iso: str | None) -> str:
     return t.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
 
 
+def session_secret(settings: dict[str, Any]) -> str:
+    """The key that signs session cookies: ``secret_key`` from the settings, else derived from the PII key
+    (HMAC, so every worker and restart of one deployment agrees and the PII key itself is never used), else a
+    random key per process (sessions then end at restart and do not cross workers)."""
+    if settings.get("secret_key"):
+        return str(settings["secret_key"])
+    import hashlib
+    import hmac
+
+    try:
+        key = pii.load_key(create=False)
+    except Exception:  # no PII key configured: per-process key
+        return secrets.token_urlsafe(32)
+    return hmac.new(key, b"fengkong console session cookie", hashlib.sha256).hexdigest()
+
+
 class Console:
     """What every page needs: the store, the settings, templates and the session checker."""
 
@@ -76,7 +92,7 @@ class Console:
         self.store = store
         self.settings = settings
         self.policy = casework.Policy.from_settings(settings)
-        self.sessions = Sessions(str(settings.get("secret_key") or secrets.token_urlsafe(32)),
+        self.sessions = Sessions(session_secret(settings),
                                  idle_seconds=float(settings.get("idle_minutes", 30)) * 60,
                                  secure=bool(settings.get("secure_cookie", False)))
         self.lang = settings.get("lang", "zh") if settings.get("lang", "zh") in LANGS else "zh"

@@ -79,6 +79,23 @@ def neighbourhood(links: Any, seeds: list[str], hops: int, max_nodes: int = MAX_
     return nodes, edges
 
 
+def _ring_view(cx: Any, rings: Any, members: Any, ring_id: str) -> tuple[Any, Any]:
+    """The fraud pack's report of one ring and the SVG of its members and shared elements (the world is
+    fixed for the process, so both are computed once per ring)."""
+    from fengkong.console.svg import graph_svg
+    from fengkong.fraud.rings import ring_report
+
+    r = ring_report(cx.events(), rings, members, ring_id=ring_id)[0]
+    nodes, edges = neighbourhood(_links(cx), r.members, 1)
+    keep = {i for i, n in enumerate(nodes) if n["kind"] == "person" or n.get("degree", 0) >= 2}
+    remap = {old: new for new, old in enumerate(sorted(keep))}
+    nodes = [nodes[i] for i in sorted(keep)]
+    edges = [(remap[a], remap[b]) for a, b in edges if a in remap and b in remap]
+    for nd in nodes:
+        nd["flag"] = nd["kind"] == "person" and nd["label"] in r.members
+    return r, graph_svg(nodes, edges)
+
+
 def add_routes(router: APIRouter, cx: Any) -> None:
     store = cx.store
 
@@ -117,23 +134,12 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         found = _rings(cx)
         if found is None:
             return cx.page(request, "message.html", message="No world data configured.")
-        from fengkong.console.svg import graph_svg
-        from fengkong.fraud.rings import ring_report
-
         rs, members = found
-        rep = ring_report(cx.events(), rs, members, ring_id=ring_id)
-        if not rep:
+        if rs.filter(rs["ring_id"] == ring_id).height == 0:
             return cx.page(request, "message.html", code=404, message="Not found.")
-        r = rep[0]
-        nodes, edges = neighbourhood(_links(cx), r.members, 1)
-        keep = {i for i, n in enumerate(nodes) if n["kind"] == "person" or n.get("degree", 0) >= 2}
-        remap = {old: new for new, old in enumerate(sorted(keep))}
-        nodes = [nodes[i] for i in sorted(keep)]
-        edges = [(remap[a], remap[b]) for a, b in edges if a in remap and b in remap]
-        for nd in nodes:
-            nd["flag"] = nd["kind"] == "person" and nd["label"] in r.members
+        r, svg = cx.cached(f"ring:{ring_id}", lambda: _ring_view(cx, rs, members, ring_id))
         labels = [lb for lb in store.labels.all("ring") if lb.subject == ring_id]
-        return cx.page(request, "ring.html", r=r, svg=graph_svg(nodes, edges), msg=msg, labels=labels,
+        return cx.page(request, "ring.html", r=r, svg=svg, msg=msg, labels=labels,
                        published=[e for e in store.lists.entries() if e.reason and f"ring {ring_id}" in e.reason])
 
     @router.post("/rings/{ring_id}/confirm")

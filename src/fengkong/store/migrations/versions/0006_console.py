@@ -19,6 +19,9 @@ def upgrade() -> None:
     # the first matching entries, with no sort of every open case
     op.create_index("ix_cases_order", "fk_cases", [sa.text("priority DESC"), sa.text("amount_fen DESC"), "created_at",
                                                    "id", "status", "queue", "product"])
+    # take-next: the most urgent open, unassigned case without a sort
+    op.create_index("ix_cases_next", "fk_cases", ["status", sa.text("priority DESC"), sa.text("amount_fen DESC"),
+                                                  "created_at", "id", "assignee", "snoozed_until"])
     op.create_index("ix_cases_product", "fk_cases", ["product"])
     op.create_index("ix_decisions_outcome", "fk_decisions", ["outcome", "seq"])
     op.create_table(
@@ -39,4 +42,5 @@ def downgrade() -> None:
     op.drop_table("fk_console_hourly")
     op.drop_index("ix_decisions_outcome", "fk_decisions")
     op.drop_index("ix_cases_product", "fk_cases")
+    op.drop_index("ix_cases_next", "fk_cases")
     op.drop_index("ix_cases_order", "fk_cases")
