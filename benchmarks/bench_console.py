@@ -249,7 +249,9 @@ def main() -> None:
     lines = [f"Machine: {machine()}. Store: SQLite, {n_dec:,} decisions, {n_cases:,} cases; world for rings and "
              f"compliance: {args.world_customers:,} simulated customers, 3 months. {args.repeat} requests per page, "
              "server time inside the ASGI app. Target: every page <= 300 ms.", ""]
-    if fill:
+    if not fill:
+        lines.append("Store reused from --db (filled by an earlier run of this script); rollup re-folded here.")
+    else:
         lines.append(f"Bulk fill: {fill['decisions']:.1f} s for the decisions (hash chain computed), "
                      f"{fill['cases']:.1f} s for the cases.")
     lines += [f"Monitoring rollup folded {folded:,} decisions in {fold_s:.1f} s "

@@ -62,6 +62,11 @@ def neighbourhood(links: Any, seeds: list[str], hops: int, max_nodes: int = MAX_
         if not frontier:
             break
     sub = links.filter(pl.col("customer_id").is_in(list(people)) & pl.col("elem").is_in(list(elems)))
+    # an element that links only one drawn person (it is shared with someone outside the picture) is noise,
+    # except the seeds' own elements
+    own = set(links.filter(pl.col("customer_id").is_in(list(seeds)))["elem"].to_list())
+    drawn = sub.group_by("elem").len().filter((pl.col("len") >= 2) | pl.col("elem").is_in(list(own)))["elem"]
+    sub = sub.filter(pl.col("elem").is_in(drawn.implode()))
     nodes: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for p in sorted(people):

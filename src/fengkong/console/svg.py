@@ -57,7 +57,7 @@ def graph_svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[tuple[int, int
                      f'stroke="{"#b3261e" if nd.get("flag") else "#fff"}" stroke-width="{2 if nd.get("flag") else 1}"/>')
         label = ""
         if label_all or nd.get("focus") or (kind != "person" and nd.get("degree", 0) >= 3):
-            label = (f'<text x="{x + rr + 2:.1f}" y="{y + 4:.1f}" font-size="11" fill="#1d2330">'
+            label = (f'<text x="{x + rr + 2:.1f}" y="{y + 4:.1f}" font-size="11" fill="#1d2330" stroke="#fff" stroke-width="3" paint-order="stroke">'
                      f'{escape(nd.get("label") or "")}</text>')
         body = f"<title>{title}</title>{shape}{label}"
         if nd.get("href"):
