@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean wrk bench-service
+.PHONY: demo test lint bench venv clean wrk bench-service browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,12 +14,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,redis]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# Debian's Chromium and CJK fonts for the console's browser tests (Playwright drives them; never `playwright install`).
+browser-deps:
+	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+
+venv: $(STAMP) browser-deps
 
 demo: $(STAMP)
 	$(BIN)/fengkong demo
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 

@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.strategy.cli",
     "fengkong.demo",
     "fengkong.service.cli",
+    "fengkong.casework_cli",
 ]
 
 

@@ -146,19 +146,36 @@ class Cases:
     def list(self, *, status: str | Sequence[str] | None = ("open", "assigned", "pending_approval"),
              queue: str | None = None, product: str | None = None, assignee: str | None = None,
              customer_id: str | None = None, kind: str | None = None, limit: int = 50,
-             offset: int = 0) -> list[Case]:
-        """Cases in inbox order (priority, amount at risk, oldest first), filtered and paged."""
-        q = select(cases)
+             offset: int = 0, order: str = "priority") -> list[Case]:
+        """Cases in inbox order (priority, amount at risk, oldest first), filtered and paged.
+
+        ``order``: ``priority`` (the inbox order), ``amount`` (amount at risk first), ``score`` (highest
+        score first) or ``due`` (nearest SLA deadline first)."""
+        first = {"priority": [], "amount": [cases.c.amount_fen.desc()], "score": [cases.c.score.desc()],
+                 "due": [cases.c.due_at]}.get(order)
+        if first is None:
+            raise CaseError(f"order must be priority, amount, score or due, not {order!r}")
+        # The inbox (priority order, filtered by status / queue / product only) walks the inbox-order index,
+        # which holds those columns, and stops after one page instead of sorting every open case: the filter
+        # columns are wrapped in coalesce() so no planner prefers the status or product index and a sort.
+        inbox = order == "priority" and assignee is None and customer_id is None and kind is None
+
+        def c(col: Any) -> Any:
+            return func.coalesce(col, "") if inbox else col
+
+        q = select(cases.c.id)  # ids first (on the narrow index), then the rows of one page
         if status is not None:
-            q = q.where(cases.c.status.in_([status] if isinstance(status, str) else list(status)))
+            q = q.where(c(cases.c.status).in_([status] if isinstance(status, str) else list(status)))
         for col, v in ((cases.c.queue, queue), (cases.c.product, product), (cases.c.assignee, assignee),
                        (cases.c.customer_id, customer_id), (cases.c.kind, kind)):
             if v is not None:
-                q = q.where(col == v)
-        q = q.order_by(cases.c.priority.desc(), cases.c.amount_fen.desc(), cases.c.created_at, cases.c.id)
+                q = q.where(c(col) == v)
+        q = q.order_by(*first, cases.c.priority.desc(), cases.c.amount_fen.desc(), cases.c.created_at, cases.c.id)
         with self.engine.connect() as conn:
-            rows = conn.execute(q.limit(limit).offset(offset)).mappings().all()
-        return [_case(r) for r in rows]
+            ids = [r[0] for r in conn.execute(q.limit(limit).offset(offset)).all()]
+            rows = {r["id"]: r for r in conn.execute(select(cases).where(cases.c.id.in_(ids))).mappings().all()} \
+                if ids else {}
+        return [_case(rows[i]) for i in ids if i in rows]
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Number of cases per (queue, status)."""

@@ -219,5 +219,22 @@ jobs = Table(
     Column("error", Text),
 )
 
-__all__ = ["admin_log", "api_keys", "case_events", "cases", "decisions", "deploy_requests", "jobs", "labels", "lists", "metadata",
+#: Console monitoring rollup: per hour of event time and event type, counts as JSON (see fengkong.console.rollup).
+console_hourly = Table(
+    "fk_console_hourly",
+    metadata,
+    Column("hour", String(16), primary_key=True),
+    Column("event_type", String(32), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+
+#: Console bookkeeping (the rollup's watermark: last decision seq folded in).
+console_state = Table(
+    "fk_console_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+__all__ = ["admin_log", "api_keys", "case_events", "cases", "console_hourly", "console_state", "decisions", "deploy_requests", "jobs", "labels", "lists", "metadata",
            "routing", "service_events", "strategy_versions", "users"]

@@ -1,0 +1,61 @@
+"""Demo data for the console: cases from the demo's review decisions, demo users, a challenger strategy version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: Demo users (one per role) and their shared password, printed by the demo.
+DEMO_PASSWORD = "fengkong-demo"
+DEMO_USERS = {"reviewer": ("reviewer",), "reviewer2": ("reviewer",), "supervisor": ("supervisor", "reviewer"),
+              "investigator": ("investigator",), "analyst": ("analyst",), "deployer": ("deployer", "analyst"),
+              "compliance": ("compliance",), "admin": ("admin",)}
+
+
+def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict[str, int]:
+    """Fill the console's demo: users, a case per review decision, and a challenger strategy version."""
+    from fengkong import casework
+    from fengkong.deploy import Deployments
+    from fengkong.store import UserError
+
+    users = 0
+    for name, roles in DEMO_USERS.items():
+        try:
+            store.users.add(name, password, roles, display_name=name)
+            users += 1
+        except UserError:
+            pass
+    opened = casework.cases_from_decisions(store, casework.review_events(world, store))
+    challenger = 0
+    dep = Deployments(store)
+    for sv in list(store.versions.list()):
+        if sv.event_type != "application" or "-demo" in sv.version:
+            continue
+        from fengkong.strategy import strategy_from_text
+
+        text = sv.source.replace(f'version: "{sv.version}"', f'version: "{sv.version}-demo"', 1)
+        text = text.replace("form_fill_seconds < 30", "form_fill_seconds < 20", 1)
+        if text == sv.source:
+            continue
+        s = strategy_from_text(text, f"{sv.name}@{sv.version}-demo", artifacts=sv.artifacts)
+        _, created = dep.deploy(s, actor="analyst")
+        if created:
+            dep.activate(s.name, s.version, "challenger", actor="analyst", percent=10)
+            challenger += 1
+        break
+    return {"users": users, "cases": opened, "challengers": challenger}
+
+
+def stage_console(out: Path, store: Any, console: Any) -> dict[str, int]:
+    """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
+    from fengkong.console import rollup
+
+    res = seed_console(store, out / "world")
+    rollup.refresh(store, max_rows=10_000_000)
+    console.print(f"Console: {res['cases']} cases opened from review decisions, {res['users']} demo users, "
+                  f"{res['challengers']} challenger version.")
+    console.print(f"Start it with [bold]fengkong serve --db sqlite:///{out / 'fengkong.db'}[/bold] (console world: "
+                  f"{out / 'world'}), then open [bold]http://127.0.0.1:8000/console[/bold] and log in as "
+                  f"[bold]reviewer[/bold] / [bold]{DEMO_PASSWORD}[/bold] (also: supervisor, investigator, analyst, "
+                  f"deployer, compliance, admin; same password).")
+    return res
