@@ -19,11 +19,16 @@ def get_session(master: str | None = None, app_name: str = "fengkong", conf: dic
     ``shuffle_partitions`` defaults to 4 × the cores of a ``local[n]`` master (Spark's 200 is far too many
     for one machine); on a cluster Spark's adaptive execution coalesces partitions itself.
     """
+    import os
+    import sys
+
     from pyspark.sql import SparkSession
 
     b = SparkSession.builder.appName(app_name)
     if master:
         b = b.master(master)
+        if master.startswith("local"):  # Python workers run this interpreter (it has fengkong installed)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         if shuffle_partitions is None and master.startswith("local"):
             n = master[6:-1] if master.startswith("local[") else "1"
             shuffle_partitions = 4 * (int(n) if n.isdigit() else 2)
