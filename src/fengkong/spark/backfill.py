@@ -49,17 +49,29 @@ def prepare(events: Any, fs: FeatureSet) -> Any:
 
 
 def backfill(events: Any, fs: FeatureSet, keep: tuple[str, ...] = (),
-             progress: Callable[[str], None] | None = None) -> Any:
+             progress: Callable[[str], None] | None = None, work_dir: str | None = None) -> Any:
     """A Spark DataFrame of ``event_id`` (+ ``keep`` columns of ``events``) + one column per feature of ``fs``.
 
-    Lazy: nothing runs until it is written or counted. Values equal ``offline.backfill``'s, feature for
-    feature and event for event.
+    Values equal ``offline.backfill``'s, feature for feature and event for event. The prepared columns are
+    read once and persisted (spilling to disk); each per-key pass is materialised when it is built so the
+    final plan stays small: written under ``work_dir`` (Parquet, reliable on a cluster) or, without one, as
+    a local checkpoint on the executors. The per-key results are combined with a single shuffle.
     """
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    ev = prepare(events, fs)
-    ev = ev.join(events.select("event_id", *keep), "event_id") if keep else ev
-    out = ev.select("event_id", *keep)
+    ev = prepare(events, fs) if not keep else prepare(events, fs).join(events.select("event_id", *keep), "event_id")
+    ev = ev.persist(StorageLevel.MEMORY_AND_DISK)
+    spark = ev.sparkSession
+
+    def done(df: Any, name: str) -> Any:
+        if work_dir is None:
+            return df.localCheckpoint(eager=True)
+        path = f"{work_dir.rstrip('/')}/{name}"
+        df.write.mode("overwrite").parquet(path)
+        return spark.read.parquet(path)
+
+    parts = []
     groups: dict[tuple[str, ...], list[Feature]] = {}
     for f in fs.order:
         if f.kind == "window":
@@ -67,17 +79,23 @@ def backfill(events: Any, fs: FeatureSet, keep: tuple[str, ...] = (),
     for key, feats in groups.items():
         if progress:
             progress("key " + "+".join(key))
-        out = out.join(_key_group(ev, key, feats), "event_id", "left")
+        parts.append(done(_key_group(ev, key, feats), "key_" + "_".join(key)))
     for f in fs.order:
         if f.kind == "cross":
             if progress:
                 progress(f.name)
             part = _contacts_overdue(ev) if f.agg == "contacts_overdue_share" else _shared(ev, f.window_us or 0)
-            out = out.join(part.withColumnRenamed("x", f.name), "event_id", "left")
+            parts.append(done(part.withColumnRenamed("x", f.name), f.name))
+    u = ev.select("event_id", *keep)
+    for p in parts:
+        u = u.unionByName(p, allowMissingColumns=True)
+    direct = [f.name for f in fs.features if f.kind != "derived"]
+    out = u.groupBy("event_id").agg(*[F.first(c, ignorenulls=True).alias(c) for c in (*keep, *direct)])
     for f in fs.order:
         if f.kind == "derived":
             a, b = (F.col(i).cast("double") for i in f.inputs)
             out = out.withColumn(f.name, F.when(b != 0, a / b) if f.op == "ratio" else a - b)
+    ev.unpersist()
     return out.select("event_id", *keep, *[F.col(f.name).cast(_SPARK[f.dtype_kind]).alias(f.name)
                                           for f in fs.features])
 

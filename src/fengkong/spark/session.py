@@ -32,7 +32,8 @@ def get_session(master: str | None = None, app_name: str = "fengkong", conf: dic
         if shuffle_partitions is None and master.startswith("local"):
             n = master[6:-1] if master.startswith("local[") else "1"
             shuffle_partitions = 4 * (int(n) if n.isdigit() else 2)
-    for k, v in {**REQUIRED_CONF, **(conf or {})}.items():
+    defaults = {"spark.ui.showConsoleProgress": "false", "spark.sql.adaptive.enabled": "true"}
+    for k, v in {**defaults, **REQUIRED_CONF, **(conf or {})}.items():
         b = b.config(k, v)
     if shuffle_partitions:
         b = b.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
