@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,redis]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,redis,spark]'
 	touch $(STAMP)
 
 # Debian's Chromium and CJK fonts for the console's browser tests (Playwright drives them; never `playwright install`).

@@ -93,62 +93,69 @@ def scorecard_node(
     return node
 
 
-def _sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+#: Per SQL dialect: identifier quote, the float type and the text type ("spark": Spark SQL / Hive).
+SQL_DIALECTS = {"standard": ('"', "DOUBLE PRECISION", "VARCHAR"), "spark": ("`", "DOUBLE", "STRING")}
 
 
-def _sql_lit(v: Any) -> str:
+def _sql_ident(name: str, dialect: str = "standard") -> str:
+    q = SQL_DIALECTS[dialect][0]
+    return q + name.replace(q, q + q) + q
+
+
+def _sql_lit(v: Any, dialect: str = "standard") -> str:
     """A SQL literal; numbers are typed DOUBLE PRECISION everywhere (DuckDB and PostgreSQL would otherwise
     read 12.5 as DECIMAL and sum exactly, which differs from the engine's and Python's float sums)."""
     if isinstance(v, str):
         return "'" + v.replace("'", "''") + "'"
-    return f"CAST({float(v)!r} AS DOUBLE PRECISION)"
+    return f"CAST({float(v)!r} AS {SQL_DIALECTS[dialect][1]})"
 
 
-def _sql_case(col: str, bins: list[dict[str, Any]], categorical: bool) -> str:
+def _sql_case(col: str, bins: list[dict[str, Any]], categorical: bool, dialect: str = "standard") -> str:
     """``categorical``: compare the column as text (a text category column); numeric categories compare as numbers."""
-    q = _sql_ident(col)
+    q = _sql_ident(col, dialect)
     parts = []
     for b in bins:
-        p = _sql_lit(b["points"])
+        p = _sql_lit(b["points"], dialect)
         if b.get("missing"):
             parts.append(f"WHEN {q} IS NULL THEN {p}")
         elif "in" in b:
-            vals = ", ".join(_sql_lit(v) for v in b["in"])
-            target = f"CAST({q} AS VARCHAR)" if categorical else q
+            vals = ", ".join(_sql_lit(v, dialect) for v in b["in"])
+            target = f"CAST({q} AS {SQL_DIALECTS[dialect][2]})" if categorical else q
             parts.append(f"WHEN {target} IN ({vals}) THEN {p}")
         elif "else" in b:
             parts.append(f"ELSE {p}")
         else:
             cond = []
             if "ge" in b:
-                cond.append(f"{q} >= {_sql_lit(b['ge'])}")
+                cond.append(f"{q} >= {_sql_lit(b['ge'], dialect)}")
             if "lt" in b:
-                cond.append(f"{q} < {_sql_lit(b['lt'])}")
+                cond.append(f"{q} < {_sql_lit(b['lt'], dialect)}")
             parts.append(f"WHEN {' AND '.join(cond)} THEN {p}")
     return "(CASE " + " ".join(parts) + " END)"
 
 
-def scorecard_sql_expression(sc: Scorecard) -> str:
+def scorecard_sql_expression(sc: Scorecard, dialect: str = "standard") -> str:
     """``offset + (CASE …) + …``: the total score as one SQL expression over the input columns."""
-    terms = [_sql_lit(sc.offset_)]
+    terms = [_sql_lit(sc.offset_, dialect)]
     for c in sc.features_:
         fb = sc.binner_.bins_[c]
         text = fb.kind == "categorical" and not _numeric_categories(fb)
-        terms.append(_sql_case(c, characteristic_bins(sc, c), text))
+        terms.append(_sql_case(c, characteristic_bins(sc, c), text, dialect))
     return "\n  + ".join(terms)
 
 
-def scorecard_sql(sc: Scorecard, table: str, keep: list[str] | None = None) -> str:
+def scorecard_sql(sc: Scorecard, table: str, keep: list[str] | None = None, dialect: str = "standard") -> str:
     """A ``SELECT`` adding ``score`` and ``pd`` columns to ``table`` (keeping ``keep`` columns, default all).
 
     Missing values must be SQL NULL. ``pd = 1 / (1 + base_odds * 2^((score - base_score) / pdo))``.
+    ``dialect``: ``standard`` (SQLite, DuckDB, PostgreSQL) or ``spark`` (Spark SQL, Hive).
     """
-    cols = "t.*" if keep is None else ", ".join(f"t.{_sql_ident(k)}" for k in keep)
-    expr = scorecard_sql_expression(sc)
+    d = dialect
+    cols = "t.*" if keep is None else ", ".join(f"t.{_sql_ident(k, d)}" for k in keep)
+    expr = scorecard_sql_expression(sc, d)
     return (
-        f"SELECT s.*, 1.0 / (1.0 + {_sql_lit(sc.base_odds)} * POWER(2.0, (s.score - {_sql_lit(sc.base_score)}) "
-        f"/ {_sql_lit(sc.pdo)})) AS pd\nFROM (\nSELECT {cols},\n  {expr} AS score\nFROM {_sql_ident(table)} AS t\n) AS s"
+        f"SELECT s.*, 1.0 / (1.0 + {_sql_lit(sc.base_odds, d)} * POWER(2.0, (s.score - {_sql_lit(sc.base_score, d)}) "
+        f"/ {_sql_lit(sc.pdo, d)})) AS pd\nFROM (\nSELECT {cols},\n  {expr} AS score\nFROM {_sql_ident(table, d)} AS t\n) AS s"
     )
 
 
