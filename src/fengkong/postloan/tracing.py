@@ -1,0 +1,212 @@
+"""Offline fund-flow tracing (vectorised, Polars): from each disbursement, hop by hop, with loan-money attribution.
+
+Attribution rule — **loan money leaves first** (贷款资金优先): an account that received loan money holds a
+"pot" of that loan; each later outflow from the account is loan money up to what is left in the pot, the
+rest is the holder's own funds. Own inflows (salary, family, refunds) never refill the pot. A pot belongs
+to the latest loan credited to the account (a new loan's money replaces an older pot); credits of the same
+loan add up. Money is followed into accounts the lender sees (``TraceConfig.followed_types``: the
+borrower's own accounts) up to ``max_hops``; outflows later than ``horizon_days`` after the disbursement
+are not traced. :mod:`fengkong.postloan.provider` is the online twin, event for event.
+
+With the pot's credits ``C`` and the outflows ``a`` in order, the attributed cumulative amount obeys
+``A_i = min(A_{i-1} + a_i, C_i)``, whose closed form ``A_i = S_i + min(0, cummin_j(C_j - S_j))``
+(``S`` the cumulative outflow) is what makes the rule vectorisable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from fengkong.postloan.config import DAY_US, DEFAULT, TraceConfig
+from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
+
+#: The features of a transfer event (online: ``provider.PostloanFeatures``; offline: :func:`trace`).
+FEATURE_KINDS: dict[str, str] = {
+    "pl_class": "str", "pl_prohibited": "bool", "pl_traced": "bool", "pl_loan_id": "str", "pl_hop": "int",
+    "pl_days_since_disb": "float", "pl_attributed_fen": "int", "pl_principal_fen": "int",
+    "pl_self_payment": "bool", "pl_prohibited_30d_share": "float", "pl_out_24h_share": "float",
+    "pl_debt_7d_share": "float", "pl_same_payee_7d_cnt": "int", "pl_same_payee_7d_fen": "int",
+    "pl_entrusted_threshold_fen": "int", "pl_source_event": "str",
+}
+_TR_COLS = ("event_id", "ts", "customer_id", "card_token", "direction", "counterparty_id", "counterparty_type",
+            "counterparty_category", "counterparty_name", "amount_fen")
+
+
+class TracingError(ValueError):
+    """The events cannot be traced (a required column is missing); the message names it."""
+
+
+def _need(frame: pl.DataFrame, cols: tuple[str, ...], what: str) -> pl.DataFrame:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise TracingError(f"{what}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def split_events(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(disbursements, transfers) of a union-schema event frame, each with a global ``seq`` in (ts, event_id)
+    order — the order the online path folds events in."""
+    _need(events, ("event_id", "event_type", "ts"), "events")
+    d = events.filter(pl.col("event_type") == "disbursement")
+    t = events.filter(pl.col("event_type") == "transfer")
+    d = _need(d, ("customer_id", "loan_id", "amount_fen", "payment_mode", "card_token"), "disbursement events")
+    t = _need(t, tuple(c for c in _TR_COLS if c not in ("counterparty_category", "counterparty_name")),
+              "transfer events")
+    for c in ("counterparty_category", "counterparty_name"):
+        if c not in t.columns:
+            t = t.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c))
+    keep_t = [*_TR_COLS, *(["counterparty_account_type"] if "counterparty_account_type" in t.columns else [])]
+    order = (pl.concat([d.select("event_id", "ts"), t.select("event_id", "ts")]).sort(["ts", "event_id"])
+             .with_row_index("seq").select("event_id", pl.col("seq").cast(pl.Int64)))
+    d = d.select("event_id", "ts", "customer_id", "loan_id", "amount_fen", "payment_mode", "card_token").join(
+        order, on="event_id", how="left")
+    t = t.select(keep_t).join(order, on="event_id", how="left")
+    return d, t
+
+
+def _loans(d: pl.DataFrame) -> pl.DataFrame:
+    return (d.sort("seq").unique("loan_id", keep="first", maintain_order=True)
+            .select("loan_id", pl.col("ts").alias("disb_ts"), pl.col("amount_fen").alias("principal"),
+                    (pl.col("payment_mode") == "self").alias("self_payment"), pl.col("event_id").alias("disb_event"),
+                    pl.col("seq").alias("disb_seq"), pl.col("card_token").alias("disb_account")))
+
+
+def _attribute(outs: pl.DataFrame, credits: pl.DataFrame, loans: pl.DataFrame, cfg: TraceConfig) -> pl.DataFrame:
+    """Each outflow with its pot (segment of same-loan credits at its account) and the loan money in it."""
+    c = credits.sort(["account", "seq"]).with_columns(
+        ((pl.col("loan_id") != pl.col("loan_id").shift(1).over("account"))
+         | pl.col("loan_id").shift(1).over("account").is_null()).alias("_new"))
+    c = c.with_columns(pl.col("_new").cast(pl.Int64).cum_sum().alias("seg"))
+    c = c.with_columns(pl.col("amount").cum_sum().over("seg").alias("credit_cum"),
+                       pl.col("hop").first().over("seg").alias("seg_hop")).sort("seq")
+    o = outs.sort("seq").join_asof(
+        c.select(pl.col("account").alias("card_token"), pl.col("seq").alias("cseq"), "seg", "credit_cum",
+                 pl.col("loan_id").alias("pot_loan"), "seg_hop", pl.col("src").alias("pot_src")),
+        left_on="seq", right_on="cseq", by="card_token", strategy="backward", check_sortedness=False)
+    o = o.join(loans.select(pl.col("loan_id").alias("pot_loan"), "disb_ts", "principal", "self_payment"),
+               on="pot_loan", how="left")
+    elig = pl.col("seg").is_not_null() & (pl.col("ts") <= pl.col("disb_ts") + pl.duration(days=cfg.horizon_days))
+    o = o.with_columns(elig.fill_null(False).alias("traced")).with_columns(
+        pl.when(pl.col("traced")).then(pl.col("amount_fen")).otherwise(0).alias("_a"))
+    o = o.sort(["seg", "seq"], nulls_last=True).with_columns(pl.col("_a").cum_sum().over("seg").alias("_S"))
+    o = o.with_columns((pl.col("credit_cum") - pl.col("_S")).cum_min().over("seg").alias("_D"))
+    o = o.with_columns((pl.col("_S") + pl.min_horizontal(pl.col("_D"), pl.lit(0))).alias("_A"))
+    o = o.with_columns((pl.col("_A") - pl.col("_A").shift(1).over("seg").fill_null(0)).alias("attributed"))
+    o = o.with_columns(pl.when(pl.col("traced")).then(pl.col("attributed")).otherwise(0).cast(pl.Int64)
+                       .alias("attributed"))
+    return o.drop("_a", "_S", "_D", "_A", "cseq").sort("seq")
+
+
+def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceConfig = DEFAULT) -> pl.DataFrame:
+    """One row per transfer event: its class, the loan it is traced to, hop, attributed loan money, source
+    credit and the windowed features of :data:`FEATURE_KINDS` (``pl_*`` columns), point-in-time."""
+    tax = taxonomy or load_taxonomy()
+    cfg = config
+    d, t = split_events(events)
+    loans = _loans(d)
+    t = tax.classify_frame(t, out="pl_class").with_columns(
+        pl.col("pl_class").is_in(list(tax.prohibited)).alias("pl_prohibited"))
+    base = (d.filter((pl.col("payment_mode") == "self") & pl.col("card_token").is_not_null())
+            .join(loans.select(pl.col("disb_event").alias("event_id")), on="event_id", how="semi")
+            .select(pl.col("card_token").alias("account"), "seq", "loan_id", pl.col("amount_fen").alias("amount"),
+                    pl.lit(1, dtype=pl.Int64).alias("hop"), pl.col("event_id").alias("src")))
+    outs = t.filter((pl.col("direction") == "out") & pl.col("card_token").is_not_null())
+    credits = base
+    att = _attribute(outs, credits, loans, cfg)
+    for _ in range(cfg.max_hops + 2):
+        new = att.filter((pl.col("attributed") > 0) & pl.col("counterparty_type").is_in(list(cfg.followed_types))
+                         & (pl.col("seg_hop") < cfg.max_hops) & pl.col("counterparty_id").is_not_null()).select(
+            pl.col("counterparty_id").alias("account"), "seq", pl.col("pot_loan").alias("loan_id"),
+            pl.col("attributed").alias("amount"), (pl.col("seg_hop") + 1).alias("hop"), pl.col("event_id").alias("src"))
+        nc = pl.concat([base, new]).sort(["account", "seq"])
+        if nc.height == credits.height and nc.equals(credits.sort(["account", "seq"])):
+            break
+        credits = nc
+        att = _attribute(outs, credits, loans, cfg)
+    att = _windows(att, tax, cfg)
+    feats = att.select("event_id", "pl_traced", "pl_loan_id", "pl_hop", "pl_days_since_disb", "pl_attributed_fen",
+                       "pl_principal_fen", "pl_self_payment", "pl_prohibited_30d_share", "pl_out_24h_share",
+                       "pl_debt_7d_share", "pl_source_event")
+    out = t.join(feats, on="event_id", how="left").with_columns(pl.col("pl_traced").fill_null(False))
+    out = out.join(_same_payee(t, cfg), on="event_id", how="left")
+    return out.with_columns(pl.lit(cfg.entrusted_threshold_fen, dtype=pl.Int64).alias("pl_entrusted_threshold_fen")
+                            ).sort("seq")
+
+
+def _windows(att: pl.DataFrame, tax: Taxonomy, cfg: TraceConfig) -> pl.DataFrame:
+    days = (pl.col("ts") - pl.col("disb_ts")).dt.total_microseconds() / DAY_US
+    a = att.with_columns(days.alias("_days")).sort(["pot_loan", "seq"], nulls_last=True)
+    tr = pl.col("traced")
+
+    def cum(cond: pl.Expr, within_days: float, name: str) -> pl.Expr:
+        amt = pl.when(tr & cond & (pl.col("_days") <= within_days)).then(pl.col("attributed")).otherwise(0)
+        share = amt.cum_sum().over("pot_loan") / pl.col("principal")
+        return pl.when(tr & (pl.col("_days") <= within_days)).then(share).otherwise(None).alias(name)
+
+    debt = [c for c in tax.prohibited if c == "DEBT_REPAYMENT"]
+    a = a.with_columns(
+        cum(pl.col("pl_prohibited"), cfg.cumulative_days, "pl_prohibited_30d_share"),
+        cum(~pl.col("pl_class").is_in(list(cfg.in_out_exempt)), cfg.in_out_hours / 24, "pl_out_24h_share"),
+        cum(pl.col("pl_class").is_in(debt), cfg.debt_days, "pl_debt_7d_share"))
+    return a.with_columns(
+        pl.col("traced").alias("pl_traced"),
+        pl.when(tr).then(pl.col("pot_loan")).alias("pl_loan_id"),
+        pl.when(tr).then(pl.col("seg_hop")).alias("pl_hop"),
+        pl.when(tr).then(pl.col("_days")).alias("pl_days_since_disb"),
+        pl.when(tr).then(pl.col("attributed")).alias("pl_attributed_fen"),
+        pl.when(tr).then(pl.col("principal")).alias("pl_principal_fen"),
+        pl.when(tr).then(pl.col("self_payment")).alias("pl_self_payment"),
+        pl.when(tr).then(pl.col("pot_src")).alias("pl_source_event")).sort("seq")
+
+
+def payee_key() -> pl.Expr:
+    """Same or related payee: the registered name when known, else the counterparty id."""
+    return pl.coalesce(pl.col("counterparty_name"), pl.col("counterparty_id"))
+
+
+def _same_payee(t: pl.DataFrame, cfg: TraceConfig) -> pl.DataFrame:
+    """Outflows by the customer to the same payee within ``split_days`` up to and including each one."""
+    o = t.filter(pl.col("direction") == "out").with_columns(payee_key().alias("_k")).sort(["customer_id", "_k", "seq"])
+    if o.height == 0:
+        return pl.DataFrame(schema={"event_id": pl.Utf8, "pl_same_payee_7d_cnt": pl.Int64,
+                                    "pl_same_payee_7d_fen": pl.Int64})
+    new = (pl.col("customer_id") != pl.col("customer_id").shift(1)) | (pl.col("_k") != pl.col("_k").shift(1))
+    g = o.select(new.fill_null(True).cast(pl.Int64).cum_sum()).to_series().to_numpy()
+    ts = o["ts"].dt.epoch("us").to_numpy()
+    n = len(ts)
+    idx = np.arange(n)
+    # window start: first row of the same group with ts > t - window
+    order_key = np.rec.fromarrays([g, ts])
+    lo = np.searchsorted(order_key, np.rec.fromarrays([g, ts - cfg.split_days * DAY_US]), side="right")
+    amt = o["amount_fen"].to_numpy().astype(np.int64)
+    csum = np.concatenate([[0], np.cumsum(amt)])
+    cnt = idx + 1 - lo
+    fen = csum[idx + 1] - csum[lo]
+    return pl.DataFrame({"event_id": o["event_id"], "pl_same_payee_7d_cnt": cnt.astype(np.int64),
+                         "pl_same_payee_7d_fen": fen.astype(np.int64)})
+
+
+def feature_frame(events: pl.DataFrame, taxonomy: Taxonomy | None = None,
+                  config: TraceConfig = DEFAULT) -> pl.DataFrame:
+    """``event_id`` + the :data:`FEATURE_KINDS` columns of every transfer (the provider's offline twin)."""
+    tr = trace(events, taxonomy, config)
+    return tr.select("event_id", *FEATURE_KINDS)
+
+
+def loans_of(events: pl.DataFrame) -> pl.DataFrame:
+    """The loan table the tracer uses (first disbursement per loan id)."""
+    d, _ = split_events(events)
+    return _loans(d)
+
+
+def summary(tr: pl.DataFrame) -> dict[str, Any]:
+    """Counts of a trace: transfers, traced outflows, attributed loan money, unknown counterparties."""
+    out = tr.filter(pl.col("direction") == "out")
+    return {"transfers": tr.height, "outflows": out.height, "traced": int(out["pl_traced"].sum()),
+            "attributed_fen": int(out["pl_attributed_fen"].fill_null(0).sum()),
+            "unknown_outflows": int((out["pl_class"] == "UNKNOWN").sum()),
+            "unknown_attributed_fen": int(out.filter(pl.col("pl_class") == "UNKNOWN")["pl_attributed_fen"]
+                                          .fill_null(0).sum())}
