@@ -19,7 +19,7 @@ class TraceConfig:
     """
 
     horizon_days: int = 90
-    max_hops: int = 3
+    max_hops: int = 8
     in_out_hours: int = 24
     cumulative_days: int = 30
     debt_days: int = 7

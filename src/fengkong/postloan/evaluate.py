@@ -57,16 +57,22 @@ def score(res: Alerts, labels: pl.DataFrame, events: pl.DataFrame) -> dict[str, 
         out[f"fund_misuse.{c}"] = _row(f"loan × destination {c}", {p for p in pred_pairs if p[1] == c},
                                        {p for p in truth_pairs if p[1] == c})
     l2r_pred = set(a.filter(pl.col("rule") == "PL_LOAN_TO_REPAY_LOAN")["loan_id"].drop_nulls().to_list())
-    out["loan_to_repay_loan.postloan"] = _row("loan (PL_LOAN_TO_REPAY_LOAN)", l2r_pred,
-                                              set(lab("loan_to_repay_loan", "loan")["entity_id"].to_list()))
+    # a planted loan-to-repay-loan whose transfers fall after the world's end cannot be seen: not a positive
+    l2r_all = set(lab("loan_to_repay_loan", "loan")["entity_id"].to_list())
+    l2r_seen = l2r_all & set(fm_tr["loan_id"].to_list())
+    out["loan_to_repay_loan.postloan"] = _row("loan (PL_LOAN_TO_REPAY_LOAN)", l2r_pred, l2r_seen,
+                                              unobservable=len(l2r_all - l2r_seen))
     pm_pred = set(a.filter(pl.col("rule") == "DB_PAYEE_MISMATCH")["loan_id"].drop_nulls().to_list())
     out["payee_mismatch"] = _row("loan (DB_PAYEE_MISMATCH)", pm_pred,
                                  set(lab("payee_mismatch", "loan")["entity_id"].to_list()))
-    # good borrowers: loans with no planted pattern on the loan, its application or its customer
+    # good borrowers: customers with no planted pattern on themselves, any of their applications or loans
     disb = events.filter(pl.col("event_type") == "disbursement").select("loan_id", "application_id", "customer_id")
-    bad_ids = set(labels["entity_id"].to_list())
-    good = disb.filter(~pl.col("loan_id").is_in(list(bad_ids)) & ~pl.col("application_id").is_in(list(bad_ids))
-                       & ~pl.col("customer_id").is_in(list(bad_ids)))
+    bad_ids = list(set(labels["entity_id"].to_list()))
+    bad_cust = set(disb.filter(pl.col("loan_id").is_in(bad_ids) | pl.col("application_id").is_in(bad_ids)
+                               | pl.col("customer_id").is_in(bad_ids))["customer_id"].to_list())
+    apps = events.filter((pl.col("event_type") == "application") & pl.col("event_id").is_in(bad_ids))
+    bad_cust |= set(apps["customer_id"].to_list())
+    good = disb.filter(~pl.col("customer_id").is_in(list(bad_cust)))
     good_loans = set(good["loan_id"].to_list())
     alerted = set(a["loan_id"].drop_nulls().to_list())
     by_rule = {r: len(set(g["loan_id"].drop_nulls().to_list()) & good_loans)

@@ -636,8 +636,9 @@ class _World:
         cp = lp_pool[rng.integers(0, len(lp_pool), m)]
         ts = self.disb_ts[lo] + rng.integers(1, 6 * 24, m) * HOUR_US
         share = rng.uniform(0.3, 0.9, m) / np.repeat(cnt, cnt)
-        seg(lo, ts, np.round(amount[lo] * share), d.ids[cp], d.cp_type[cp], d.category[cp], d.name[cp],
-            lp="fund_misuse", ld=d.category[cp])
+        amt = np.round(amount[lo] * share)
+        names, cats, card = self._misuse_payees(seg, lo, ts, amt, cp)
+        seg(lo, ts, amt, d.ids[cp], d.cp_type[cp], cats, names, lp="fund_misuse", ld=d.category[cp], card=card)
         # rings: most of the money to the ring agent's account within a day
         rl = np.nonzero(kind == A.KIND_RING)[0]
         ag = np.array([x["agent_account"] for x in self.rings_info], dtype=object)[a["group"][la[rl]]]
