@@ -127,6 +127,9 @@ def _party(ctype: str | None, cid: str | None, name: str | None) -> str:
 def evidence_chain(res: Alerts, event_id: str, rule: str | None = None) -> dict[str, Any]:
     """The path of the money of one alerting event: the disbursement, every hop through accounts the lender
     sees, the alerting transfer; each with time, amount, loan money attributed and masked parties."""
+    if rule is None:
+        hit = res.alerts.filter(pl.col("event_id") == event_id)
+        rule = ", ".join(hit["rule"].to_list()) if hit.height else None
     row = res.row(event_id)
     if row is None:  # a disbursement alert
         d = res.alerts.filter(pl.col("event_id") == event_id)
