@@ -179,5 +179,34 @@ def evidence_cmd(events: Path = _EVENTS, out: Path = typer.Option(..., "--out"),
         typer.echo(str(p))
 
 
+@postloan_app.command("report")
+def report_cmd(world: Path = typer.Option(..., "--world", "--events", exists=True, file_okay=False,
+                                          help="World / event directory."),
+               out: Path = typer.Option(Path("postloan-report"), "--out", help="Where to write the report."),
+               no_bcard: bool = typer.Option(False, "--no-bcard", help="Skip fitting the behaviour score.")) -> None:
+    """Portfolio report: vintage curves, roll and flow rates, FPD/SPD and the B card (HTML + Excel)."""
+    from rich.console import Console
+
+    from fengkong.eventio import read_world
+    from fengkong.events import EventValidationError
+    from fengkong.postloan.report import build, write_report
+
+    try:
+        events = read_world(world)
+    except EventValidationError as exc:
+        _fail(f"{world}: {exc}")
+    with Console(stderr=True).status("vintage, roll rates, B card…"):
+        rep = build(events, bcard=not no_bcard)
+        paths = write_report(rep, out)
+    b = rep["bcard"]
+    if b is not None:
+        typer.echo(f"B card: {', '.join(f'{k} {v:.3f}' for k, v in b.metrics.items() if k in ('auc', 'ks'))} "
+                   f"(out of time, {b.test_n:,} loans)")
+    elif rep["bcard_note"]:
+        typer.echo(f"B card not fitted: {rep['bcard_note']}")
+    for p in paths:
+        typer.echo(str(p))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(postloan_app, name="postloan")
