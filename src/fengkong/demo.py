@@ -159,7 +159,14 @@ def stage_fraud(out: Path, cfg: DemoConfig, console: Console) -> None:
     console.print(Text(demo_text(str(world))), soft_wrap=True)
 
 
-STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing]
+def stage_postloan(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Post-loan: fund-flow alerts with an evidence chain, cases, the evidence pack and the vintage report."""
+    from fengkong.postloan.demo import stage_postloan as run_postloan
+
+    run_postloan(out, console)
+
+
+STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing, stage_postloan]
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.postloan.config import DEFAULT
 from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
 
 STRATEGIES = Path(__file__).parents[1] / "strategies"
@@ -43,11 +44,24 @@ class Alerts:
     taxonomy: str
     loans: dict[str, dict[str, Any]]
     _index: dict[str, dict[str, Any]] | None = None
+    _credits: dict[tuple[str, str], list[dict[str, Any]]] | None = None
+
+    def credits(self, account: str | None, loan_id: str | None, before_seq: int) -> list[dict[str, Any]]:
+        """The traced transfers of ``loan_id``'s money into ``account`` before ``before_seq`` (oldest first)."""
+        if self._credits is None:
+            self.row(None)
+            self._credits = {}
+            for r in self._index.values():
+                if (r["pl_attributed_fen"] or 0) > 0 and r["counterparty_type"] in DEFAULT.followed_types:
+                    self._credits.setdefault((r["counterparty_id"], r["pl_loan_id"]), []).append(r)
+            for v in self._credits.values():
+                v.sort(key=lambda r: r["seq"])
+        return [r for r in self._credits.get((account, loan_id), []) if r["seq"] < before_seq]
 
     def row(self, event_id: str | None) -> dict[str, Any] | None:
         """The traced transfer ``event_id`` (an index over the traced outflows, built on first use)."""
         if self._index is None:
-            cols = ["event_id", "ts", "amount_fen", "card_token", "counterparty_id", "counterparty_type",
+            cols = ["event_id", "seq", "ts", "amount_fen", "card_token", "counterparty_id", "counterparty_type",
                     "counterparty_name", "pl_class", "pl_loan_id", "pl_hop", "pl_attributed_fen", "pl_source_event",
                     "pl_days_since_disb", "pl_principal_fen"]
             t = self.trace.filter(pl.col("pl_traced") | pl.col("event_id").is_in(self.alerts["event_id"].implode()))
@@ -140,25 +154,35 @@ def evidence_chain(res: Alerts, event_id: str, rule: str | None = None) -> dict[
                 "strategy": res.strategies["disbursement"],
                 "path": [{"step": 0, "event_id": event_id, "kind": "disbursement", "ts": str(a["ts"]),
                           "amount_fen": int(a["amount_fen"]), "to": f"payee {mask_account(a['counterparty_id'])}"}]}
-    steps = []
+    steps: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def step(r: dict[str, Any]) -> None:
+        steps.append({"event_id": r["event_id"], "kind": "transfer", "ts": str(r["ts"]),
+                      "amount_fen": int(r["amount_fen"]), "loan_money_fen": r["pl_attributed_fen"],
+                      "hop": r["pl_hop"], "from": f"account {mask_account(r['card_token'])}",
+                      "to": _party(r["counterparty_type"], r["counterparty_id"], r["counterparty_name"]),
+                      "class": r["pl_class"]})
+
+    loan_id = row["pl_loan_id"]
     cur = row
-    seen = set()
-    while cur is not None and cur["event_id"] not in seen:
-        seen.add(cur["event_id"])
-        steps.append({"event_id": cur["event_id"], "kind": "transfer", "ts": str(cur["ts"]),
-                      "amount_fen": int(cur["amount_fen"]), "loan_money_fen": cur["pl_attributed_fen"],
-                      "hop": cur["pl_hop"], "from": f"account {mask_account(cur['card_token'])}",
-                      "to": _party(cur["counterparty_type"], cur["counterparty_id"], cur["counterparty_name"]),
-                      "class": cur["pl_class"]})
-        src = cur["pl_source_event"]
-        cur = res.row(src)
-        if cur is None and src:
-            d = res.loans.get(row["pl_loan_id"])
-            if d is not None:
-                steps.append({"event_id": src, "kind": "disbursement", "ts": str(d["ts"]),
+    step(row)
+    seen.add(row["event_id"])
+    while cur is not None:
+        # every credit of this loan's money into the account the money left from (newest first, reversed below)
+        ins = [r for r in res.credits(cur["card_token"], loan_id, cur["seq"]) if r["event_id"] not in seen]
+        for r in reversed(ins):
+            seen.add(r["event_id"])
+            step(r)
+        nxt = ins[-1] if ins else None
+        if nxt is None:
+            d = res.loans.get(loan_id)
+            if d is not None and cur["card_token"] == d["card_token"]:
+                steps.append({"event_id": d["event_id"], "kind": "disbursement", "ts": str(d["ts"]),
                               "amount_fen": int(d["amount_fen"]), "loan_money_fen": int(d["amount_fen"]),
                               "hop": 0, "from": "lender", "to": f"account {mask_account(d['card_token'])}",
                               "class": None})
+        cur = nxt
     steps.reverse()
     for i, s in enumerate(steps):
         s["step"] = i
