@@ -113,25 +113,30 @@ def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceC
             .join(loans.select(pl.col("disb_event").alias("event_id")), on="event_id", how="semi")
             .select(pl.col("card_token").alias("account"), "seq", "loan_id", pl.col("amount_fen").alias("amount"),
                     pl.lit(1, dtype=pl.Int64).alias("hop"), pl.col("event_id").alias("src")))
-    outs = t.filter((pl.col("direction") == "out") & pl.col("card_token").is_not_null())
+    # only the columns tracing needs travel through the sorts and joins (names and categories stay behind)
+    outs = t.filter((pl.col("direction") == "out") & pl.col("card_token").is_not_null()).select(
+        "event_id", "seq", "ts", "card_token", "amount_fen", "counterparty_id", "counterparty_type", "pl_class",
+        "pl_prohibited")
     credits = base
     att = _attribute(outs, credits, loans, cfg)
+    last: tuple[int, int] | None = None
     for _ in range(cfg.max_hops + 2):
         new = att.filter((pl.col("attributed") > 0) & pl.col("counterparty_type").is_in(list(cfg.followed_types))
                          & (pl.col("seg_hop") < cfg.max_hops) & pl.col("counterparty_id").is_not_null()).select(
             pl.col("counterparty_id").alias("account"), "seq", pl.col("pot_loan").alias("loan_id"),
             pl.col("attributed").alias("amount"), (pl.col("seg_hop") + 1).alias("hop"), pl.col("event_id").alias("src"))
-        nc = pl.concat([base, new]).sort(["account", "seq"])
-        if nc.height == credits.height and nc.equals(credits.sort(["account", "seq"])):
+        key = (new.height, int(new["amount"].sum()) if new.height else 0)
+        if key == last:  # the hop credits did not change: attribution is at its fixed point
             break
-        credits = nc
+        last = key
+        credits = pl.concat([base, new])
         att = _attribute(outs, credits, loans, cfg)
     att = _windows(att, tax, cfg)
-    feats = att.select("event_id", "pl_traced", "pl_loan_id", "pl_hop", "pl_days_since_disb", "pl_attributed_fen",
+    feats = att.select("seq", "pl_traced", "pl_loan_id", "pl_hop", "pl_days_since_disb", "pl_attributed_fen",
                        "pl_principal_fen", "pl_self_payment", "pl_prohibited_30d_share", "pl_out_24h_share",
                        "pl_debt_7d_share", "pl_source_event")
-    out = t.join(feats, on="event_id", how="left").with_columns(pl.col("pl_traced").fill_null(False))
-    out = out.join(_same_payee(t, cfg), on="event_id", how="left")
+    out = t.join(feats, on="seq", how="left").with_columns(pl.col("pl_traced").fill_null(False))
+    out = out.join(_same_payee(t, cfg), on="seq", how="left")
     return out.with_columns(pl.lit(cfg.entrusted_threshold_fen, dtype=pl.Int64).alias("pl_entrusted_threshold_fen")
                             ).sort("seq")
 
@@ -171,7 +176,7 @@ def _same_payee(t: pl.DataFrame, cfg: TraceConfig) -> pl.DataFrame:
     """Outflows by the customer to the same payee within ``split_days`` up to and including each one."""
     o = t.filter(pl.col("direction") == "out").with_columns(payee_key().alias("_k")).sort(["customer_id", "_k", "seq"])
     if o.height == 0:
-        return pl.DataFrame(schema={"event_id": pl.Utf8, "pl_same_payee_7d_cnt": pl.Int64,
+        return pl.DataFrame(schema={"seq": pl.Int64, "pl_same_payee_7d_cnt": pl.Int64,
                                     "pl_same_payee_7d_fen": pl.Int64})
     new = (pl.col("customer_id") != pl.col("customer_id").shift(1)) | (pl.col("_k") != pl.col("_k").shift(1))
     g = o.select(new.fill_null(True).cast(pl.Int64).cum_sum()).to_series().to_numpy()
@@ -185,7 +190,7 @@ def _same_payee(t: pl.DataFrame, cfg: TraceConfig) -> pl.DataFrame:
     csum = np.concatenate([[0], np.cumsum(amt)])
     cnt = idx + 1 - lo
     fen = csum[idx + 1] - csum[lo]
-    return pl.DataFrame({"event_id": o["event_id"], "pl_same_payee_7d_cnt": cnt.astype(np.int64),
+    return pl.DataFrame({"seq": o["seq"], "pl_same_payee_7d_cnt": cnt.astype(np.int64),
                          "pl_same_payee_7d_fen": fen.astype(np.int64)})
 
 
