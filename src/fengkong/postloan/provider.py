@@ -122,19 +122,23 @@ class PostloanFeatures:
         card = ev.get("card_token")
         pot = self.pots.get(card) if card else None
         loan = self.loans.get(pot.loan_id) if pot is not None else None
-        if pot is None or loan is None or t > loan.disb_us + cfg.horizon_days * DAY_US:
+        if pot is None or loan is None or t - loan.disb_us > cfg.horizon_days * DAY_US:
             return out
+        since = t - loan.disb_us
         att = max(0, min(amount, pot.credit - pot.used))
-        days = (t - loan.disb_us) / DAY_US
-        pro = loan.pro + (att if out["pl_prohibited"] and days <= cfg.cumulative_days else 0)
-        through = loan.out + (att if cls not in cfg.in_out_exempt and days <= cfg.in_out_hours / 24 else 0)
-        debt = loan.debt + (att if cls == "DEBT_REPAYMENT" and days <= cfg.debt_days else 0)
-        out.update(pl_traced=True, pl_loan_id=pot.loan_id, pl_hop=pot.hop, pl_days_since_disb=days,
-                   pl_attributed_fen=att, pl_principal_fen=loan.principal, pl_self_payment=loan.self_payment,
-                   pl_source_event=pot.src,
-                   pl_prohibited_30d_share=pro / loan.principal if days <= cfg.cumulative_days else None,
-                   pl_out_24h_share=through / loan.principal if days <= cfg.in_out_hours / 24 else None,
-                   pl_debt_7d_share=debt / loan.principal if days <= cfg.debt_days else None)
+        w_pro, w_out, w_debt = (since <= cfg.cumulative_days * DAY_US, since <= cfg.in_out_hours * DAY_US // 24,
+                                since <= cfg.debt_days * DAY_US)
+        pro = loan.pro + (att if out["pl_prohibited"] and w_pro else 0)
+        through = loan.out + (att if cls not in cfg.in_out_exempt and w_out else 0)
+        debt = loan.debt + (att if cls == "DEBT_REPAYMENT" and w_debt else 0)
+        p = loan.principal
+        out.update(pl_traced=True, pl_loan_id=pot.loan_id, pl_hop=pot.hop, pl_days_since_disb=since / DAY_US,
+                   pl_secs_since_disb=since // 1_000_000, pl_attributed_fen=att, pl_principal_fen=p,
+                   pl_self_payment=loan.self_payment, pl_source_event=pot.src,
+                   pl_prohibited_30d_fen=pro if w_pro else None, pl_out_24h_fen=through if w_out else None,
+                   pl_debt_7d_fen=debt if w_debt else None,
+                   pl_prohibited_30d_share=pro / p if w_pro else None, pl_out_24h_share=through / p if w_out else None,
+                   pl_debt_7d_share=debt / p if w_debt else None)
         if commit:
             pot.used += att
             loan.pro, loan.out, loan.debt = pro, through, debt

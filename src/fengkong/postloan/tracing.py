@@ -26,9 +26,10 @@ from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
 #: The features of a transfer event (online: ``provider.PostloanFeatures``; offline: :func:`trace`).
 FEATURE_KINDS: dict[str, str] = {
     "pl_class": "str", "pl_prohibited": "bool", "pl_traced": "bool", "pl_loan_id": "str", "pl_hop": "int",
-    "pl_days_since_disb": "float", "pl_attributed_fen": "int", "pl_principal_fen": "int",
+    "pl_days_since_disb": "float", "pl_secs_since_disb": "int", "pl_attributed_fen": "int", "pl_principal_fen": "int",
     "pl_self_payment": "bool", "pl_prohibited_30d_share": "float", "pl_out_24h_share": "float",
-    "pl_debt_7d_share": "float", "pl_same_payee_7d_cnt": "int", "pl_same_payee_7d_fen": "int",
+    "pl_debt_7d_share": "float", "pl_prohibited_30d_fen": "int", "pl_out_24h_fen": "int", "pl_debt_7d_fen": "int",
+    "pl_same_payee_7d_cnt": "int", "pl_same_payee_7d_fen": "int",
     "pl_entrusted_threshold_fen": "int", "pl_source_event": "str",
 }
 _TR_COLS = ("event_id", "ts", "customer_id", "card_token", "direction", "counterparty_id", "counterparty_type",
@@ -88,7 +89,8 @@ def _attribute(outs: pl.DataFrame, credits: pl.DataFrame, loans: pl.DataFrame, c
         left_on="seq", right_on="cseq", by="card_token", strategy="backward", check_sortedness=False)
     o = o.join(loans.select(pl.col("loan_id").alias("pot_loan"), "disb_ts", "principal", "self_payment"),
                on="pot_loan", how="left")
-    elig = pl.col("seg").is_not_null() & (pl.col("ts") <= pl.col("disb_ts") + pl.duration(days=cfg.horizon_days))
+    since = (pl.col("ts") - pl.col("disb_ts")).dt.total_microseconds()
+    elig = pl.col("seg").is_not_null() & (since <= cfg.horizon_days * DAY_US)
     o = o.with_columns(elig.fill_null(False).alias("traced")).with_columns(
         pl.when(pl.col("traced")).then(pl.col("amount_fen")).otherwise(0).alias("_a"))
     o = o.sort(["seg", "seq"], nulls_last=True).with_columns(pl.col("_a").cum_sum().over("seg").alias("_S"))
@@ -132,9 +134,7 @@ def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceC
         credits = pl.concat([base, new])
         att = _attribute(outs, credits, loans, cfg)
     att = _windows(att, tax, cfg)
-    feats = att.select("seq", "pl_traced", "pl_loan_id", "pl_hop", "pl_days_since_disb", "pl_attributed_fen",
-                       "pl_principal_fen", "pl_self_payment", "pl_prohibited_30d_share", "pl_out_24h_share",
-                       "pl_debt_7d_share", "pl_source_event")
+    feats = att.select("seq", *(k for k in FEATURE_KINDS if k in att.columns and k not in ("pl_class", "pl_prohibited")))
     out = t.join(feats, on="seq", how="left").with_columns(pl.col("pl_traced").fill_null(False))
     out = out.join(_same_payee(t, cfg), on="seq", how="left")
     return out.with_columns(pl.lit(cfg.entrusted_threshold_fen, dtype=pl.Int64).alias("pl_entrusted_threshold_fen")
@@ -142,25 +142,26 @@ def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceC
 
 
 def _windows(att: pl.DataFrame, tax: Taxonomy, cfg: TraceConfig) -> pl.DataFrame:
-    days = (pl.col("ts") - pl.col("disb_ts")).dt.total_microseconds() / DAY_US
-    a = att.with_columns(days.alias("_days")).sort(["pot_loan", "seq"], nulls_last=True)
+    us = (pl.col("ts") - pl.col("disb_ts")).dt.total_microseconds()
+    a = att.with_columns(us.alias("_us")).sort(["pot_loan", "seq"], nulls_last=True)
     tr = pl.col("traced")
-
-    def cum(cond: pl.Expr, within_days: float, name: str) -> pl.Expr:
-        amt = pl.when(tr & cond & (pl.col("_days") <= within_days)).then(pl.col("attributed")).otherwise(0)
-        share = amt.cum_sum().over("pot_loan") / pl.col("principal")
-        return pl.when(tr & (pl.col("_days") <= within_days)).then(share).otherwise(None).alias(name)
-
     debt = [c for c in tax.prohibited if c == "DEBT_REPAYMENT"]
-    a = a.with_columns(
-        cum(pl.col("pl_prohibited"), cfg.cumulative_days, "pl_prohibited_30d_share"),
-        cum(~pl.col("pl_class").is_in(list(cfg.in_out_exempt)), cfg.in_out_hours / 24, "pl_out_24h_share"),
-        cum(pl.col("pl_class").is_in(debt), cfg.debt_days, "pl_debt_7d_share"))
+    # windows compare integer microseconds and sums are integer fen, so online and offline agree exactly
+    windows = (("pl_prohibited_30d", pl.col("pl_prohibited"), cfg.cumulative_days * DAY_US),
+               ("pl_out_24h", ~pl.col("pl_class").is_in(list(cfg.in_out_exempt)), cfg.in_out_hours * DAY_US // 24),
+               ("pl_debt_7d", pl.col("pl_class").is_in(debt), cfg.debt_days * DAY_US))
+    inside = {n: tr & (pl.col("_us") <= w) for n, _, w in windows}
+    a = a.with_columns([pl.when(inside[n] & c).then(pl.col("attributed")).otherwise(0).cum_sum().over("pot_loan")
+                        .cast(pl.Int64).alias(f"_{n}") for n, c, _ in windows])
+    a = a.with_columns([pl.when(inside[n]).then(pl.col(f"_{n}")).alias(f"{n}_fen") for n, _, _ in windows]
+                       + [pl.when(inside[n]).then(pl.col(f"_{n}") / pl.col("principal")).alias(f"{n}_share")
+                          for n, _, _ in windows])
     return a.with_columns(
         pl.col("traced").alias("pl_traced"),
         pl.when(tr).then(pl.col("pot_loan")).alias("pl_loan_id"),
         pl.when(tr).then(pl.col("seg_hop")).alias("pl_hop"),
-        pl.when(tr).then(pl.col("_days")).alias("pl_days_since_disb"),
+        pl.when(tr).then(pl.col("_us") / DAY_US).alias("pl_days_since_disb"),
+        pl.when(tr).then(pl.col("_us") // 1_000_000).alias("pl_secs_since_disb"),
         pl.when(tr).then(pl.col("attributed")).alias("pl_attributed_fen"),
         pl.when(tr).then(pl.col("principal")).alias("pl_principal_fen"),
         pl.when(tr).then(pl.col("self_payment")).alias("pl_self_payment"),
