@@ -112,3 +112,35 @@ def test_cli(tmp_path, pl_world):
     res = r.invoke(app, ["evaluate", "--world", str(pl_world), "--pack", "postloan", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["fund_misuse"]["recall"] >= 0.95
+
+
+def test_online_review_decisions_become_cases_once(tmp_path, pl_world):
+    from fengkong.engine import Engine
+    from fengkong.engine.replay import event_dicts
+    from fengkong.features.providers import ProviderContext, combined_kinds, open_features
+    from fengkong.postloan.alerts import TRANSFER_STRATEGY, open_cases_from_decisions
+    from fengkong.store import open_store
+    from fengkong.strategy.compiled import load_strategy
+
+    events = read_world(pl_world)
+    labels = pl.read_parquet(pl_world / "labels.parquet")
+    loans = labels.filter((pl.col("pattern") == "fund_misuse") & (pl.col("entity_type") == "loan"))["entity_id"].head(15)
+    custs = events.filter(pl.col("loan_id").is_in(loans.implode()))["customer_id"].unique()
+    frame = events.filter(pl.col("event_type").is_in(["disbursement", "transfer"])
+                          & pl.col("customer_id").is_in(custs.implode())).sort(["ts", "event_id"])
+    st = open_store(f"sqlite:///{tmp_path / 'o.db'}")
+    try:
+        feats = open_features(None, ProviderContext(state="memory"))
+        eng = Engine(st, feats, strategy=load_strategy(TRANSFER_STRATEGY, features=combined_kinds()))
+        for ev in event_dicts(frame):
+            if ev["event_type"] == "transfer":
+                eng.decide(ev)
+            else:
+                feats.update(ev)
+        first = open_cases_from_decisions(st)
+        assert first["opened"] >= 10
+        assert open_cases_from_decisions(st)["opened"] == 0
+        c = st.cases.list(queue="fund_flow", limit=100)[0]
+        assert c.evidence["loan_id"] in set(loans) and c.evidence["strategy"].startswith("transfer_reference@")
+    finally:
+        st.close()

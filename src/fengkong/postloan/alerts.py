@@ -227,6 +227,42 @@ def open_cases(store: Any, res: Alerts, limit: int | None = None) -> dict[str, i
     return {"opened": opened, "existing": existing}
 
 
+def open_cases_from_decisions(store: Any, strategies: tuple[str, ...] = ("transfer_reference",
+                                                                        "disbursement_reference")) -> dict[str, int]:
+    """Cases for the alerts decided online (``fengkong decide`` / the service): every ``review`` decision of
+    the post-loan strategies in the audit log, one case per loan and rule (the same refs as :func:`open_cases`
+    for transfers, so the batch and the online path never open a case twice), evidence = the decision record
+    (rules, reason codes, the feature values used, the traced loan, hop and source event)."""
+    import json
+
+    opened = existing = 0
+    for row in store.decisions.rows():
+        if row["strategy_name"] not in strategies or row["outcome"] != "review":
+            continue
+        rec = json.loads(row["record"])
+        outs = rec.get("outputs") or {}
+        loan = outs.get("traced_loan")
+        for rule in rec.get("rules_hit") or []:
+            if rule not in RULE_CASE:
+                continue
+            kind, prio = RULE_CASE[rule]
+            ref = f"{loan or row['request_id']}:{rule}"
+            evidence = {"rule": rule, "loan_id": loan, "request_id": row["request_id"], "event_ts": row["event_ts"],
+                        "strategy": f"{row['strategy_name']}@{row['strategy_version']}",
+                        "reason_codes": rec.get("reason_codes"), "features": rec.get("features"), "outputs": outs,
+                        "path": [{"step": 0, "event_id": outs.get("source_event"), "kind": "source of the money"},
+                                 {"step": 1, "event_id": row["request_id"], "kind": row["event_type"],
+                                  "ts": row["event_ts"], "loan_money_fen": outs.get("attributed_fen"),
+                                  "class": outs.get("use_class"), "hop": outs.get("hop")}]}
+            _, new = store.cases.open("postloan", ref, "fund_flow", kind, f"{rule}: loan {loan or '-'}",
+                                      evidence=evidence, customer_id=row["customer_id"],
+                                      request_id=row["request_id"], product="cash_loan", priority=prio,
+                                      amount_fen=int(outs.get("attributed_fen") or 0))
+            opened += int(new)
+            existing += int(not new)
+    return {"opened": opened, "existing": existing}
+
+
 def record_action(store: Any, case_id: int, actor: str, action: str, note: str, loan_id: str | None = None,
                   amount_fen: int | None = None) -> None:
     """Record the action taken on the loan of a case (warning → request to return the funds → stop further

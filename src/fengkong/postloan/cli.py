@@ -120,6 +120,20 @@ def alerts_cmd(events: Path = _EVENTS, db: str = _DB,
         c.print(f"cases: {out['cases']['opened']:,} opened, {out['cases']['existing']:,} already open")
 
 
+@postloan_app.command("cases")
+def cases_cmd(db: str = _DB) -> None:
+    """Open fund_flow cases for the post-loan alerts decided online (review decisions in the audit log)."""
+    from fengkong.postloan.alerts import open_cases_from_decisions
+    from fengkong.store import open_store
+
+    st = open_store(db)
+    try:
+        n = open_cases_from_decisions(st)
+    finally:
+        st.close()
+    typer.echo(f"cases: {n['opened']:,} opened, {n['existing']:,} already open")
+
+
 @postloan_app.command("action")
 def action_cmd(case_id: int = typer.Argument(...), action: str = typer.Argument(
         ..., help="warning | request_return | stop_drawdown | cut_line | early_recall | report"),
