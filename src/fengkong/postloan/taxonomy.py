@@ -98,7 +98,10 @@ class Taxonomy:
         add = [pl.lit(None, dtype=d).alias(c) for c, d in cols.items() if c not in frame.columns]
         f = frame.with_columns(add) if add else frame
         at = "counterparty_account_type" if "counterparty_account_type" in frame.columns else None
-        res = f.with_columns(self.expr(account_type_col=at).alias(out))
+        # classify each distinct counterparty once (names repeat: merchants, lenders, brokers) and look it up
+        keys = ["counterparty_type", "counterparty_category", "counterparty_name", *([at] if at else [])]
+        uniq = f.select(keys).unique().with_columns(self.expr(account_type_col=at).alias(out))
+        res = f.join(uniq, on=keys, how="left", nulls_equal=True, maintain_order="left")
         return res.drop([c for c in cols if c not in frame.columns])
 
 

@@ -60,11 +60,19 @@ def split_events(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         if c not in t.columns:
             t = t.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c))
     keep_t = [*_TR_COLS, *(["counterparty_account_type"] if "counterparty_account_type" in t.columns else [])]
-    order = (pl.concat([d.select("event_id", "ts"), t.select("event_id", "ts")]).sort(["ts", "event_id"])
-             .with_row_index("seq").select("event_id", pl.col("seq").cast(pl.Int64)))
-    d = d.select("event_id", "ts", "customer_id", "loan_id", "amount_fen", "payment_mode", "card_token").join(
-        order, on="event_id", how="left")
-    t = t.select(keep_t).join(order, on="event_id", how="left")
+    # global order by (ts, event_id), handed back by row position (no join on the string ids)
+    both = pl.concat([d.select("ts", "event_id", pl.lit(0, dtype=pl.Int8).alias("_k"),
+                               pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")),
+                      t.select("ts", "event_id", pl.lit(1, dtype=pl.Int8).alias("_k"),
+                               pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"))])
+    order = both.sort(["ts", "event_id"]).with_row_index("seq").select(pl.col("seq").cast(pl.Int64), "_k", "_i")
+
+    def seq_of(k: int) -> pl.Series:
+        return order.filter(pl.col("_k") == k).sort("_i")["seq"]
+
+    d = d.select("event_id", "ts", "customer_id", "loan_id", "amount_fen", "payment_mode", "card_token").with_columns(
+        seq_of(0).alias("seq"))
+    t = t.select(keep_t).with_columns(seq_of(1).alias("seq"))
     return d, t
 
 
@@ -76,13 +84,18 @@ def _loans(d: pl.DataFrame) -> pl.DataFrame:
 
 
 def _attribute(outs: pl.DataFrame, credits: pl.DataFrame, loans: pl.DataFrame, cfg: TraceConfig) -> pl.DataFrame:
-    """Each outflow with its pot (segment of same-loan credits at its account) and the loan money in it."""
-    c = credits.sort(["account", "seq"]).with_columns(
-        ((pl.col("loan_id") != pl.col("loan_id").shift(1).over("account"))
-         | pl.col("loan_id").shift(1).over("account").is_null()).alias("_new"))
-    c = c.with_columns(pl.col("_new").cast(pl.Int64).cum_sum().alias("seg"))
-    c = c.with_columns(pl.col("amount").cum_sum().over("seg").alias("credit_cum"),
-                       pl.col("hop").first().over("seg").alias("seg_hop")).sort("seq")
+    """Each outflow with its pot (segment of same-loan credits at its account) and the loan money in it.
+
+    Per-segment sums use the sorted order (a running total minus its value where the segment starts) rather
+    than window functions; only the running minimum needs one."""
+    c = credits.sort(["account", "seq"])
+    new = ((pl.col("account") != pl.col("account").shift(1)) | (pl.col("loan_id") != pl.col("loan_id").shift(1))
+           | pl.col("loan_id").shift(1).is_null()).fill_null(True)
+    c = c.with_columns(new.alias("_new"), pl.col("amount").cum_sum().alias("_cs"))
+    c = c.with_columns(pl.col("_new").cast(pl.Int64).cum_sum().alias("seg"),
+                       (pl.col("_cs") - pl.when(pl.col("_new")).then(pl.col("_cs") - pl.col("amount")).forward_fill())
+                       .alias("credit_cum"),
+                       pl.when(pl.col("_new")).then(pl.col("hop")).forward_fill().alias("seg_hop")).sort("seq")
     o = outs.sort("seq").join_asof(
         c.select(pl.col("account").alias("card_token"), pl.col("seq").alias("cseq"), "seg", "credit_cum",
                  pl.col("loan_id").alias("pot_loan"), "seg_hop", pl.col("src").alias("pot_src")),
@@ -93,13 +106,18 @@ def _attribute(outs: pl.DataFrame, credits: pl.DataFrame, loans: pl.DataFrame, c
     elig = pl.col("seg").is_not_null() & (since <= cfg.horizon_days * DAY_US)
     o = o.with_columns(elig.fill_null(False).alias("traced")).with_columns(
         pl.when(pl.col("traced")).then(pl.col("amount_fen")).otherwise(0).alias("_a"))
-    o = o.sort(["seg", "seq"], nulls_last=True).with_columns(pl.col("_a").cum_sum().over("seg").alias("_S"))
+    o = o.sort(["seg", "seq"], nulls_last=True)
+    first = (pl.col("seg") != pl.col("seg").shift(1)).fill_null(True)
+    o = o.with_columns(first.alias("_f"), pl.col("_a").cum_sum().alias("_cs"))
+    o = o.with_columns((pl.col("_cs") - pl.when(pl.col("_f")).then(pl.col("_cs") - pl.col("_a")).forward_fill())
+                       .alias("_S"))
     o = o.with_columns((pl.col("credit_cum") - pl.col("_S")).cum_min().over("seg").alias("_D"))
     o = o.with_columns((pl.col("_S") + pl.min_horizontal(pl.col("_D"), pl.lit(0))).alias("_A"))
-    o = o.with_columns((pl.col("_A") - pl.col("_A").shift(1).over("seg").fill_null(0)).alias("attributed"))
+    o = o.with_columns((pl.col("_A") - pl.when(pl.col("_f")).then(0).otherwise(pl.col("_A").shift(1)))
+                       .alias("attributed"))
     o = o.with_columns(pl.when(pl.col("traced")).then(pl.col("attributed")).otherwise(0).cast(pl.Int64)
                        .alias("attributed"))
-    return o.drop("_a", "_S", "_D", "_A", "cseq").sort("seq")
+    return o.drop("_a", "_S", "_D", "_A", "_f", "_cs", "cseq").sort("seq")
 
 
 def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceConfig = DEFAULT) -> pl.DataFrame:
@@ -119,8 +137,8 @@ def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceC
     outs = t.filter((pl.col("direction") == "out") & pl.col("card_token").is_not_null()).select(
         "event_id", "seq", "ts", "card_token", "amount_fen", "counterparty_id", "counterparty_type", "pl_class",
         "pl_prohibited")
-    credits = base
-    att = _attribute(outs, credits, loans, cfg)
+    att = _attribute(outs, base, loans, cfg)
+    first = att
     last: tuple[int, int] | None = None
     for _ in range(cfg.max_hops + 2):
         new = att.filter((pl.col("attributed") > 0) & pl.col("counterparty_type").is_in(list(cfg.followed_types))
@@ -131,8 +149,12 @@ def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceC
         if key == last:  # the hop credits did not change: attribution is at its fixed point
             break
         last = key
-        credits = pl.concat([base, new])
-        att = _attribute(outs, credits, loans, cfg)
+        # only accounts that receive hop credits change; the others keep the first pass's attribution
+        hop_accts = new.select(pl.col("account").alias("card_token")).unique()
+        sub = _attribute(outs.join(hop_accts, on="card_token", how="semi"),
+                         pl.concat([base, new]).join(hop_accts.rename({"card_token": "account"}), on="account",
+                                                     how="semi"), loans, cfg)
+        att = pl.concat([first.join(hop_accts, on="card_token", how="anti"), sub], how="vertical_relaxed").sort("seq")
     att = _windows(att, tax, cfg)
     feats = att.select("seq", *(k for k in FEATURE_KINDS if k in att.columns and k not in ("pl_class", "pl_prohibited")))
     out = t.join(feats, on="seq", how="left").with_columns(pl.col("pl_traced").fill_null(False))
