@@ -147,8 +147,9 @@ def offline_in_child(ev: pl.DataFrame) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench_postloan_") as tmp:
         path = Path(tmp) / "events.parquet"
         ev.write_parquet(path)
-        code = ("import json, sys; sys.path.insert(0, %r); import polars as pl; import bench_postloan as b; "
-                "print(json.dumps(b.offline(pl.read_parquet(%r))))") % (str(Path(__file__).parent), str(path))
+        here = str(Path(__file__).parent)
+        code = (f"import json, sys; sys.path.insert(0, {here!r}); import polars as pl; import bench_postloan as b; "
+                f"print(json.dumps(b.offline(pl.read_parquet({str(path)!r}))))")
         out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
