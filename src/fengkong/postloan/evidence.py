@@ -103,7 +103,7 @@ def write_pack(pack: dict[str, Any], out_dir: str | Path, name: str) -> tuple[Pa
     parts = [f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>",
              "<p>What was monitored, when, what was found and what was done. Counterparty accounts are masked; "
-             "amounts are yuan-fen integers. Loan money is attributed by the rule <em>loan money leaves first</em>.</p>",
+             "amounts are integer fen (分, 1/100 yuan). Loan money is attributed by the rule <em>loan money leaves first</em>.</p>",
              _table(pl.DataFrame({"item": list(scalars), "value": [str(v) for v in scalars.values()]}))]
     for k, f in frames.items():
         parts.append(f"<h2>{html.escape(k.replace('_', ' '))}</h2>{_table(f)}")
