@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.simulate.cli",
     "fengkong.modeling.cli",
     "fengkong.strategy.cli",
+    "fengkong.postloan.cli",
     "fengkong.demo",
     "fengkong.service.cli",
     "fengkong.casework_cli",

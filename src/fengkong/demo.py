@@ -159,10 +159,31 @@ def stage_fraud(out: Path, cfg: DemoConfig, console: Console) -> None:
     console.print(Text(demo_text(str(world))), soft_wrap=True)
 
 
-STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing]
-from fengkong.service.demo import stage_service  # noqa: E402  (the decision service, last)
+def stage_postloan(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Post-loan: fund-flow alerts with an evidence chain, cases, the evidence pack and the vintage report."""
+    from fengkong.postloan.demo import stage_postloan as run_postloan
 
-STAGES.append(stage_service)
+    run_postloan(out, console)
+
+
+def stage_console(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
+    from fengkong.console.demo import stage_console as run_console
+    from fengkong.store import open_store
+
+    with open_store(f"sqlite:///{out / 'fengkong.db'}") as store:
+        run_console(out, store, console)
+
+
+def stage_service(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """The decision service, last: `fengkong serve` started briefly, a few events decided over HTTP."""
+    from fengkong.service.demo import stage_service as run_service
+
+    run_service(out, cfg, console)
+
+
+STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing,
+          stage_postloan, stage_console, stage_service]
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:

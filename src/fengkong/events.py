@@ -226,6 +226,7 @@ SPECS: dict[str, tuple[Field, ...]] = {
         _f("payment_mode", S, "Entrusted payment (to the counterparty) or self payment (to the borrower).",
            required=True, choices=("entrusted", "self")),
         _f("payee_id", S, "Counterparty paid directly under entrusted payment.", entity=True),
+        _f("contract_payee_id", S, "Payee named in the loan contract / invoice for entrusted payment."),
         _f("purpose", S, "Declared use of the loan."),
         _f("lender_type", S, "Type of the lending institution.",
            choices=("bank", "consumer_finance", "micro_loan", "trust", "auto_finance")),

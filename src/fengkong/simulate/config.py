@@ -63,6 +63,20 @@ class SimConfig:
     cash_out_device_share: float = 0.3  # cash-out purchases made on the merchant's device
     # ---- fund misuse (资金挪用)
     fund_misuse_share: float = 0.05  # share of ordinary self-payment cash loans misused
+    fund_misuse_delay_days_min: int = 1  # days from the disbursement to a prohibited transfer (less up to 19 h)
+    fund_misuse_delay_days_max: int = 30
+    fund_misuse_share_min: float = 0.3  # share of the loan a misused loan moves (split over its transfers)
+    fund_misuse_share_max: float = 1.0
+    fund_misuse_splits_max: int = 2  # prohibited transfers per misused loan: 1..this
+    fund_misuse_routed_share: float = 0.25  # misused loans whose money passes through own accounts first
+    fund_misuse_hops: int = 2  # hops of a routed loan's money (2 = via one own account, 3 = via two, …)
+    fund_misuse_payee_names: str = "registered"  # "variant": payees named in other wording, see texts.VARIANT_SUFFIX
+    fund_misuse_category_known_share: float = 1.0  # prohibited transfers whose counterparty category is filled
+    entrusted_mismatch_share: float = 0.03  # entrusted loans paid to another payee than the contract's
+    # ---- legitimate look-alikes of fund misuse (post-loan)
+    lookalike_refund_share: float = 0.05  # loan-funded merchant payments refunded (money back in) 2–10 days later
+    lookalike_own_onward_share: float = 0.5  # transfers to the borrower's own account spent on from there
+    lookalike_service_share: float = 0.1  # self-payment loans that also pay property-service / insurance fees
     # ---- complaints
     complaint_agents: int = 3  # 代理维权 agents filing organised complaints
     organised_complaint_share: float = 0.3  # delinquent loans (DPD 30–90) recruited by an agent
@@ -93,6 +107,8 @@ class SimConfig:
             "ring_burst_days": (1, 60), "ring_apps_min": (1, 10), "ring_apps_max": (1, 10),
             "ring_gap_days_min": (1, 60), "ring_gap_days_max": (1, 60),
             "cash_out_merchants": (1, 1000), "complaint_agents": (1, 1000),
+            "fund_misuse_delay_days_min": (0, 89), "fund_misuse_delay_days_max": (0, 89),
+            "fund_misuse_splits_max": (1, 20), "fund_misuse_hops": (1, 5),
         }
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
@@ -104,7 +120,10 @@ class SimConfig:
                   "theft_rate", "deepfake_pass_share", "theft_victim_existing_share", "ring_member_share",
                   "ring_forged_share", "ring_agent_code_share", "ring_device_share", "multi_head_share",
                   "loan_to_repay_share", "cash_out_share", "cash_out_device_share", "fund_misuse_share",
-                  "organised_complaint_share", "genuine_complaint_rate")
+                  "organised_complaint_share", "genuine_complaint_rate", "fund_misuse_share_min",
+                  "fund_misuse_share_max", "fund_misuse_routed_share", "fund_misuse_category_known_share",
+                  "entrusted_mismatch_share", "lookalike_refund_share", "lookalike_own_onward_share",
+                  "lookalike_service_share")
         for name in shares:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:
@@ -131,6 +150,15 @@ class SimConfig:
         if self.ring_gap_days_min > self.ring_gap_days_max:
             raise SimConfigError("ring_gap_days_min", f"{self.ring_gap_days_min} is larger than "
                                  f"ring_gap_days_max {self.ring_gap_days_max}")
+        if self.fund_misuse_delay_days_min > self.fund_misuse_delay_days_max:
+            raise SimConfigError("fund_misuse_delay_days_min", f"{self.fund_misuse_delay_days_min} is larger than "
+                                 f"fund_misuse_delay_days_max {self.fund_misuse_delay_days_max}")
+        if not 0 < self.fund_misuse_share_min <= self.fund_misuse_share_max:
+            raise SimConfigError("fund_misuse_share_min", f"must be in (0, fund_misuse_share_max], got "
+                                 f"{self.fund_misuse_share_min!r}")
+        if self.fund_misuse_payee_names not in ("registered", "variant"):
+            raise SimConfigError("fund_misuse_payee_names", f"must be 'registered' or 'variant', got "
+                                 f"{self.fund_misuse_payee_names!r}")
         if not isinstance(self.start, dt.date) or isinstance(self.start, dt.datetime):
             raise SimConfigError("start", f"must be a date, got {self.start!r}")
         if not isinstance(self.attacker_device_reuse, bool):

@@ -35,6 +35,16 @@ SUFFIX: dict[str, tuple[str, ...]] = {
     "business_supplier": ("贸易有限公司", "供应链管理有限公司"),
 }
 
+#: Other wordings of prohibited-use payees (``fund_misuse_payee_names="variant"``): developers' sales and
+#: escrow accounts, brokers' subsidiaries, trust and asset-management firms, online micro-lenders, card centres.
+VARIANT_SUFFIX: dict[str, tuple[str, ...]] = {
+    "real_estate": ("地产集团有限公司", "房地产营销策划有限公司", "商品房预售资金监管账户", "不动产投资有限公司"),
+    "securities": ("证券经纪有限责任公司", "证券资产管理有限公司", "银证转账专户"),
+    "futures": ("期货经纪有限公司", "期货保证金账户"),
+    "fund_wealth": ("资产管理有限公司", "信托有限责任公司", "理财子公司", "私募基金管理有限公司"),
+    "lender": ("网络小额贷款有限公司", "汽车金融有限公司", "银行信用卡中心"),
+}
+
 
 EMPLOYER_SUFFIX = ("科技有限公司", "商贸有限公司", "实业有限公司", "服务有限公司", "制造有限公司", "物流有限公司",
                    "建设工程有限公司", "信息技术有限公司")
@@ -53,6 +63,14 @@ def company_names(rng: np.random.Generator, cities: np.ndarray, category: str) -
     n = len(cities)
     b = np.array(BRANDS)[rng.integers(0, len(BRANDS), n)]
     s = np.array(SUFFIX[category])[rng.integers(0, len(SUFFIX[category]), n)]
+    return np.char.add(np.char.add(cities.astype(str), b), s).tolist()
+
+
+def variant_names(rng: np.random.Generator, cities: np.ndarray, category: str) -> list[str]:
+    """Payee names of a prohibited category in other wording (see :data:`VARIANT_SUFFIX`)."""
+    n = len(cities)
+    b = np.array(BRANDS)[rng.integers(0, len(BRANDS), n)]
+    s = np.array(VARIANT_SUFFIX[category])[rng.integers(0, len(VARIANT_SUFFIX[category]), n)]
     return np.char.add(np.char.add(cities.astype(str), b), s).tolist()
 
 

@@ -38,7 +38,7 @@ STREAMS = ("plan", "people", "merchants", "apps", "rings", "theft", "loans", "pu
            "repay", "complaints", "accounts")
 CHANNELS = np.array(["app", "h5", "mini_program", "partner", "branch"], dtype=object)
 PATTERNS = ("identity_theft", "debt_bearing_ring", "multi_head", "loan_to_repay_loan", "cash_out",
-            "cash_out_merchant", "fund_misuse", "organised_complaint")
+            "cash_out_merchant", "fund_misuse", "organised_complaint", "payee_mismatch")
 LABEL_SCHEMA = {"pattern": pl.Utf8, "entity_type": pl.Utf8, "entity_id": pl.Utf8, "group_id": pl.Utf8,
                 "detail": pl.Utf8}
 OUTCOME_SCHEMA = {"application_id": pl.Utf8, "customer_id": pl.Utf8, "loan_id": pl.Utf8, "bad": pl.Boolean,
@@ -51,6 +51,12 @@ Progress = Callable[[str, int, int], None]
 def _streams(seed: int) -> dict[str, np.random.Generator]:
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
     return {k: np.random.default_rng(c) for k, c in zip(STREAMS, children, strict=True)}
+
+
+def _post_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Generators of the post-loan additions (entrusted-payee mismatch; misuse routing, names and look-alikes),
+    apart from :data:`STREAMS` so that adding them left every other stream's draws as they were."""
+    return tuple(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x504F53, i))) for i in (0, 1))
 
 
 def _people(cfg: SimConfig) -> tuple[Plan, People, dict[str, np.random.Generator]]:
@@ -150,6 +156,7 @@ class _World:
             dtype=object)
         self.dir = M.build_directory(self.r["merchants"], cfg.customers, cfg.cash_out_merchants)
         self.labels: list[pl.DataFrame] = []
+        self.r_post = _post_streams(cfg.seed)
 
     # ------------------------------------------------------------ helpers
     def label(self, pattern: str, entity_type: str, entity_id: pl.Series, group: pl.Series | None = None,
@@ -296,6 +303,8 @@ class _World:
         payee = np.full(k, -1)
         if entrusted.any():
             payee[entrusted] = M.pick_merchants(rng, d, enames, eci[entrusted])
+        contract = payee.copy()
+        self.mismatch = self._entrusted_mismatch(payee, entrusted)
         purpose_self = np.array(["daily_consumption", "home_decoration", "education", "travel", "medical",
                                  "wedding", "appliance"], dtype=object)[rng.integers(0, 7, k)]
         purpose = np.where(entrusted, np.array([M.ENTRUSTED_PURPOSE[c] for c in ecat], dtype=object), purpose_self)
@@ -313,13 +322,29 @@ class _World:
             "term_months": a["term"][cash], "repayment_method": ["equal_installment"] * k, "contract_rate": rate,
             "fee_rate": np.zeros(k), "upfront_fee_fen": np.zeros(k, np.int64), "guarantee_fee_rate": np.zeros(k),
             "payment_mode": np.where(entrusted, "entrusted", "self"), "payee_id": _take(d.ids, payee),
+            "contract_payee_id": _take(d.ids, contract),
             "purpose": purpose, "lender_type": ["consumer_finance"] * k,
             "channel": np.where(ch == 3, "zhudai", "own"),
             "partner_id": self.app_frame["partner_id"].gather(cash), "first_due_date": date_series(self.first_due,
                                                                                                    "first_due_date"),
             "_tb": np.arange(k),
         }
+        mm = self.loan_ids.gather(self.mismatch)
+        self.label("payee_mismatch", "loan", mm, mm, _take(d.category, payee[self.mismatch]))
         return _finish(_frame("disbursement", cols, k), "DB")
+
+    def _entrusted_mismatch(self, payee: np.ndarray, entrusted: np.ndarray) -> np.ndarray:
+        """Entrusted loans paid to another counterparty than the contract's (changes ``payee`` in place):
+        half to a prohibited-use company, half to another merchant. Returns their loan indices."""
+        d, r2 = self.dir, self.r_post[0]
+        ent = np.nonzero(entrusted)[0]
+        mm = ent[r2.random(len(ent)) < self.cfg.entrusted_mismatch_share]
+        if len(mm):
+            others = np.concatenate([M.of_category(d, c) for c in ("real_estate", "securities", "fund_wealth")])
+            alt = np.where(r2.random(len(mm)) < 0.5, others[r2.integers(0, len(others), len(mm))],
+                           r2.integers(0, d.merchants, len(mm)))
+            payee[mm] = np.where(alt == payee[mm], (alt + 1) % d.merchants, alt)
+        return mm
 
     # ------------------------------------------------------------ purchases and bills
     def purchases(self) -> pl.DataFrame:
@@ -517,9 +542,10 @@ class _World:
 
         def seg(loan: np.ndarray, ts: np.ndarray, amt: np.ndarray, cp_id: np.ndarray, cp_type: np.ndarray,
                 cp_cat: np.ndarray, cp_name: np.ndarray, direction: str = "out", lp: str | None = None,
-                app: np.ndarray | None = None, card: pl.Series | None = None, lg=None, ld=None) -> None:
+                app: np.ndarray | None = None, card: np.ndarray | None = None, lg=None, ld=None) -> None:
             m = len(ts)
             segs.append({"loan": loan, "app": la[loan] if app is None else app, "ts": ts,
+                         "card": np.full(m, None, dtype=object) if card is None else card,
                          "amount": np.maximum(amt, 100).astype(np.int64),
                          "cp_id": cp_id, "cp_type": cp_type, "cp_cat": cp_cat, "cp_name": cp_name,
                          "direction": np.full(m, direction, dtype=object), "lp": np.full(m, lp, dtype=object),
@@ -540,6 +566,7 @@ class _World:
         pacc = self.person_accounts[rng.integers(0, len(self.person_accounts), m)]
         cp_id = np.where(typ == 0, d.ids[mer], np.where(typ == 1, pacc, np.where(
             typ == 2, self.own_accounts[a["person"][la[lo]]], "ATM")))
+        ord_seg, ord_lo, ord_ts = len(segs), lo, ts
         seg(lo, ts, np.round(amount[lo] * share),
             cp_id, np.array(["merchant", "individual", "own_account", "cash"], dtype=object)[typ],
             np.where(typ == 0, d.category[mer], np.array([None, "person", "own_account", "cash_withdrawal"],
@@ -576,17 +603,30 @@ class _World:
         seg(np.full(m, -1), pts, amt, self.person_accounts[rng.integers(0, len(self.person_accounts), m)],
             np.full(m, "individual", object), np.full(m, "person", object), np.full(m, None, object),
             direction="in", app=fa[pp])
-        # fund misuse: prohibited categories within 1–30 days
+        # fund misuse: prohibited categories within the configured delay (default 1–30 days)
+        cfg = self.cfg
         mis = np.nonzero(self.misuse)[0]
-        cnt = rng.integers(1, 3, len(mis))
+        cnt = rng.integers(1, cfg.fund_misuse_splits_max + 1, len(mis))
         lo = np.repeat(mis, cnt)
         m = len(lo)
         pool = np.concatenate([M.of_category(d, c) for c in ("real_estate", "securities", "fund_wealth", "futures")])
         cp = pool[rng.integers(0, len(pool), m)]
-        ts = self.disb_ts[lo] + rng.integers(1, 31, m) * DAY_US - rng.integers(0, 20, m) * HOUR_US
-        share = rng.uniform(0.3, 1.0, m) / np.repeat(cnt, cnt)
-        seg(lo, ts, np.round(amount[lo] * share), d.ids[cp], d.cp_type[cp], d.category[cp], d.name[cp],
-            lp="fund_misuse", ld=d.category[cp])
+        ts = self.disb_ts[lo] + rng.integers(cfg.fund_misuse_delay_days_min, cfg.fund_misuse_delay_days_max + 1,
+                                             m) * DAY_US - rng.integers(0, 20, m) * HOUR_US
+        ts = np.maximum(ts, self.disb_ts[lo] + 10 * MIN_US)
+        share = rng.uniform(cfg.fund_misuse_share_min, cfg.fund_misuse_share_max, m) / np.repeat(cnt, cnt)
+        amt = np.round(amount[lo] * share)
+        names, cats, card = self._misuse_payees(seg, lo, ts, amt, cp)
+        seg(lo, ts, amt, d.ids[cp], d.cp_type[cp], cats, names, lp="fund_misuse", ld=d.category[cp], card=card)
+        # a misused loan's ordinary spending is what is left of the loan after the share moved (so the labelled
+        # transfers are loan money by any accounting, not the borrower's own funds spent beyond the loan)
+        o = segs[ord_seg]
+        moved = np.bincount(lo, weights=np.maximum(amt, 100), minlength=len(la)) / amount
+        spent = np.bincount(o["loan"], weights=o["amount"], minlength=len(la)) / amount
+        room = np.clip(1.0 - moved, 0.0, None)
+        scale = np.where((moved > 0) & (spent > room), room / np.maximum(spent, 1e-12), 1.0)
+        o["amount"] = np.maximum(np.floor(o["amount"] * scale[o["loan"]]), 100).astype(np.int64)
+        self._lookalikes(seg, ord_lo, ord_ts, o["amount"], typ, mer, cp_id, ordi)
         # loan to repay loan: other lenders within 0–5 days
         l2r = np.nonzero(self.l2r)[0]
         cnt = rng.integers(1, 4, len(l2r))
@@ -596,8 +636,9 @@ class _World:
         cp = lp_pool[rng.integers(0, len(lp_pool), m)]
         ts = self.disb_ts[lo] + rng.integers(1, 6 * 24, m) * HOUR_US
         share = rng.uniform(0.3, 0.9, m) / np.repeat(cnt, cnt)
-        seg(lo, ts, np.round(amount[lo] * share), d.ids[cp], d.cp_type[cp], d.category[cp], d.name[cp],
-            lp="fund_misuse", ld=d.category[cp])
+        amt = np.round(amount[lo] * share)
+        names, cats, card = self._misuse_payees(seg, lo, ts, amt, cp)
+        seg(lo, ts, amt, d.ids[cp], d.cp_type[cp], cats, names, lp="fund_misuse", ld=d.category[cp], card=card)
         # rings: most of the money to the ring agent's account within a day
         rl = np.nonzero(kind == A.KIND_RING)[0]
         ag = np.array([x["agent_account"] for x in self.rings_info], dtype=object)[a["group"][la[rl]]]
@@ -628,9 +669,11 @@ class _World:
         s = {key: v[ok] for key, v in s.items()}
         n = len(s["ts"])
         app = s["app"]
+        card = pl.DataFrame({"o": pl.Series(s["card"].tolist(), dtype=pl.Utf8),
+                             "d": self.app_frame["card_token"].gather(app)}).select(pl.coalesce("o", "d")).to_series()
         cols = {
             "event_type": ["transfer"] * n, "ts": ts_series(s["ts"]), "customer_id": self.cust(a["person"][app]),
-            "card_token": self.app_frame["card_token"].gather(app), "loan_id": _take(
+            "card_token": card, "loan_id": _take(
                 np.asarray(self.loan_ids.to_list(), dtype=object), s["loan"]),
             "direction": s["direction"], "counterparty_id": pl.Series(s["cp_id"].tolist(), dtype=pl.Utf8),
             "counterparty_type": s["cp_type"], "counterparty_category": pl.Series(s["cp_cat"].tolist(),
@@ -649,6 +692,76 @@ class _World:
         l2r_ids = self.loan_ids.filter(pl.Series(self.l2r))
         self.label("loan_to_repay_loan", "loan", l2r_ids, l2r_ids, pl.Series(["lender"] * len(l2r_ids)))
         return f
+
+    def _misuse_payees(self, seg: Callable[..., None], lo: np.ndarray, ts: np.ndarray, amt: np.ndarray,
+                       cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Names and categories the prohibited transfers show, and the account each leaves from: routed loans
+        first move the money through ``fund_misuse_hops - 1`` own accounts (those hop transfers are emitted
+        here). Returns (names, categories, card of the final transfer or None for the disbursement account)."""
+        cfg, d, r2 = self.cfg, self.dir, self.r_post[1]
+        m = len(lo)
+        names = d.name[cp].copy()
+        if cfg.fund_misuse_payee_names == "variant":
+            for c in np.unique(d.category[cp]).tolist():
+                idx = np.nonzero(d.category[cp] == c)[0]
+                if c in texts.VARIANT_SUFFIX:
+                    names[idx] = texts.variant_names(r2, geo.CITY[d.region[cp[idx]]], c)
+        cats = np.where(r2.random(m) < cfg.fund_misuse_category_known_share, d.category[cp], None).astype(object)
+        card = np.full(m, None, dtype=object)
+        loans = np.unique(lo)
+        routed_loans = loans[r2.random(len(loans)) < cfg.fund_misuse_routed_share] if cfg.fund_misuse_hops > 1 \
+            else loans[:0]
+        rows = np.nonzero(np.isin(lo, routed_loans))[0]
+        if len(rows) == 0:
+            return names, cats, card
+        hops = cfg.fund_misuse_hops
+        person = self.a["person"][self.loan_app[lo[rows]]]
+        extra = M.account_ids(r2, len(rows) * (hops - 2)).reshape(len(rows), hops - 2) if hops > 2 else None
+        t0 = self.disb_ts[lo[rows]] + 10 * MIN_US
+        span = np.maximum(ts[rows] - t0, hops * MIN_US)
+        prev = np.full(len(rows), None, dtype=object)
+        for k in range(1, hops):
+            acct = self.own_accounts[person] if k == 1 else extra[:, k - 2]
+            tk = t0 + span * (k - 1) // (hops - 1) + r2.integers(0, MIN_US, len(rows))
+            seg(lo[rows], tk, amt[rows], acct.astype(object), np.full(len(rows), "own_account", object),
+                np.full(len(rows), "own_account", object), np.full(len(rows), None, object), card=prev.copy())
+            prev = acct.astype(object)
+            last = tk
+        ts[rows] = np.maximum(ts[rows], last + MIN_US)  # the money leaves the last own account after it arrived
+        card[rows] = prev
+        return names, cats, card
+
+    def _lookalikes(self, seg: Callable[..., None], lo: np.ndarray, ts: np.ndarray, amt: np.ndarray,
+                    typ: np.ndarray, mer: np.ndarray, cp_id: np.ndarray, ordi: np.ndarray) -> None:
+        """Legitimate post-loan flows that resemble misuse: spending on from the borrower's own account
+        (household goods, family), refunds of loan-funded purchases, property-service and insurance fees."""
+        cfg, d, r2 = self.cfg, self.dir, self.r_post[1]
+        own = np.nonzero((typ == 2) & (r2.random(len(typ)) < cfg.lookalike_own_onward_share))[0]
+        m = len(own)
+        if m:
+            cats = ["home_appliance", "furniture", "decoration", "everyday_retail", "electronics"]
+            om = M.pick_merchants(r2, d, cats, r2.integers(0, len(cats), m))
+            fam = r2.random(m) < 0.25
+            pacc = self.person_accounts[r2.integers(0, len(self.person_accounts), m)]
+            seg(lo[own], ts[own] + r2.integers(1, 11, m) * DAY_US + r2.integers(0, HOUR_US, m),
+                np.round(amt[own] * r2.uniform(0.3, 1.0, m)), np.where(fam, pacc, d.ids[om]).astype(object),
+                np.where(fam, "individual", "merchant").astype(object),
+                np.where(fam, "person", d.category[om]).astype(object), np.where(fam, None, d.name[om]).astype(object),
+                card=cp_id[own].astype(object))
+        ref = np.nonzero((typ == 0) & (r2.random(len(typ)) < cfg.lookalike_refund_share))[0]
+        m = len(ref)
+        if m:
+            seg(lo[ref], ts[ref] + r2.integers(2, 11, m) * DAY_US + r2.integers(0, HOUR_US, m),
+                np.round(amt[ref] * r2.uniform(0.2, 1.0, m)), d.ids[mer[ref]], np.full(m, "merchant", object),
+                d.category[mer[ref]], d.name[mer[ref]], direction="in")
+        svc = ordi[r2.random(len(ordi)) < cfg.lookalike_service_share]
+        m = len(svc)
+        if m:
+            cats = ["public_service", "insurance"]
+            sm = M.pick_merchants(r2, d, cats, r2.integers(0, len(cats), m))
+            seg(svc, self.disb_ts[svc] + r2.integers(1, 31 * 24, m) * HOUR_US,
+                np.round(self.a["amount"][self.loan_app[svc]] * r2.uniform(0.02, 0.15, m)), d.ids[sm],
+                np.full(m, "merchant", object), d.category[sm], d.name[sm])
 
     # ------------------------------------------------------------ complaints
     def complaints(self, rep: pl.DataFrame, disb: pl.DataFrame) -> pl.DataFrame:

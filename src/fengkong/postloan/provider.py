@@ -1,0 +1,258 @@
+"""The post-loan feature provider (entry point ``fengkong.feature_providers: postloan``): online tracing state.
+
+``open_online(ctx)`` gives a :class:`PostloanFeatures` that folds disbursements and transfers into pots of
+loan money per account (the rule of :mod:`fengkong.postloan.tracing`, whose :func:`~fengkong.postloan.tracing.trace`
+is the offline twin, ``backfill``) and returns the ``pl_*`` features of each transfer. With a SQLite state
+path the folded events are logged beside it (``<state>.postloan.sqlite``) and replayed at open, so
+``fengkong decide`` in separate processes sees one history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fengkong.postloan.config import DAY_US, DEFAULT, TraceConfig
+from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
+from fengkong.postloan.tracing import FEATURE_KINDS as _KINDS
+
+#: Feature name → kind (``fengkong.features.providers``).
+FEATURE_KINDS: dict[str, str] = dict(_KINDS)
+#: The reference transfer strategy (what ``fengkong decide`` runs for transfer events once deployed).
+STRATEGY = Path(__file__).parents[1] / "strategies" / "transfer.yaml"
+
+_LOG_FIELDS = ("event_id", "event_type", "ts", "customer_id", "loan_id", "amount_fen", "payment_mode", "card_token",
+               "direction", "counterparty_id", "counterparty_type", "counterparty_category", "counterparty_name",
+               "counterparty_account_type")
+
+
+@dataclass
+class _Loan:
+    disb_us: int
+    principal: int
+    self_payment: bool
+    pro: int = 0
+    out: int = 0
+    debt: int = 0
+
+
+@dataclass
+class _Pot:
+    loan_id: str
+    hop: int
+    credit: int
+    used: int
+    src: str
+
+
+def _us(ts: Any) -> int:
+    if isinstance(ts, str):
+        ts = dt.datetime.fromisoformat(ts)
+    if ts.tzinfo is None:
+        raise ValueError("transfer/disbursement ts must be timezone-aware")
+    return (ts - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+def _empty(threshold: int) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(FEATURE_KINDS)
+    out["pl_traced"] = False
+    out["pl_prohibited"] = False
+    out["pl_entrusted_threshold_fen"] = threshold
+    return out
+
+
+class PostloanFeatures:
+    """Online tracing state: ``read(event)`` / ``update(event)`` / ``read_update(event)``.
+
+    Events must come in (ts, event_id) order, as the engine and ``engine.replay`` deliver them; an event id
+    already folded in is not folded again.
+    """
+
+    def __init__(self, taxonomy: Taxonomy | None = None, config: TraceConfig = DEFAULT,
+                 log: EventLog | None = None) -> None:
+        self.tax = taxonomy or load_taxonomy()
+        self.cfg = config
+        self.prohibited = frozenset(self.tax.prohibited)
+        self.loans: dict[str, _Loan] = {}
+        self.pots: dict[str, _Pot] = {}
+        self.payees: dict[tuple[str, str], deque[tuple[int, int]]] = {}
+        self.seen: set[str] = set()
+        self.log = log
+        if log is not None:
+            log.catch_up(self)
+
+    # ------------------------------------------------------------ one event
+
+    def _step(self, ev: Mapping[str, Any], commit: bool) -> dict[str, Any]:
+        et = ev.get("event_type")
+        if et == "disbursement":
+            if commit:
+                self._disburse(ev)
+            return {}
+        if et != "transfer":
+            return {}
+        cfg = self.cfg
+        out = _empty(cfg.entrusted_threshold_fen)
+        cls = self.tax.classify(ev.get("counterparty_type"), ev.get("counterparty_category"),
+                                ev.get("counterparty_name"), ev.get("counterparty_account_type"))
+        out["pl_class"] = cls
+        out["pl_prohibited"] = cls in self.prohibited
+        if ev.get("direction") != "out":
+            return out
+        t = _us(ev["ts"])
+        amount = int(ev["amount_fen"])
+        key = (ev.get("customer_id"), ev.get("counterparty_name") or ev.get("counterparty_id"))
+        q = self.payees.get(key)
+        lo = t - cfg.split_days * DAY_US
+        kept = [x for x in q if x[0] > lo] if q else []
+        out["pl_same_payee_7d_cnt"] = len(kept) + 1
+        out["pl_same_payee_7d_fen"] = sum(a for _, a in kept) + amount
+        if commit:
+            if q is None:
+                q = self.payees[key] = deque()
+            while q and q[0][0] <= lo:
+                q.popleft()
+            q.append((t, amount))
+        card = ev.get("card_token")
+        pot = self.pots.get(card) if card else None
+        loan = self.loans.get(pot.loan_id) if pot is not None else None
+        if pot is None or loan is None or t - loan.disb_us > cfg.horizon_days * DAY_US:
+            return out
+        since = t - loan.disb_us
+        att = max(0, min(amount, pot.credit - pot.used))
+        w_pro, w_out, w_debt = (since <= cfg.cumulative_days * DAY_US, since <= cfg.in_out_hours * DAY_US // 24,
+                                since <= cfg.debt_days * DAY_US)
+        pro = loan.pro + (att if out["pl_prohibited"] and w_pro else 0)
+        through = loan.out + (att if cls not in cfg.in_out_exempt and w_out else 0)
+        debt = loan.debt + (att if cls == "DEBT_REPAYMENT" and w_debt else 0)
+        p = loan.principal
+        out.update(pl_traced=True, pl_loan_id=pot.loan_id, pl_hop=pot.hop, pl_days_since_disb=since / DAY_US,
+                   pl_secs_since_disb=since // 1_000_000, pl_attributed_fen=att, pl_principal_fen=p,
+                   pl_self_payment=loan.self_payment, pl_source_event=pot.src,
+                   pl_prohibited_30d_fen=pro if w_pro else None, pl_out_24h_fen=through if w_out else None,
+                   pl_debt_7d_fen=debt if w_debt else None,
+                   pl_prohibited_30d_share=pro / p if w_pro else None, pl_out_24h_share=through / p if w_out else None,
+                   pl_debt_7d_share=debt / p if w_debt else None)
+        if commit:
+            pot.used += att
+            loan.pro, loan.out, loan.debt = pro, through, debt
+            cp = ev.get("counterparty_id")
+            if att > 0 and cp and ev.get("counterparty_type") in cfg.followed_types and pot.hop < cfg.max_hops:
+                self._credit(cp, pot.loan_id, pot.hop + 1, att, ev["event_id"])
+        return out
+
+    def _credit(self, account: str, loan_id: str, hop: int, amount: int, src: str) -> None:
+        p = self.pots.get(account)
+        if p is not None and p.loan_id == loan_id:
+            p.credit += amount
+            p.src = src
+        else:
+            self.pots[account] = _Pot(loan_id, hop, amount, 0, src)
+
+    def _disburse(self, ev: Mapping[str, Any]) -> None:
+        lid = ev.get("loan_id")
+        if not lid or lid in self.loans:
+            return
+        self_pay = ev.get("payment_mode") == "self"
+        self.loans[lid] = _Loan(_us(ev["ts"]), int(ev["amount_fen"]), self_pay)
+        card = ev.get("card_token")
+        if self_pay and card:
+            self._credit(card, lid, 1, int(ev["amount_fen"]), ev["event_id"])
+
+    # ------------------------------------------------------------ provider protocol
+
+    def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        if self.log is not None:
+            self.log.catch_up(self)
+        return self._step(event, commit=False)
+
+    def update(self, event: Mapping[str, Any]) -> None:
+        eid = event.get("event_id")
+        if eid in self.seen or event.get("event_type") not in ("disbursement", "transfer"):
+            return
+        if self.log is not None:
+            self.log.append(event)
+        self._fold(event)
+
+    def _fold(self, event: Mapping[str, Any]) -> None:
+        eid = event.get("event_id")
+        if eid in self.seen:
+            return
+        self.seen.add(eid)
+        self._step(event, commit=True)
+
+    def read_update(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        out = self.read(event)
+        self.update(event)
+        return out
+
+    def pot(self, account: str) -> dict[str, Any] | None:
+        """The pot of loan money an account holds (loan, hop, credited, used), or None."""
+        p = self.pots.get(account)
+        return None if p is None else {"loan_id": p.loan_id, "hop": p.hop, "credit_fen": p.credit,
+                                       "used_fen": p.used, "source_event": p.src}
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+
+
+class EventLog:
+    """The disbursements and transfers folded in, in a SQLite file (idempotent by event id), replayed at open
+    and caught up before each read, so several processes sharing the file see one history."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS postloan_event (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                         "event_id TEXT NOT NULL UNIQUE, payload TEXT NOT NULL)")
+        self.last_seq = 0
+
+    def catch_up(self, feats: PostloanFeatures) -> int:
+        rows = self._db.execute("SELECT seq, payload FROM postloan_event WHERE seq > ? ORDER BY seq",
+                                (self.last_seq,)).fetchall()
+        for seq, payload in rows:
+            feats._fold(json.loads(payload))
+            self.last_seq = seq
+        return len(rows)
+
+    def append(self, event: Mapping[str, Any]) -> None:
+        ts = event.get("ts")
+        payload = {k: event.get(k) for k in _LOG_FIELDS if event.get(k) is not None}
+        payload["ts"] = ts.isoformat() if isinstance(ts, dt.datetime) else ts
+        cur = self._db.execute("INSERT OR IGNORE INTO postloan_event (event_id, payload) VALUES (?, ?)",
+                               (event["event_id"], json.dumps(payload, ensure_ascii=False, default=str)))
+        if cur.rowcount == 1 and cur.lastrowid == self.last_seq + 1:
+            self.last_seq = cur.lastrowid  # nobody else appended since: the caller folds it in itself
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def log_path(state: str) -> Path | None:
+    """Where the post-loan event log of feature state ``state`` lives (beside a SQLite file), else None."""
+    if state == "memory" or "://" in state:
+        return None
+    p = Path(state)
+    return p.with_name(p.name + ".postloan.sqlite")
+
+
+def open_online(ctx: Any) -> PostloanFeatures:
+    """The online provider for ``ctx`` (a ``ProviderContext``)."""
+    path = log_path(ctx.state)
+    return PostloanFeatures(log=EventLog(path) if path is not None else None)
+
+
+def backfill(events: Any, ctx: Any) -> Any:
+    """``event_id`` + every ``pl_*`` feature of every transfer, point-in-time (the offline twin)."""
+    from fengkong.postloan.tracing import feature_frame
+
+    return feature_frame(events)
