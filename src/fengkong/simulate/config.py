@@ -67,6 +67,14 @@ class SimConfig:
     complaint_agents: int = 3  # 代理维权 agents filing organised complaints
     organised_complaint_share: float = 0.3  # delinquent loans (DPD 30–90) recruited by an agent
     genuine_complaint_rate: float = 0.004  # genuine complaints per customer
+    complaint_paraphrase: float = 0.3  # chance that an agent rewords each clause of its template
+    complaint_rep_rotation: int = 0  # an agent switches representative after this many complaints (0 = never)
+    complaint_wave_spread_days: int = 3  # an agent's wave is spread over this many days (slow waves: more)
+    genuine_rep_share: float = 0.1  # genuine complaints filed by a lawyer or family member
+    genuine_illness_share: float = 0.3  # genuine hardship complaints about an illness (hospital certificate)
+    # ---- collections
+    collection_agencies: int = 3  # outsourced agencies; the last one misbehaves
+    misbehaving_loan_share: float = 0.5  # share of the misbehaving agency's loans with planted violations
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able parameters (start as an ISO date)."""
@@ -93,6 +101,8 @@ class SimConfig:
             "ring_burst_days": (1, 60), "ring_apps_min": (1, 10), "ring_apps_max": (1, 10),
             "ring_gap_days_min": (1, 60), "ring_gap_days_max": (1, 60),
             "cash_out_merchants": (1, 1000), "complaint_agents": (1, 1000),
+            "complaint_rep_rotation": (0, 100_000), "complaint_wave_spread_days": (1, 60),
+            "collection_agencies": (1, 50),
         }
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
@@ -104,7 +114,8 @@ class SimConfig:
                   "theft_rate", "deepfake_pass_share", "theft_victim_existing_share", "ring_member_share",
                   "ring_forged_share", "ring_agent_code_share", "ring_device_share", "multi_head_share",
                   "loan_to_repay_share", "cash_out_share", "cash_out_device_share", "fund_misuse_share",
-                  "organised_complaint_share", "genuine_complaint_rate")
+                  "organised_complaint_share", "genuine_complaint_rate", "complaint_paraphrase",
+                  "genuine_rep_share", "genuine_illness_share", "misbehaving_loan_share")
         for name in shares:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:
