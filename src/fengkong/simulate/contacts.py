@@ -102,28 +102,47 @@ def collection_contacts(rng: np.random.Generator, tokenizer: Any, rep: pl.DataFr
                      "collectors_present": None, "outcome": outcome,
                      "_lp": "contact_violation" if violation else None, "_lg": team or "in_house", "_ld": violation})
 
+    # contacts are scheduled per debtor (the limits count every loan, collector and agency together): one
+    # handler per debtor, each day about one of the debtor's delinquent loans
+    by_debtor: dict[str, list[str]] = {}
     for lid in sorted(win):
-        if lid not in info:
-            continue
+        if lid in info:
+            by_debtor.setdefault(info[lid][0], []).append(lid)
+    for cust in sorted(by_debtor):
+        lids = by_debtor[cust]
         team = teams[int(rng.integers(len(teams)))]
         coll = collectors[team][int(rng.integers(len(collectors[team])))]
         bad = team == bad_agency and rng.random() < bad_share
-        st = stops.get(lid, [])
-        days = sorted({d for s, e in win[lid] for d in range(s // DAY_US + (1 if s % DAY_US > 9 * HOUR_US else 0),
-                                                             (e - 1) // DAY_US + 1)})[:MAX_DAYS]
-        plan_until = -1
+        day_loans: dict[int, list[str]] = {}
+        for lid in lids:
+            for s, e in win[lid]:
+                for d in range(s // DAY_US + (1 if s % DAY_US > 9 * HOUR_US else 0), (e - 1) // DAY_US + 1):
+                    day_loans.setdefault(d, []).append(lid)
+        days = sorted(day_loans)[:MAX_DAYS]
+        plan_until: dict[str, int] = {}
         burst_day = days[int(rng.integers(len(days)))] if bad and len(days) > 2 else None
         night_day = days[int(rng.integers(len(days)))] if bad and days else None
         rotate_day = days[int(rng.integers(len(days)))] if bad and days else None
         third_day = days[int(rng.integers(len(days)))] if bad and days else None
+
+        def why_stopped(lid: str, t: int) -> str | None:
+            return _stopped(stops.get(lid, []), t) or ("negotiated_plan" if t < plan_until.get(lid, -1) else None)
+
         for d in days:
             base = d * DAY_US
+            cands = sorted(set(day_loans[d]))
+            free = [x for x in cands if not why_stopped(x, base + 9 * HOUR_US) and not why_stopped(x, base + 21 * HOUR_US)]
+            if team != bad_agency:
+                if not free:
+                    continue
+                lid = free[0]
+            else:
+                lid = cands[0]
             if d == burst_day:  # five calls ten minutes apart: all but the first break the minimum gap
                 for k in range(5):
                     t = base + 14 * HOUR_US + k * 10 * MIN_US
-                    why = _stopped(st, t) or ("plan" if t < plan_until else None)
                     add(t, lid, "call", coll, team, pool[coll][0], "no_answer",
-                        violation=("negotiated_plan" if why == "plan" else why) or ("min_gap" if k else None))
+                        violation=why_stopped(lid, t) or ("min_gap" if k else None))
                 continue
             planned: list[tuple[int, str]] = []
             if rng.random() < 0.6:
@@ -132,10 +151,9 @@ def collection_contacts(rng: np.random.Generator, tokenizer: Any, rep: pl.DataFr
                 planned.append((base + int(rng.integers(10 * HOUR_US, 19 * HOUR_US)), "sms"))
             if rng.random() < 0.2:
                 planned.append((base + int(rng.integers(9 * HOUR_US, 20 * HOUR_US)), "app_push"))
-            first_call_outcome = None
             for t, ch in sorted(planned):
-                why = _stopped(st, t) or ("negotiated_plan" if t < plan_until else None)
-                if why and not team == bad_agency:
+                why = why_stopped(lid, t)
+                if why and team != bad_agency:
                     continue
                 caller = pool[coll][int(rng.integers(len(pool[coll])))] if ch in ("call", "sms") else None
                 viol = why
@@ -146,21 +164,18 @@ def collection_contacts(rng: np.random.Generator, tokenizer: Any, rep: pl.DataFr
                     outcome = "connected" if u < 0.35 else ("refused" if u < 0.45 else "no_answer")
                     if outcome == "connected" and rng.random() < 0.05:
                         outcome = "plan_agreed"
-                    first_call_outcome = outcome
                     add(t, lid, ch, coll, team, caller, outcome, violation=viol)
                     if outcome == "plan_agreed":
-                        plan_until = t + PLAN_PAUSE_DAYS * DAY_US
+                        plan_until[lid] = t + PLAN_PAUSE_DAYS * DAY_US
                     elif outcome == "no_answer" and rng.random() < 0.4 and t + 2 * HOUR_US < base + 21 * HOUR_US:
-                        t2 = t + 2 * HOUR_US + int(rng.integers(0, HOUR_US))
-                        t2 = min(t2, base + 21 * HOUR_US - MIN_US)
-                        why2 = _stopped(st, t2) or ("negotiated_plan" if t2 < plan_until else None)
+                        t2 = min(t + 2 * HOUR_US + int(rng.integers(0, HOUR_US)), base + 21 * HOUR_US - MIN_US)
+                        why2 = why_stopped(lid, t2)
                         if not why2 or team == bad_agency:
                             v2 = why2 or ("unregistered_number" if viol == "unregistered_number" else None)
                             add(t2, lid, ch, coll, team, number() if v2 == "unregistered_number" else caller,
                                 "no_answer", violation=v2)
                 else:
                     add(t, lid, ch, coll, team, caller, "delivered", violation=viol)
-            del first_call_outcome
             if d == night_day:
                 t = base + int(rng.choice([22 * HOUR_US, 6 * HOUR_US])) + int(rng.integers(0, 2 * HOUR_US))
                 add(t, lid, "call", coll, team, pool[coll][0], "no_answer", violation="quiet_hours")
