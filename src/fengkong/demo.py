@@ -159,7 +159,15 @@ def stage_fraud(out: Path, cfg: DemoConfig, console: Console) -> None:
     console.print(Text(demo_text(str(world))), soft_wrap=True)
 
 
-STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing]
+def stage_complaints(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Complaints and collections: organised groups, the "not me" path, the contact-policy report."""
+    from fengkong.complaints.demo import stage_complaints as run_stage
+
+    run_stage(out, console)
+
+
+STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing,
+          stage_complaints]
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:

@@ -22,5 +22,5 @@ def test_every_planted_violation_found(tmp_path):
 
 
 def test_missing_files_are_named(tmp_path):
-    with pytest.raises(EvaluationError, match="collection_contact.parquet"):
+    with pytest.raises(EvaluationError, match=r"collection_contact\.parquet"):
         evaluate_world(tmp_path)

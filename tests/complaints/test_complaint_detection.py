@@ -44,5 +44,5 @@ def test_complaint_strategy_never_rejects():
 def test_evaluate_names_the_missing_file(tmp_path):
     from fengkong.complaints.evaluate import EvaluationError
 
-    with pytest.raises(EvaluationError, match="complaint.parquet"):
+    with pytest.raises(EvaluationError, match=r"complaint\.parquet"):
         evaluate_world(tmp_path)

@@ -49,7 +49,9 @@ def evaluate_world(world: str | Path) -> dict[str, Any]:
 
 def render_table(result: dict[str, Any]) -> str:
     r = result["contact_violation"]
-    f = (lambda x: "–" if x is None else f"{x:.3f}")
+
+    def f(x: float | None) -> str:
+        return "–" if x is None else f"{x:.3f}"
     lines = [f"contact violations: {r['planted']} planted in {r['contacts']} contacts; found {r['found']}, "
              f"missed {r['missed']}, false alarms {r['false_alarms']} (recall {f(r['recall'])}, "
              f"precision {f(r['precision'])})"]

@@ -93,10 +93,23 @@ class ComplaintState:
             return ra
         if rb < ra:
             ra, rb = rb, ra
-        self.parent[rb] = ra
-        self.members[ra] = self.members.get(ra, set()) | self.members.pop(rb, set())
+        self.parent[rb] = ra  # the earliest complaint stays the root (and names the group)
+        a, b = self.members.get(ra, set()), self.members.pop(rb, set())
+        if len(a) < len(b):
+            a, b = b, a
+        a |= b  # the smaller set into the larger, in place
+        self.members[ra] = a
         self.label.pop(rb, None)
         return ra
+
+    def _group_customers(self, roots: set[int], customer: str | None) -> int:
+        """Distinct customers of the union of ``roots`` plus ``customer`` (iterates the smaller groups only)."""
+        sets = sorted((self.members.get(r, set()) for r in roots), key=len, reverse=True)
+        base = sets[0]
+        extra = {c for s in sets[1:] for c in s if c not in base}
+        if customer and customer not in base:
+            extra.add(customer)
+        return len(base) + len(extra)
 
     # ------------------------------------------------------------ complaint signals
     def _links(self, ev: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,9 +132,6 @@ class ComplaintState:
         since = self.collections_since.get(loan) if loan else None
         contact = self.last_contact.get(loan) if loan else None
         roots = {self._find(d) for d in linked}
-        group_customers = set().union(*(self.members.get(r, set()) for r in roots)) if roots else set()
-        if ev.get("customer_id"):
-            group_customers = group_customers | {ev["customer_id"]}
         group = self.label.get(min(roots)) if roots else None
         return {
             "cp_text_dup_customers": len({self.meta[d][1] for d in ln["text"]}),
@@ -133,7 +143,7 @@ class ComplaintState:
             "cp_days_since_contact": (now - contact) / DAY_US if contact is not None and contact <= now else None,
             "cp_burst_7d": len({self.meta[d][1] for d in linked if self.meta[d][0] > now - 7 * DAY_US}),
             "cp_group": group if group is not None else ev.get("event_id"),
-            "cp_group_customers": len(group_customers) if roots else 1,
+            "cp_group_customers": self._group_customers(roots, ev.get("customer_id")) if roots else 1,
         }
 
     def _fold_complaint(self, ev: Mapping[str, Any], ln: Mapping[str, Any]) -> None:

@@ -125,7 +125,7 @@ def collection_contacts(rng: np.random.Generator, tokenizer: Any, rep: pl.DataFr
         rotate_day = days[int(rng.integers(len(days)))] if bad and days else None
         third_day = days[int(rng.integers(len(days)))] if bad and days else None
 
-        def why_stopped(lid: str, t: int) -> str | None:
+        def why_stopped(lid: str, t: int, plan_until: dict[str, int] = plan_until) -> str | None:
             return _stopped(stops.get(lid, []), t) or ("negotiated_plan" if t < plan_until.get(lid, -1) else None)
 
         for d in days:
