@@ -32,6 +32,8 @@ COMMAND_MODULES: list[str] = [
     "fengkong.modeling.cli",
     "fengkong.strategy.cli",
     "fengkong.demo",
+    "fengkong.complaints.cli",
+    "fengkong.collections.cli",
 ]
 
 

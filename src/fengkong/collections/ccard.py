@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 
 #: The C-card's inputs (collections provider features).
-INPUTS = ("cc_dpd", "cc_late_payments", "cc_paid_installments", "cc_promises_30d", "cc_connected_7d")
+INPUTS = ("cc_dpd", "cc_late_payments", "cc_paid_installments", "cc_promises_30d", "cc_connected_7d",
+          "cc_days_in_collections")
 CURE_DAYS = 30
 
 
@@ -52,6 +53,16 @@ def fit(frame: pl.DataFrame, C: float = 1.0) -> dict[str, Any]:
     b0, w = fit_logistic(X, frame["cured"].to_numpy(), C=C)
     return logistic_node(b0, dict(zip(INPUTS, w.tolist(), strict=True)), node_id="c_card", output="cure_pd",
                          inputs={c: f"coalesce({c}, 0)" for c in INPUTS})
+
+
+def shipped_node() -> dict[str, Any]:
+    """The C-card node of the reference contact strategy (``strategies/collection_contact.yaml``)."""
+    import yaml
+
+    from fengkong.collections.provider import STRATEGY
+
+    doc = yaml.safe_load(STRATEGY.read_text(encoding="utf-8"))
+    return next(n for n in doc["nodes"] if n["id"] == "c_card")
 
 
 def score(frame: pl.DataFrame, node: dict[str, Any]) -> np.ndarray:

@@ -39,7 +39,10 @@ def evaluate_world(world: str | Path) -> dict[str, Any]:
     tp, fp, fn = int((pred & truth).sum()), int((pred & ~truth).sum()), int((~pred & truth).sum())
     rep = violation_report(aud)
     by_agency = rep.group_by("agency_id").agg(pl.col("contacts").sum(), pl.col("violations").sum()).sort("agency_id")
-    return {"contact_violation": {
+    from fengkong.collections import ccard
+
+    cure = ccard.evaluate(ccard.training_frame(events), ccard.shipped_node())
+    return {"collection_cure_score": cure, "contact_violation": {
         "contacts": m.height, "planted": int(truth.sum()), "found": tp, "false_alarms": fp, "missed": fn,
         "recall": tp / (tp + fn) if tp + fn else None, "precision": tp / (tp + fp) if tp + fp else None,
         "by_agency": by_agency.to_dicts(),
@@ -57,4 +60,8 @@ def render_table(result: dict[str, Any]) -> str:
              f"precision {f(r['precision'])})"]
     for a in r["by_agency"]:
         lines.append(f"  {a['agency_id']:10} contacts {a['contacts']:>7}  violations {a['violations']:>6}")
+    c = result.get("collection_cure_score")
+    if c:
+        lines.append(f"collection score (cure within 30 days, shipped C-card): AUC {f(c['auc'])}, KS {f(c['ks'])} "
+                     f"on {c['rows']} contacts, cure rate {f(c['cure_rate'])}")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ FREEZE_LIST = "collection_freeze"
 FEATURE_KINDS: dict[str, str] = {
     "cc_breaches": "list", "cc_breach_count": "int", "cc_dpd": "int", "cc_late_payments": "int",
     "cc_paid_installments": "int", "cc_promises_30d": "int", "cc_connected_7d": "int",
+    "cc_days_in_collections": "float",
 }
 
 
@@ -36,6 +37,7 @@ class CollectionFeatures:
         self.policy = ContactState(registry, mode=mode, frozen=frozen)
         self.loans: dict[str, list[int]] = {}  # loan → [dpd, late payments, paid installments]
         self.promises: dict[str, deque[dt.datetime]] = {}
+        self.since: dict[str, dt.datetime] = {}  # loan → first unpaid DPD ≥ 1 status of the current arrears
 
     def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event.get("event_type") != "collection_contact":
@@ -49,7 +51,9 @@ class CollectionFeatures:
         return {"cc_breaches": b, "cc_breach_count": len(b), "cc_dpd": loan[0], "cc_late_payments": loan[1],
                 "cc_paid_installments": loan[2],
                 "cc_promises_30d": sum(1 for t in prom if week is not None and t > ts - dt.timedelta(days=30)),
-                "cc_connected_7d": sum(1 for t in d.connected if week is not None and t > week) if d else 0}
+                "cc_connected_7d": sum(1 for t in d.connected if week is not None and t > week) if d else 0,
+                "cc_days_in_collections": ((ts - self.since[event["loan_id"]]).total_seconds() / 86_400
+                                           if week is not None and event.get("loan_id") in self.since else None)}
 
     def update(self, event: Mapping[str, Any]) -> None:
         self.policy.update(event)
@@ -61,8 +65,11 @@ class CollectionFeatures:
                 s[2] += 1
                 s[1] += int(dpd > 0)
                 s[0] = 0
+                self.since.pop(loan, None)
             else:
                 s[0] = max(s[0], dpd)
+                if dpd >= 1 and isinstance(event.get("ts"), dt.datetime):
+                    self.since.setdefault(loan, event["ts"])
         elif et == "collection_contact" and loan and event.get("outcome") in ("promise_to_pay", "plan_agreed"):
             self.promises.setdefault(loan, deque()).append(event["ts"])
 
@@ -115,7 +122,7 @@ def replay(events: pl.DataFrame, feats: CollectionFeatures) -> pl.DataFrame:
             rows.append(f)
     schema = {"event_id": pl.Utf8, "cc_breaches": pl.List(pl.Utf8), "cc_breach_count": pl.Int64, "cc_dpd": pl.Int64,
               "cc_late_payments": pl.Int64, "cc_paid_installments": pl.Int64, "cc_promises_30d": pl.Int64,
-              "cc_connected_7d": pl.Int64}
+              "cc_connected_7d": pl.Int64, "cc_days_in_collections": pl.Float64}
     return pl.DataFrame({"event_id": ids, **{k: [r[k] for r in rows] for k in schema if k != "event_id"}},
                         schema=schema)
 
