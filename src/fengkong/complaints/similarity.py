@@ -4,6 +4,11 @@ Two texts are near-duplicates when their character 3-gram sets have Jaccard simi
 *and* share at least ``min_shared`` shingles (a common passage of about that many characters), so that
 short, generic complaints ("客服电话打不通") that happen to match are not taken for a template.
 The index keeps a sliding window (90 days by default) and verifies LSH candidates exactly.
+
+The banding (bands × rows chosen by datasketch's ``MinHashLSH`` for the threshold) keeps only the most recent
+``BUCKET`` keys per band bucket: a template copied thousands of times would otherwise make every query walk
+thousands of candidates (datasketch's buckets are unbounded, so its query time grows with the cluster).
+Counts read from the index are therefore "at least" counts, capped well above every threshold that uses them.
 """
 
 from __future__ import annotations
@@ -21,8 +26,12 @@ MIN_JACCARD = 0.3
 MIN_SHARED = 40
 SHINGLE = 3
 NUM_PERM = 64
-#: LSH candidates verified per query (the most recent first); enough for every threshold used on counts.
-MAX_VERIFY = 64
+#: LSH candidates verified per query (the most recent first), and near-duplicates after which a query stops:
+#: counts read from the index are capped at ``ENOUGH`` (every threshold that uses them is lower).
+MAX_VERIFY = 24
+ENOUGH = 8
+#: Keys kept per band bucket (the most recent).
+BUCKET = 32
 
 _DROP = re.compile(r"[^\w]+")
 _DIGITS = re.compile(r"\d+")
@@ -67,6 +76,7 @@ class _Doc:
     ts_us: int
     customer: str | None
     sh: np.ndarray
+    bands: list[bytes]
 
 
 class TextIndex:
@@ -76,7 +86,9 @@ class TextIndex:
         self.window_us = int(window_days * 86_400_000_000)
         self.min_jaccard = min_jaccard
         self.min_shared = min_shared
-        self.lsh = MinHashLSH(threshold=min_jaccard, num_perm=NUM_PERM)
+        params = MinHashLSH(threshold=min_jaccard, num_perm=NUM_PERM)
+        self.bands, self.rows = params.b, params.r
+        self.buckets: list[dict[bytes, deque[int]]] = [{} for _ in range(self.bands)]
         self.docs: dict[int, _Doc] = {}
         self.order: deque[int] = deque()
         self._next = 0
@@ -84,27 +96,53 @@ class TextIndex:
     def __len__(self) -> int:
         return len(self.docs)
 
+    def _keys(self, m: MinHash) -> list[bytes]:
+        hv = m.hashvalues.astype(np.uint32)
+        r = self.rows
+        return [hv[i * r:(i + 1) * r].tobytes() for i in range(self.bands)]
+
     def expire(self, now_us: int) -> None:
         while self.order and self.docs[self.order[0]].ts_us <= now_us - self.window_us:
             k = self.order.popleft()
-            self.lsh.remove(k)
+            for b, key in zip(self.buckets, self.docs[k].bands, strict=True):
+                q = b.get(key)
+                if q is not None and q and q[0] == k:
+                    q.popleft()
+                    if not q:
+                        del b[key]
             del self.docs[k]
 
     def query(self, sh: np.ndarray, m: MinHash | None = None, now_us: int | None = None) -> list[int]:
-        """Keys of indexed near-duplicates of ``sh`` (most recent first, at most ``MAX_VERIFY`` checked)."""
+        """Keys of indexed near-duplicates of ``sh`` (most recent first; at most ``MAX_VERIFY`` checked and
+        ``ENOUGH`` returned)."""
         if len(sh) < self.min_shared or not self.docs:
             return []
-        cands = sorted(self.lsh.query(m or minhash(sh)), reverse=True)[:MAX_VERIFY]
+        found: set[int] = set()
+        for b, key in zip(self.buckets, self._keys(m or minhash(sh)), strict=True):
+            q = b.get(key)
+            if q:
+                found.update(q)
         lo = None if now_us is None else now_us - self.window_us
-        return [k for k in cands if (lo is None or self.docs[k].ts_us > lo)
-                and similar(sh, self.docs[k].sh, self.min_jaccard, self.min_shared)]
+        out: list[int] = []
+        for k in sorted((k for k in found if k in self.docs), reverse=True)[:MAX_VERIFY]:
+            d = self.docs[k]
+            if (lo is None or d.ts_us > lo) and similar(sh, d.sh, self.min_jaccard, self.min_shared):
+                out.append(k)
+                if len(out) >= ENOUGH:
+                    break
+        return out
 
     def add(self, sh: np.ndarray, ts_us: int, customer: str | None, m: MinHash | None = None) -> int:
         """Index a text; returns its key (texts too short to be a template are kept out of the LSH)."""
         k = self._next
         self._next += 1
         if len(sh) >= self.min_shared:
-            self.docs[k] = _Doc(k, ts_us, customer, sh)
+            keys = self._keys(m or minhash(sh))
+            self.docs[k] = _Doc(k, ts_us, customer, sh, keys)
             self.order.append(k)
-            self.lsh.insert(k, m or minhash(sh))
+            for b, key in zip(self.buckets, keys, strict=True):
+                q = b.get(key)
+                if q is None:
+                    q = b[key] = deque(maxlen=BUCKET)
+                q.append(k)
         return k
