@@ -23,6 +23,11 @@ from fengkong.collections.policy import ContactState, Registry
 
 STRATEGY = Path(__file__).parents[1] / "strategies" / "collection_contact.yaml"
 FREEZE_LIST = "collection_freeze"
+FOLDED = frozenset({"complaint", "repayment", "collection_contact"})
+#: The fields the provider reads (all it logs).
+FIELDS = ("customer_id", "loan_id", "channel", "target", "target_relation", "target_token", "collector_id",
+          "agency_id", "caller_number_token", "collectors_present", "outcome", "claims_not_me", "demands", "dpd",
+          "paid_fen")
 FEATURE_KINDS: dict[str, str] = {
     "cc_breaches": "list", "cc_breach_count": "int", "cc_dpd": "int", "cc_late_payments": "int",
     "cc_paid_installments": "int", "cc_promises_30d": "int", "cc_connected_7d": "int",
@@ -33,15 +38,26 @@ FEATURE_KINDS: dict[str, str] = {
 class CollectionFeatures:
     """Online provider: the contact policy state plus per-loan repayment behaviour."""
 
-    def __init__(self, registry: Registry | None = None, frozen: Any = (), mode: str = "enforce") -> None:
+    def __init__(self, registry: Registry | None = None, frozen: Any = (), mode: str = "enforce",
+                 log: Any = None) -> None:
+        """``log``: a :class:`fengkong.features.eventlog.EventLog` shared with other processes (or None)."""
+        self.log = log
+        self._reading: str | None = None
         self.policy = ContactState(registry, mode=mode, frozen=frozen)
         self.loans: dict[str, list[int]] = {}  # loan → [dpd, late payments, paid installments]
         self.promises: dict[str, deque[dt.datetime]] = {}
         self.since: dict[str, dt.datetime] = {}  # loan → first unpaid DPD ≥ 1 status of the current arrears
 
+    def catch_up(self) -> None:
+        if self.log is not None:
+            for ev in self.log.pending():
+                self._apply(ev)
+
     def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event.get("event_type") != "collection_contact":
             return {}
+        self.catch_up()
+        self._reading = event.get("event_id")
         b = self.policy.read(event)
         loan = self.loans.get(event.get("loan_id") or "", [0, 0, 0])
         ts = event.get("ts")
@@ -56,6 +72,17 @@ class CollectionFeatures:
                                            if week is not None and event.get("loan_id") in self.since else None)}
 
     def update(self, event: Mapping[str, Any]) -> None:
+        if event.get("event_type") not in FOLDED:
+            return
+        if self.log is not None:
+            if self._reading != event.get("event_id"):
+                self.catch_up()
+            self._reading = None
+            if not self.log.append(event):
+                return  # folded before (this process or another): a re-delivery
+        self._apply(event)
+
+    def _apply(self, event: Mapping[str, Any]) -> None:
         self.policy.update(event)
         et, loan = event.get("event_type"), event.get("loan_id")
         if et == "repayment" and loan:
@@ -79,7 +106,8 @@ class CollectionFeatures:
         return out
 
     def close(self) -> None:
-        pass
+        if self.log is not None:
+            self.log.close()
 
 
 def _snapshot(db: str | None) -> dict[str, frozenset[str]]:
@@ -96,9 +124,15 @@ def _snapshot(db: str | None) -> dict[str, frozenset[str]]:
 
 def open_online(ctx: Any, registry: Registry | None = None) -> CollectionFeatures:
     """The provider for ``ctx``: registry and frozen loans from the store's lists (none without a store)."""
+    from fengkong.features.eventlog import EventLog, log_path
+
     snap = _snapshot(getattr(ctx, "db", None))
     reg = registry if registry is not None else (Registry.from_lists(snap) if snap.get("collector_number") else None)
-    return CollectionFeatures(reg, frozen=snap.get(FREEZE_LIST, ()))
+    path = log_path(getattr(ctx, "state", "memory"), "collections")
+    cf = CollectionFeatures(reg, frozen=snap.get(FREEZE_LIST, ()),
+                            log=EventLog(path, "collections", FIELDS) if path is not None else None)
+    cf.catch_up()
+    return cf
 
 
 def ordered(events: pl.DataFrame) -> pl.DataFrame:
@@ -110,10 +144,7 @@ def ordered(events: pl.DataFrame) -> pl.DataFrame:
 
 def replay(events: pl.DataFrame, feats: CollectionFeatures) -> pl.DataFrame:
     """Fold ``events`` in time order through ``feats``; ``event_id`` + features of every contact."""
-    keep = [c for c in ("event_id", "event_type", "ts", "customer_id", "loan_id", "channel", "target",
-                        "target_relation", "target_token", "collector_id", "agency_id", "caller_number_token",
-                        "collectors_present", "outcome", "claims_not_me", "demands", "dpd", "paid_fen")
-            if c in events.columns]
+    keep = [c for c in ("event_id", "event_type", "ts", *FIELDS) if c in events.columns]
     ids, rows = [], []
     for ev in ordered(events).select(keep).iter_rows(named=True):
         f = feats.read_update(ev)
@@ -128,5 +159,8 @@ def replay(events: pl.DataFrame, feats: CollectionFeatures) -> pl.DataFrame:
 
 
 def backfill(events: pl.DataFrame, ctx: Any) -> pl.DataFrame:
-    """``event_id`` + every collections feature of every contact event, point-in-time."""
-    return replay(events, open_online(ctx))
+    """``event_id`` + every collections feature of every contact event, point-in-time (a fresh in-memory
+    state: the registry and frozen loans from the store's lists, never the online event log)."""
+    snap = _snapshot(getattr(ctx, "db", None))
+    reg = Registry.from_lists(snap) if snap.get("collector_number") else None
+    return replay(events, CollectionFeatures(reg, frozen=snap.get(FREEZE_LIST, ())))

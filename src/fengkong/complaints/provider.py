@@ -22,7 +22,14 @@ _FOLDED = ("complaint", "repayment", "collection_contact")
 
 
 def open_online(ctx: Any) -> ComplaintState:
-    return ComplaintState()
+    """The online state; beside a SQLite feature state its events are logged and replayed (shared by processes)."""
+    from fengkong.complaints.state import FIELDS
+    from fengkong.features.eventlog import EventLog, log_path
+
+    path = log_path(getattr(ctx, "state", "memory"), "complaints")
+    st = ComplaintState(log=EventLog(path, "complaints", FIELDS) if path is not None else None)
+    st._catch_up()
+    return st
 
 
 def ordered(events: pl.DataFrame, types: tuple[str, ...] = _FOLDED) -> pl.DataFrame:

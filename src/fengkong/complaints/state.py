@@ -22,6 +22,10 @@ DAY_US = 86_400_000_000
 #: delete the credit record).
 AGENT_DEMANDS = frozenset({"stop_collection", "interest_waiver", "installment_60", "installment_36", "credit_repair"})
 
+#: Event types the state folds, and the fields it reads (all it logs).
+FOLDED = frozenset({"complaint", "repayment", "collection_contact"})
+FIELDS = ("customer_id", "loan_id", "text", "rep_phone_token", "rep_name_token", "doc_issuer_id", "demands", "dpd",
+          "paid_fen")
 FEATURE_KINDS: dict[str, str] = {
     "cp_text_dup_customers": "int", "cp_rep_customers": "int", "cp_issuer_customers": "int",
     "cp_agent_demands": "int", "cp_same_demands_customers": "int", "cp_days_since_collections": "float",
@@ -64,7 +68,9 @@ class _Shared:
 class ComplaintState:
     """See the module docstring. ``read_update(event)`` for every event; complaint events get features."""
 
-    def __init__(self, window_days: float = 90.0) -> None:
+    def __init__(self, window_days: float = 90.0, log: Any = None) -> None:
+        """``log``: a :class:`fengkong.features.eventlog.EventLog` shared with other processes (or None)."""
+        self.log = log
         self.window_us = int(window_days * DAY_US)
         self.text = TextIndex(window_days)
         self.reps = _Shared(self.window_us)
@@ -162,14 +168,31 @@ class ComplaintState:
         self.text.expire(now)
 
     # ------------------------------------------------------------ provider protocol
+    def _catch_up(self) -> None:
+        if self.log is not None:
+            for ev in self.log.pending():
+                self._apply(ev)
+
     def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event.get("event_type") != "complaint":
             return {}
+        self._catch_up()
         ln = self._links(event)
         self._pending = (event.get("event_id"), ln)
         return self._features(event, ln)
 
     def update(self, event: Mapping[str, Any]) -> None:
+        if event.get("event_type") not in FOLDED:
+            return
+        if self.log is not None:
+            if self._pending is None or self._pending[0] != event.get("event_id"):
+                self._catch_up()
+            if not self.log.append(event):
+                self._pending = None
+                return  # folded before (this process or another): a re-delivery
+        self._apply(event)
+
+    def _apply(self, event: Mapping[str, Any]) -> None:
         et = event.get("event_type")
         if et == "complaint":
             p = self._pending
@@ -192,4 +215,5 @@ class ComplaintState:
         return out
 
     def close(self) -> None:
-        pass
+        if self.log is not None:
+            self.log.close()
