@@ -35,6 +35,8 @@ COMMAND_MODULES: list[str] = [
     "fengkong.demo",
     "fengkong.service.cli",
     "fengkong.casework_cli",
+    "fengkong.complaints.cli",
+    "fengkong.collections.cli",
 ]
 
 

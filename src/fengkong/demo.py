@@ -182,8 +182,15 @@ def stage_service(out: Path, cfg: DemoConfig, console: Console) -> None:
     run_service(out, cfg, console)
 
 
+def stage_complaints(out: Path, cfg: DemoConfig, console: Console) -> None:
+    """Complaints and collections: organised groups, the "not me" path, the contact-policy report."""
+    from fengkong.complaints.demo import stage_complaints as run_stage
+
+    run_stage(out, console)
+
+
 STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing,
-          stage_postloan, stage_console, stage_service]
+          stage_postloan, stage_complaints, stage_console, stage_service]
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:

@@ -6,7 +6,7 @@ from fengkong.events import COMMON, ENTITY_KEYS, EVENT_TYPES, SPECS, Field
 
 INTRO = """# The event model
 
-Every risk question in fengkong starts with an **event**. There are seven event types; each
+Every risk question in fengkong starts with an **event**. There are eight event types; each
 is a typed record (`fengkong.events.Application`, …) and a row of one tabular schema
 (`fengkong.events.EVENT_SCHEMA`, Polars/Arrow dtypes): a stream of mixed events is one
 frame whose columns are the union of all fields, and a field name has one dtype everywhere.

@@ -30,6 +30,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "transfer",
     "repayment",
     "complaint",
+    "collection_contact",
 )
 
 #: Categories shared by merchants (purchases) and transfer counterparties.
@@ -73,6 +74,14 @@ PROHIBITED_CATEGORIES: tuple[str, ...] = (
     "lender",
     "business_supplier",
 )
+
+
+#: Channels and results of a collection contact (``collection_contact`` events).
+CONTACT_CHANNELS: tuple[str, ...] = ("call", "ai_voice", "sms", "app_push", "letter", "visit")
+THIRD_PARTY_RELATIONS: tuple[str, ...] = ("guarantor", "emergency_contact", "spouse", "relative", "colleague",
+                                          "unrelated")
+CONTACT_OUTCOMES: tuple[str, ...] = ("connected", "no_answer", "refused", "invalid_number", "delivered",
+                                     "promise_to_pay", "plan_agreed", "opt_out")
 
 
 class EventValidationError(ValueError):
@@ -267,6 +276,26 @@ SPECS: dict[str, tuple[Field, ...]] = {
         _f("demands", LS, "Normalised demands.", ),
         _f("documents", LS, "Supporting documents attached."),
         _f("claims_not_me", B, "The complainant says the credit was opened without their knowledge."),
+        _f("rep_name_token", S, "Token of the name of a representative acting for the customer.", entity=True),
+        _f("doc_issuer_id", S, "Issuer (hospital, employer, law firm) of the main supporting document.",
+           entity=True),
+    ),
+    "collection_contact": (
+        _f("loan_id", S, "Loan being collected.", required=True, entity=True),
+        _f("channel", S, "How the debtor (or a third party) is contacted.", required=True,
+           choices=CONTACT_CHANNELS),
+        _f("target", S, "Who is contacted: the debtor or a third party.", required=True,
+           choices=("debtor", "third_party")),
+        _f("target_relation", S, "Relation of a contacted third party to the debtor.",
+           choices=THIRD_PARTY_RELATIONS),
+        _f("target_token", S, "Token of the phone (or address) contacted.", entity=True),
+        _f("collector_id", S, "Collector (person or AI voice line) making the contact.", required=True,
+           entity=True),
+        _f("agency_id", S, "Outsourced collection agency; null for the lender's own team.", entity=True),
+        _f("caller_number_token", S, "Token of the number the call or SMS comes from.", entity=True),
+        _f("collectors_present", I16, "Collectors present at a visit.", min=0, max=20),
+        _f("outcome", S, "Result of the contact, when known (null for a contact still to be made).",
+           choices=CONTACT_OUTCOMES),
     ),
 }
 
@@ -482,6 +511,7 @@ Disbursement = _make_record("disbursement")
 Transfer = _make_record("transfer")
 Repayment = _make_record("repayment")
 Complaint = _make_record("complaint")
+CollectionContact = _make_record("collection_contact")
 
 RECORDS: dict[str, type] = {
     "customer": Customer,
@@ -491,6 +521,7 @@ RECORDS: dict[str, type] = {
     "transfer": Transfer,
     "repayment": Repayment,
     "complaint": Complaint,
+    "collection_contact": CollectionContact,
 }
 
 

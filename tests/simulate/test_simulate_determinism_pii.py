@@ -22,7 +22,7 @@ def test_same_seed_same_key_is_byte_identical(tmp_path, small_world):  # noqa: F
     again = tmp_path / "again"
     simulate_world(again, cfg, tokenizer=pii.Tokenizer(KEY))
     a, b = _files(out), _files(again)
-    assert a.keys() == b.keys() and len(a) == 10
+    assert a.keys() == b.keys() and len(a) == 12
     for name in a:
         assert a[name] == b[name], name
     other = tmp_path / "other"

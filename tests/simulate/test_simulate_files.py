@@ -79,9 +79,10 @@ def test_planted_behaviours(small_world):  # noqa: F811
     nm = comp.join(labels.filter(pl.col("entity_type") == "complaint"), left_on="event_id", right_on="entity_id")
     victims = nm.filter(pl.col("pattern") == "identity_theft")
     assert victims["claims_not_me"].all() and victims["demands"].list.contains("not_me").all()
-    # organised complaints: one rep phone and one demand set per agent, mostly via the regulator
+    # organised complaints: one rep phone (when given; no rotation by default) and one demand set per agent,
+    # mostly via the regulator
     org = nm.filter(pl.col("pattern") == "organised_complaint")
-    per = org.group_by("group_id").agg(pl.col("rep_phone_token").n_unique(), pl.col("demands").n_unique())
+    per = org.group_by("group_id").agg(pl.col("rep_phone_token").drop_nulls().n_unique(), pl.col("demands").n_unique())
     assert (per["rep_phone_token"] == 1).all() and (per["demands"] == 1).all()
     assert (org["channel"] == "regulator_12378").mean() > 0.5
     assert comp.filter(pl.col("rep_phone_token").is_null())["text"].n_unique() > 10  # genuine ones vary
@@ -120,7 +121,8 @@ def test_manifest_is_reproducible_metadata_only(small_world):  # noqa: F811
     assert json.loads(text) == manifest
     assert str(out) not in text and "/tmp" not in text
     assert manifest["seed"] == cfg.seed and manifest["parameters"]["customers"] == 2000
-    assert set(manifest["rows"]) == {f"{et}.parquet" for et in EVENT_TYPES} | {"labels.parquet", "outcomes.parquet"}
+    assert set(manifest["rows"]) == {f"{et}.parquet" for et in EVENT_TYPES} | {"labels.parquet", "outcomes.parquet",
+                                                                                 "collectors.parquet"}
 
 
 def test_fraudsters_use_the_same_formats_as_everyone(small_world):  # noqa: F811

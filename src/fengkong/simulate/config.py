@@ -81,6 +81,14 @@ class SimConfig:
     complaint_agents: int = 3  # 代理维权 agents filing organised complaints
     organised_complaint_share: float = 0.3  # delinquent loans (DPD 30–90) recruited by an agent
     genuine_complaint_rate: float = 0.004  # genuine complaints per customer
+    complaint_paraphrase: float = 0.3  # chance that an agent rewords each clause of its template
+    complaint_rep_rotation: int = 0  # an agent switches representative after this many complaints (0 = never)
+    complaint_wave_spread_days: int = 3  # an agent's wave is spread over this many days (slow waves: more)
+    genuine_rep_share: float = 0.1  # genuine complaints filed by a lawyer or family member
+    genuine_illness_share: float = 0.3  # genuine hardship complaints about an illness (hospital certificate)
+    # ---- collections
+    collection_agencies: int = 3  # outsourced agencies; the last one misbehaves
+    misbehaving_loan_share: float = 0.5  # share of the misbehaving agency's loans with planted violations
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able parameters (start as an ISO date)."""
@@ -109,6 +117,8 @@ class SimConfig:
             "cash_out_merchants": (1, 1000), "complaint_agents": (1, 1000),
             "fund_misuse_delay_days_min": (0, 89), "fund_misuse_delay_days_max": (0, 89),
             "fund_misuse_splits_max": (1, 20), "fund_misuse_hops": (1, 5),
+            "complaint_rep_rotation": (0, 100_000), "complaint_wave_spread_days": (1, 60),
+            "collection_agencies": (1, 50),
         }
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
@@ -123,7 +133,8 @@ class SimConfig:
                   "organised_complaint_share", "genuine_complaint_rate", "fund_misuse_share_min",
                   "fund_misuse_share_max", "fund_misuse_routed_share", "fund_misuse_category_known_share",
                   "entrusted_mismatch_share", "lookalike_refund_share", "lookalike_own_onward_share",
-                  "lookalike_service_share")
+                  "lookalike_service_share", "complaint_paraphrase",
+                  "genuine_rep_share", "genuine_illness_share", "misbehaving_loan_share")
         for name in shares:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:

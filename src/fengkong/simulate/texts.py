@@ -152,3 +152,75 @@ def genuine_text(rng: np.random.Generator, kind: str) -> str:
     k = 1 if rng.random() < 0.7 else 2
     parts = [_fill(rng, pool[int(i)]) for i in rng.choice(len(pool), k, replace=False)]
     return _OPEN[int(rng.integers(len(_OPEN)))] + "".join(parts) + _ASK[int(rng.integers(len(_ASK)))]
+
+
+# ---------------------------------------------------------------- paraphrasing of agent templates
+
+#: Interchangeable wordings an agent's writers use when they rewrite a template (each tuple: variants).
+SYNONYMS = (
+    ("贵司", "你公司", "贵公司", "你们公司", "该机构"), ("本人", "我", "申请人"), ("要求", "请求", "恳请", "诉求为"),
+    ("立即", "马上", "尽快", "即刻"), ("停止催收", "停止一切催收行为", "暂停催收", "停催"),
+    ("减免", "免除", "豁免"), ("罚息", "逾期罚息", "滞纳金"), ("征信记录", "信用记录", "征信"),
+    ("无力偿还", "无法偿还", "没有能力还款", "确实还不上"), ("严重影响", "极大影响", "严重干扰"),
+    ("监管部门", "银保监", "金融监管局", "12378"), ("相关规定", "有关法律法规", "监管规定"),
+    ("分", "拆分为", "延长为"), ("修复", "消除", "删除"), ("投诉", "举报", "反映"),
+)
+_FILLERS = ("特此申请。", "望贵司体谅。", "情况属实。", "请予以考虑。", "盼复。", "")
+
+
+def paraphrase(rng: np.random.Generator, text: str, p: float) -> str:
+    """Rewrite ``text`` the way an agent's staff vary a template: each clause is, with probability ``p``,
+    reworded (synonyms swapped); clauses are sometimes dropped or swapped, a filler sentence may be added."""
+    if p <= 0:
+        return text
+    import re
+
+    parts = [c for c in re.split(r"(?<=[，。；：])", text) if c]
+    out = []
+    for c in parts:
+        if rng.random() < p:
+            for group in SYNONYMS:
+                for w in group:
+                    if w in c:
+                        c = c.replace(w, group[int(rng.integers(len(group)))], 1)
+                        break
+            if rng.random() < p / 4 and len(parts) > 4:
+                continue  # clause dropped
+        out.append(c)
+    if len(out) > 3 and rng.random() < p / 2:
+        i = int(rng.integers(1, len(out) - 1))
+        out[i], out[i + 1] = out[i + 1], out[i]
+    if rng.random() < p:
+        out.append(_FILLERS[int(rng.integers(len(_FILLERS)))])
+    return "".join(out)
+
+
+_REP_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_REP_GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "强", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞")
+
+
+def rep_name(rng: np.random.Generator) -> str:
+    """A representative's (plaintext) name; only its token is ever written."""
+    return (_REP_SURNAMES[int(rng.integers(len(_REP_SURNAMES)))] + _REP_GIVEN[int(rng.integers(len(_REP_GIVEN)))]
+            + _REP_GIVEN[int(rng.integers(len(_REP_GIVEN)))])
+
+
+_ILLNESS = (
+    "我今年{d}月查出{ill}，一直在住院治疗，医药费已经花了{a}元，",
+    "确诊{ill}以后做了手术，现在还在康复期不能上班，",
+    "因为{ill}需要长期化疗，家里积蓄都用完了，",
+    "孩子患{ill}住院，我请假陪护了很久，收入断了，",
+)
+_ILLS = ("乳腺癌", "白血病", "尿毒症", "脑梗", "心脏病", "肺癌", "重度抑郁", "腰椎间盘突出")
+_ILL_ASK = ("附上医院诊断证明，希望能暂缓几个月还款。", "我不是不还，希望可以申请分期。", "请考虑我的实际困难，减免一部分利息。",
+            "病好了我会继续还，请不要再打电话给我家人。")
+#: What a lawyer adds when a genuine client's complaint goes through a law firm.
+LAWYER_SUFFIX = ("（本投诉由委托律师代为提交，律师函附后）", "现委托律师代为沟通。", "后续请与本人委托的律师联系。")
+
+
+def genuine_illness_text(rng: np.random.Generator) -> str:
+    """A genuine hardship complaint about an illness, in the customer's own words."""
+    body = _ILLNESS[int(rng.integers(len(_ILLNESS)))].format(d=int(rng.integers(1, 13)),
+                                                             ill=_ILLS[int(rng.integers(len(_ILLS)))],
+                                                             a=int(rng.integers(20, 400)) * 100)
+    return _OPEN[int(rng.integers(len(_OPEN)))] + body + _ILL_ASK[int(rng.integers(len(_ILL_ASK)))]

@@ -38,7 +38,7 @@ STREAMS = ("plan", "people", "merchants", "apps", "rings", "theft", "loans", "pu
            "repay", "complaints", "accounts")
 CHANNELS = np.array(["app", "h5", "mini_program", "partner", "branch"], dtype=object)
 PATTERNS = ("identity_theft", "debt_bearing_ring", "multi_head", "loan_to_repay_loan", "cash_out",
-            "cash_out_merchant", "fund_misuse", "organised_complaint", "payee_mismatch")
+            "cash_out_merchant", "fund_misuse", "organised_complaint", "payee_mismatch", "contact_violation")
 LABEL_SCHEMA = {"pattern": pl.Utf8, "entity_type": pl.Utf8, "entity_id": pl.Utf8, "group_id": pl.Utf8,
                 "detail": pl.Utf8}
 OUTCOME_SCHEMA = {"application_id": pl.Utf8, "customer_id": pl.Utf8, "loan_id": pl.Utf8, "bad": pl.Boolean,
@@ -146,6 +146,7 @@ class _World:
         self.start_us = self.start_day * DAY_US
         self.end_us = self.end_day * DAY_US
         self.tok = {k: _token_pool(tok, k, P.pii[k]) for k in ("id", "name", "phone", "card")}
+        self.tokenizer = tok
         perm = self.r["people"].permutation(self.plan.persons)
         self.customer_ids = _take(np.array([f"C{v + 10000001}" for v in perm.tolist()], dtype=object),
                                   np.arange(self.plan.persons)).append(pl.Series([None], dtype=pl.Utf8))
@@ -803,22 +804,40 @@ class _World:
                        ["stop_collection", "interest_waiver", "installment_60"],
                        ["interest_waiver", "installment_60", "credit_repair", "stop_collection"]]
         app_loan = d30["loan_id"].to_list()
+        # agent representatives (rotated every complaint_rep_rotation complaints) and forged-document issuers
+        r2 = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0xC0117]))
+        rep_tok: dict[tuple[int, int], tuple[str, str]] = {}
+        filed = np.zeros(K, dtype=np.int64)
+        issuers = [[f"HSP{int(x):06d}" for x in r2.integers(0, 10**6, int(r2.integers(1, 3)))] for _ in range(K)]
+        spread = cfg.complaint_wave_spread_days
         for j, g in zip(pick.tolist(), agent.tolist(), strict=True):
             c = int(c_day[j])
             w = waves[g][(waves[g] >= c) & (waves[g] <= c + 60)]
             day = int(w[0]) if len(w) else c + int(rng.integers(0, 6))
-            day = min(day, self.end_day - 1)
+            day = min(day + int(r2.integers(0, spread)), self.end_day - 1)
             docs = (["hospital_certificate"] if rng.random() < 0.75 else []) + (
                 ["hardship_statement"] if rng.random() < 0.4 else []) + (["lawyer_letter"] if rng.random() < 0.2 else [])
+            rot = cfg.complaint_rep_rotation
+            key = (g, int(filed[g] // rot) if rot else 0)
+            filed[g] += 1
+            if key not in rep_tok:
+                rep_tok[key] = (self.tokenizer.token("phone", "19" + f"{int(r2.integers(0, 10**9)):09d}"),
+                                self.tokenizer.token("name", texts.rep_name(r2)))
+            text = texts.agent_texts(rng, rng.choice(templates[g], 1))[0]
             rows.append({"ts": day * DAY_US + int(rng.integers(9, 18)) * HOUR_US + int(rng.integers(0, HOUR_US)),
                          "person": int(a["person"][int(d30["_app"][j])]), "loan": app_loan[j],
                          "channel": "regulator_12378" if rng.random() < 0.8 else str(
                              rng.choice(["online_platform", "hotline"])),
-                         "text": texts.agent_texts(rng, rng.choice(templates[g], 1))[0],
-                         "rep": self.P.phone_base["rep"] + g, "demands": list(demand_sets[g % 3]),
+                         "text": texts.paraphrase(r2, text, cfg.complaint_paraphrase),
+                         "rep_tok": rep_tok[key][0] if r2.random() < 0.9 else None,
+                         "rep_name": rep_tok[key][1] if r2.random() < 0.7 else None,
+                         "issuer": issuers[g][int(r2.integers(len(issuers[g])))] if docs else None,
+                         "rep": -1, "demands": list(demand_sets[g % 3]),
                          "documents": docs, "not_me": False, "lp": "organised_complaint",
                          "lg": f"AGT-{g + 1:03d}", "ld": None})
-        # 3. genuine complaints: service problems and hardship, diverse wording
+        # 3. genuine complaints: service problems and hardship, diverse wording; some through a lawyer or a
+        # family member, some about an illness (hospital certificate), half of the hardship ones from loans
+        # already in collections
         n_g = max(5, round(cfg.customers * cfg.genuine_complaint_rate))
         first_ts = np.full(self.plan.persons, -1, dtype=np.int64)
         order = np.argsort(a["ts"])[::-1]
@@ -828,6 +847,13 @@ class _World:
         loan_of = {}
         for lid, app in zip(disb["loan_id"].to_list(), self.loan_app.tolist(), strict=True):
             loan_of.setdefault(int(a["person"][app]), lid)
+        hospitals = [f"HSP{int(x):06d}" for x in r2.integers(0, 10**6, max(50, cfg.customers // 100))]
+        hosp_w = 1.0 / np.arange(1, len(hospitals) + 1)
+        hosp_w /= hosp_w.sum()
+        firms = max(20, cfg.customers // 500)
+        firm_tok: dict[int, tuple[str, str]] = {}
+        picked = set(pick.tolist())
+        in_coll = [j for j in elig.tolist() if j not in picked]
         for p in people.tolist():
             kind = "service" if rng.random() < 0.65 else "hardship"
             t0 = int(first_ts[p]) + DAY_US
@@ -837,17 +863,47 @@ class _World:
                                            if rng.random() < 0.6 else [])
             docs = [] if kind == "service" or rng.random() < 0.6 else [str(rng.choice(
                 ["unemployment_certificate", "hardship_statement", "hospital_certificate"]))]
-            rows.append({"ts": ts, "person": p, "loan": loan_of.get(p), "channel": str(rng.choice(
+            loan = loan_of.get(p)
+            text = texts.genuine_text(rng, kind)
+            issuer = rep_t = rep_n = None
+            if kind == "hardship":
+                if r2.random() < cfg.genuine_illness_share:
+                    text = texts.genuine_illness_text(r2)
+                    docs = sorted({*docs, "hospital_certificate"})
+                    dem = sorted({*dem, *(["installment_36", "interest_waiver"] if r2.random() < 0.5 else [])})
+                if in_coll and r2.random() < 0.5:
+                    j = in_coll[int(r2.integers(len(in_coll)))]
+                    p = int(a["person"][int(d30["_app"][j])])
+                    loan = app_loan[j]
+                    ts = int(c_day[j] + r2.integers(0, 25)) * DAY_US + int(rng.integers(9, 21)) * HOUR_US
+                    ts = min(ts, self.end_us - HOUR_US)
+                if "hospital_certificate" in docs:
+                    issuer = hospitals[int(r2.choice(len(hospitals), p=hosp_w))]
+            if r2.random() < cfg.genuine_rep_share:
+                if r2.random() < 0.5:  # a family member
+                    rep_t = self.tokenizer.token("phone", "13" + f"{int(r2.integers(0, 10**9)):09d}")
+                    rep_n = self.tokenizer.token("name", texts.rep_name(r2))
+                else:  # a law firm (a firm may act for several unrelated clients)
+                    f = int(r2.integers(firms))
+                    if f not in firm_tok:
+                        firm_tok[f] = (self.tokenizer.token("phone", "18" + f"{int(r2.integers(0, 10**9)):09d}"),
+                                       self.tokenizer.token("name", texts.rep_name(r2)))
+                    rep_t, rep_n = firm_tok[f]
+                    docs = sorted({*docs, "lawyer_letter"})
+                    text = text + texts.LAWYER_SUFFIX[int(r2.integers(len(texts.LAWYER_SUFFIX)))]
+            rows.append({"ts": ts, "person": p, "loan": loan, "channel": str(rng.choice(
                 ["app", "hotline", "online_platform", "letter", "regulator_12378"], p=[0.35, 0.3, 0.15, 0.05, 0.15])),
-                "text": texts.genuine_text(rng, kind), "rep": -1, "demands": dem, "documents": docs,
-                "not_me": False, "lp": None, "lg": None, "ld": None})
+                "text": text, "rep": -1, "rep_tok": rep_t, "rep_name": rep_n, "issuer": issuer, "demands": dem,
+                "documents": docs, "not_me": False, "lp": None, "lg": None, "ld": None})
         n = len(rows)
         cols = {
             "event_type": ["complaint"] * n, "ts": ts_series(np.array([r["ts"] for r in rows], dtype=np.int64)),
             "customer_id": self.cust(np.array([r["person"] for r in rows], dtype=np.int64)),
             "loan_id": pl.Series([r["loan"] for r in rows], dtype=pl.Utf8),
             "channel": [r["channel"] for r in rows], "text": [r["text"] for r in rows],
-            "rep_phone_token": _take(self.tok["phone"], np.array([r["rep"] for r in rows], dtype=np.int64)),
+            "rep_phone_token": pl.Series([r.get("rep_tok") for r in rows], dtype=pl.Utf8),
+            "rep_name_token": pl.Series([r.get("rep_name") for r in rows], dtype=pl.Utf8),
+            "doc_issuer_id": pl.Series([r.get("issuer") for r in rows], dtype=pl.Utf8),
             "demands": pl.Series([r["demands"] for r in rows], dtype=pl.List(pl.Utf8)),
             "documents": pl.Series([r["documents"] for r in rows], dtype=pl.List(pl.Utf8)),
             "claims_not_me": [r["not_me"] for r in rows], "_tb": np.arange(n),
@@ -859,6 +915,32 @@ class _World:
         for pat in ("organised_complaint", "identity_theft"):
             x = f.filter(pl.col("_lp") == pat)
             self.label(pat, "complaint", x["event_id"], x["_lg"], x["_ld"])
+        return f
+
+    # ------------------------------------------------------------ collection contacts
+    def collection_contacts(self, rep: pl.DataFrame, comp: pl.DataFrame, disb: pl.DataFrame) -> pl.DataFrame:
+        from fengkong.simulate.contacts import collection_contacts
+
+        cfg = self.cfg
+        rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0xC011EC7]))
+        af = self.app_frame
+        apps = disb.select("loan_id", "customer_id", "application_id").join(
+            af.select(pl.col("event_id").alias("application_id"), "phone_token", "contact_tokens"),
+            on="application_id", how="left")
+        rows, self.collectors = collection_contacts(rng, self.tokenizer, rep, comp, apps, self.end_us,
+                                                    cfg.collection_agencies, cfg.misbehaving_loan_share)
+        rows = [r for r in rows if r["ts"] < self.end_us]
+        n = len(rows)
+        cols: dict[str, Any] = {"event_type": ["collection_contact"] * n,
+                                "ts": ts_series(np.array([r["ts"] for r in rows], dtype=np.int64))}
+        for k in ("customer_id", "loan_id", "channel", "target", "target_relation", "target_token", "collector_id",
+                  "agency_id", "caller_number_token", "outcome", "_lp", "_lg", "_ld"):
+            cols[k] = pl.Series([r[k] for r in rows], dtype=pl.Utf8)
+        cols["collectors_present"] = pl.Series([r["collectors_present"] for r in rows], dtype=pl.Int16)
+        cols["_tb"] = np.arange(n)
+        f = _finish(_frame("collection_contact", cols, n), "CC")
+        x = f.filter(pl.col("_lp") == "contact_violation")
+        self.label("contact_violation", "collection_contact", x["event_id"], x["_lg"], x["_ld"])
         return f
 
     # ------------------------------------------------------------ outcomes
@@ -914,6 +996,8 @@ def simulate_world(out_dir: str | Path, config: SimConfig | None = None, tokeniz
     frames["transfer"] = w.transfers()
     prog("complaints", 7, len(steps))
     frames["complaint"] = w.complaints(frames["repayment"], frames["disbursement"])
+    frames["collection_contact"] = w.collection_contacts(frames["repayment"], frames["complaint"],
+                                                         frames["disbursement"])
     outcomes = w.outcomes(frames["repayment"])
     prog("write", 8, len(steps))
     counts: dict[str, int] = {}
@@ -924,6 +1008,8 @@ def simulate_world(out_dir: str | Path, config: SimConfig | None = None, tokeniz
     labels = pl.concat(w.labels).sort(["pattern", "entity_type", "entity_id"])
     labels.write_parquet(out / "labels.parquet", compression="zstd")
     outcomes.sort("application_id").write_parquet(out / "outcomes.parquet", compression="zstd")
+    w.collectors.write_parquet(out / "collectors.parquet", compression="zstd")
+    counts["collectors.parquet"] = w.collectors.height
     counts["labels.parquet"] = labels.height
     counts["outcomes.parquet"] = outcomes.height
     lc = labels.group_by(["pattern", "entity_type"]).len().sort(["pattern", "entity_type"])

@@ -1,0 +1,1 @@
+"""Collections pack: the contact policy enforced per contact attempt, its violation report, the collection score."""
