@@ -40,4 +40,8 @@ def test_no_server_errors(live_api):
         def run(case):
             case.call_and_validate(base_url=live.url, headers=headers, checks=[not_a_server_error], timeout=30)
 
-        run()
+        try:
+            run()
+        except BaseException:
+            print("server log tail:\n" + live.log()[-6000:])  # the traceback behind a 500, for the report
+            raise

@@ -138,6 +138,10 @@ def create_app(settings: Settings | None = None, store: Any = None, engine: Any 
     for mod in (health, decisions, manage, strategies, admin):
         app.include_router(mod.router)
     app.add_middleware(Guard, max_body=settings.max_body_bytes, metrics=state["metrics"])
+    if settings.console:
+        from fengkong.console import mount
+
+        mount(app, state["store"], {"world": settings.world})
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:  # logged without the request body

@@ -49,6 +49,8 @@ def serve(
     state: str = typer.Option(None, "--state", help="Local feature state: SQLite path or 'memory' ($FENGKONG_STATE)."),
     four_eyes: bool = typer.Option(None, "--four-eyes/--no-four-eyes", help="Champion changes need a second deployer."),
     data_dir: str = typer.Option(None, "--data-dir", help="Backtest jobs may read event directories under here."),
+    world: str = typer.Option(None, "--world", help="World directory for the console's ring, timeline and "
+                                                    "compliance pages."),
     log_level: str = typer.Option(None, "--log-level"),
 ) -> None:
     """Run the decision service (HTTP API v1). With no configuration: one process on the embedded default."""
@@ -60,7 +62,7 @@ def serve(
     from fengkong.service.settings import ENV_SETTINGS
 
     s = _settings(config, host=host, port=port, workers=workers, replicas=replicas, db=db, redis=redis, state=state,
-                  four_eyes=four_eyes, data_dir=data_dir, log_level=log_level)
+                  four_eyes=four_eyes, data_dir=data_dir, world=world, log_level=log_level)
     key_path = Path(s.pii_key_file or os.environ.get(pii.KEY_FILE_ENV) or pii.DEFAULT_KEY_FILE)
     if not os.environ.get(pii.KEY_ENV) and not key_path.exists():
         s.tokenizer()
@@ -71,7 +73,8 @@ def serve(
         if deployed:
             typer.echo(f"fengkong serve: the store had no active strategy; deployed the shipped reference "
                        f"strategies {', '.join(deployed)} (replace them with `fengkong strategy deploy`)")
-    typer.echo(f"fengkong serve: listening on http://{s.host}:{s.port} (API v1, OpenAPI at /v1/openapi.json)")
+    typer.echo(f"fengkong serve: listening on http://{s.host}:{s.port} (API v1, OpenAPI at /v1/openapi.json"
+               + (", console at /console" if s.console else "") + ")")
     logging.basicConfig(level=s.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
         pii.install_log_redaction(logging.getLogger(name))

@@ -166,7 +166,19 @@ class DecisionService:
         rec = d.to_dict()
         if self.metrics is not None:
             self.metrics.observe(d, clean)
+        if d.outcome == "review" and not d.replayed:
+            self._open_case(d, clean)
         return Outcome(rec, d.replayed)
+
+    def _open_case(self, d: Any, clean: dict[str, Any]) -> None:
+        """A review outcome becomes a case in the inbox; the decision stands even if this fails (logged, and
+        `fengkong cases import` opens the missing cases from the audit log later)."""
+        from fengkong.casework import case_from_decision
+
+        try:
+            case_from_decision(self.store, d, clean)
+        except Exception as exc:  # the recorded decision must still be answered
+            log.warning("could not open the case of %s: %s: %s", d.request_id, type(exc).__name__, exc)
 
     def decide(self, raw: Mapping[str, Any], timeout: float | None = None) -> Outcome:
         """Prepare and decide one raw event, blocking the calling thread."""

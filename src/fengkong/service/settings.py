@@ -49,6 +49,8 @@ class Settings:
     data_dir: str | None = None           #: backtests may read event directories under here only
     lock_registry: str | None = None      #: identity-lock registry (SQLite) of the fraud pack
     engine_inline: bool = False           #: decide on the event loop itself (no engine thread, no time bound)
+    world: str | None = None              #: world directory the console's ring, timeline and compliance pages read
+    console: bool = True                  #: serve the web console at /console
     log_level: str = "info"
     access_log: bool = True
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -113,6 +115,8 @@ class Settings:
             p.append(f"refresh_seconds: must be positive, got {self.refresh_seconds}")
         if self.key_cache_seconds < 0:
             p.append(f"key_cache_seconds: must not be negative, got {self.key_cache_seconds}")
+        if self.world and not Path(self.world).is_dir():
+            p.append(f"world: {self.world!r} is not a directory")
         url = self.store_url
         try:
             from sqlalchemy.engine import make_url

@@ -63,6 +63,10 @@ def release(path: str) -> None:
         if th is None:
             return
         th.users -= 1
-        if th.users <= 0:
-            th.stop.set()
-            del _threads[path]
+        if th.users > 0:
+            return
+        th.stop.set()
+        del _threads[path]
+    # wait for the final checkpoint: once close() returns, the database file alone holds every commit
+    # (a copy of the file, a backup or another process sees them without the WAL)
+    th.join(timeout=30.0)

@@ -65,7 +65,7 @@ async def add_user(body: UserIn, request: Request, who: Principal = Depends(perm
 
 
 @router.get("/log")
-async def admin_log(request: Request, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+async def admin_log(request: Request, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=2**62),
                     action: str | None = Query(None, max_length=64),
                     who: Principal = Depends(permission("admin_log"))) -> Response:
     """The hash-chained admin log, newest first, and whether the chain verifies."""

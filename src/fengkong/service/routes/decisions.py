@@ -94,7 +94,7 @@ async def get_decision(request_id: str, request: Request,
 
 @router.get("/customers/{customer_id}/decisions", response_model=DecisionPage, responses=_ERR)
 async def customer_decisions(customer_id: str, request: Request, limit: int = Query(50, ge=1, le=500),
-                             before: int | None = Query(None, ge=1, description="Page below this seq."),
+                             before: int | None = Query(None, ge=1, le=2**62, description="Page below this seq."),
                              who: Principal = Depends(permission("read_decisions"))) -> Response:
     """Decisions of one customer (the lender's customer key, never an identity element), newest first."""
     from starlette.concurrency import run_in_threadpool
