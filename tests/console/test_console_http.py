@@ -366,3 +366,14 @@ def test_ring_case_opened_worked_and_labelled(demo_app, demo_store):
         assert not demo_store.labels.latest("ring")
         casework.approve(demo_store, case.id, "supervisor", "agreed")
     assert ("R0001", "fraud") in {(lb.subject, lb.label) for lb in demo_store.labels.latest("ring")}
+
+
+def test_world_views_are_warmed_in_the_background(demo_store, demo_template):
+    app = make_app(demo_store, world=str(demo_template[0]), warm=True)
+    cx = app.state.console
+    for _ in range(600):
+        if {"rings", "links", "subsidy"} <= set(cx.cache):
+            break
+        time.sleep(0.1)
+    assert {"events", "rings", "links", "subsidy"} <= set(cx.cache)
+    assert any(k.startswith("compliance:") for k in cx.cache)

@@ -65,8 +65,10 @@ def stage_console(out: Path, store: Any, console: Any) -> dict[str, int]:
     """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
     from fengkong.console import rollup
 
-    res = seed_console(store, out / "world")
-    rollup.refresh(store, max_rows=10_000_000)
+    with console.status("console: opening cases from the review decisions and the top rings, folding the "
+                        "monitoring rollup…"):
+        res = seed_console(store, out / "world")
+        rollup.refresh(store, max_rows=10_000_000)
     console.print(f"Console: {res['cases']} cases opened from review decisions, {res['users']} demo users, "
                   f"{res['challengers']} challenger version.")
     console.print(f"Start it with [bold]fengkong serve --db sqlite:///{out / 'fengkong.db'}[/bold] (console world: "
