@@ -34,6 +34,8 @@ QUEUE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: Base priority of a queue (higher = more urgent); reason codes and the score add to it.
 QUEUE_PRIORITY = {"identity": 40, "ring": 35, "cash_out": 30, "fund_flow": 30, "multi_head": 20,
                   "complaints": 20, "collections": 10, "review": 10}
+#: Base priority of a detected-ring investigation: below the engine's reviews (a customer waits on those).
+RING_CASE_PRIORITY = 20
 #: Lists a confirmed fraud can put each element on, by the event field holding its token.
 FRAUD_LISTS = {"id_token": "blacklist_id", "phone_token": "blacklist_phone", "device_id": "blacklist_device"}
 #: Allow list of identities cleared by a false positive.
@@ -132,6 +134,22 @@ def case_from_decision(store: Any, decision: Any, event: Mapping[str, Any] | Non
                                      product=ev.get("product") or (d.get("outputs") or {}).get("product"),
                                      priority=_priority(queue, codes, d.get("scores") or {}),
                                      amount_fen=amount_fen, score=score, at=at)
+    return cid
+
+
+def case_from_ring(store: Any, ring: Any) -> int:
+    """Open (idempotently) a ``ring`` queue case for a ring detected by the fraud pack.
+
+    ``ring`` is a :class:`fengkong.fraud.rings.Ring` or its ``to_dict()``: members are customer ids and shared
+    elements are masked, so the evidence holds no identity data. Amount at risk = yuan disbursed to members.
+    """
+    r = ring.to_dict() if hasattr(ring, "to_dict") else dict(ring)
+    disbursed = int((r.get("outcomes") or {}).get("disbursed_fen") or 0)
+    score = float(r.get("score") or 0.0)
+    title = f"ring {r['ring_id']}: {len(r.get('members') or [])} members, score {score:.2f}"
+    cid, _ = store.cases.open("fraud.rings", r["ring_id"], "ring", "ring", title, evidence={"ring": r},
+                              priority=RING_CASE_PRIORITY + round(10 * score), amount_fen=disbursed,
+                              score=score)
     return cid
 
 
@@ -300,6 +318,9 @@ def apply_feedback(store: Any, case: Case, actor: str, feedback: Mapping[str, An
                         source="casework", expires_at=expires)
         written["lists"].append({"list": WHITELIST, "element": "id_token",
                                  "value": pii.mask_token(elements["id_token"])})
+    if label and case.source == "fraud.rings":
+        store.labels.add("ring", case.ref, label, source="case", created_by=actor, pattern="ring", case_id=case.id)
+        written["labels"].append({"subject_kind": "ring", "label": label})
     if label:
         pattern = case.queue if label in ("fraud", "bad") else None
         if case.request_id:

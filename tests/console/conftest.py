@@ -58,7 +58,7 @@ def make_app(store, **settings):
     from fengkong.console import mount
 
     app = FastAPI()
-    mount(app, store, {"secret_key": "test-secret", **settings})
+    mount(app, store, {"secret_key": "test-secret", "warm": False, **settings})
     return app
 
 

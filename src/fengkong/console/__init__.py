@@ -19,7 +19,8 @@ def mount(app: Any, store: Any, settings: dict | None = None) -> None:
     else a random key per process), ``idle_minutes`` (30), ``lang`` (``zh`` or ``en``), ``four_eyes_fen`` (decisions on cases
     with at least this amount at risk need a second person; 5 000 000 fen), ``list_expiry_days`` (365),
     ``world`` (a simulated or exported world directory for the ring, timeline, backtest and compliance
-    pages), ``strategies_dir``, ``secure_cookie`` (True behind HTTPS), ``hit_rate_alert`` (0.05).
+    pages), ``secure_cookie`` (True behind HTTPS), ``hit_rate_alert`` (0.05), ``warm`` (True: compute
+    the world views in a background thread at start-up).
     """
     from fengkong.console.app import build
 

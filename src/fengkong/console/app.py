@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from fengkong.console.auth import (
 )
 from fengkong.console.i18n import LANGS, translate
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 #: The landing page of each role (first match wins).
 HOME = (("reviewer", "/console/cases"), ("supervisor", "/console/cases"), ("investigator", "/console/rings"),
@@ -101,6 +104,8 @@ class Console:
         self.env.filters.update(num=num, yuan=yuan, t=short_time, mask=pii.mask_token, pct=lambda x: "-" if x is None
                                 else f"{float(x):.2%}")
         self.cache: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     # ------------------------------------------------------------ sessions
 
@@ -168,20 +173,41 @@ class Console:
 
     def events(self) -> Any:
         """The world's events (read once per process; None when no world is configured)."""
-        if "events" not in self.cache:
+
+        def read() -> Any:
             w = self.world()
             if w is None or not w.exists():
-                self.cache["events"] = None
-            else:
-                from fengkong.eventio import read_world
+                return None
+            from fengkong.eventio import read_world
 
-                self.cache["events"] = read_world(w)
-        return self.cache["events"]
+            return read_world(w)
+
+        return self.cached("events", read)
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
-        if key not in self.cache:
-            self.cache[key] = fn()
+        """``fn()`` computed once per process (one thread computes, others wait for it)."""
+        if key in self.cache:
+            return self.cache[key]
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self.cache:
+                self.cache[key] = fn()
         return self.cache[key]
+
+    def warm(self) -> None:
+        """Compute the world-based views (events, rings, compliance, subsidy) ahead of the first request."""
+        from fengkong.console import pages_compliance, pages_rings
+
+        try:
+            if self.events() is None:
+                return
+            pages_rings._rings(self)
+            pages_rings._links(self)
+            pages_compliance.report(self, None)
+            pages_compliance.subsidy(self)
+        except Exception:  # a page shows the error when it asks; warming is best effort
+            log.exception("console: warming the world views failed")
 
 
 def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
@@ -271,8 +297,9 @@ def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
     # the drift panel uses the modeling pack's metrics, whose package import takes seconds: pay it at start-up
     # in the background instead of in the first dashboard request
     import importlib
-    import threading
 
     threading.Thread(target=importlib.import_module, args=("fengkong.modeling.metrics",), daemon=True,
                      name="console-warm-imports").start()
+    if settings.get("warm", True) and cx.world() is not None:
+        threading.Thread(target=cx.warm, daemon=True, name="console-warm-world").start()
     return cx

@@ -12,6 +12,20 @@ DEMO_USERS = {"reviewer": ("reviewer",), "reviewer2": ("reviewer",), "supervisor
               "compliance": ("compliance",), "admin": ("admin",)}
 
 
+def ring_cases(store: Any, world: Path, top: int = 3) -> int:
+    """Open a ``ring`` case for each of the ``top`` rings the fraud pack detects in the world."""
+    from fengkong import casework
+    from fengkong.eventio import read_world
+    from fengkong.fraud.rings import detect_rings, ring_report
+
+    events = read_world(world)
+    rings, members = detect_rings(events)
+    before = sum(store.cases.counts().values())
+    for r in ring_report(events, rings, members, top=top):
+        casework.case_from_ring(store, r)
+    return sum(store.cases.counts().values()) - before
+
+
 def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict[str, int]:
     """Fill the console's demo: users, a case per review decision, and a challenger strategy version."""
     from fengkong import casework
@@ -26,6 +40,7 @@ def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict
         except UserError:
             pass
     opened = casework.cases_from_decisions(store, casework.review_events(world, store))
+    opened += ring_cases(store, world, top=3)
     challenger = 0
     dep = Deployments(store)
     for sv in list(store.versions.list()):
@@ -50,8 +65,10 @@ def stage_console(out: Path, store: Any, console: Any) -> dict[str, int]:
     """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
     from fengkong.console import rollup
 
-    res = seed_console(store, out / "world")
-    rollup.refresh(store, max_rows=10_000_000)
+    with console.status("console: opening cases from the review decisions and the top rings, folding the "
+                        "monitoring rollup…"):
+        res = seed_console(store, out / "world")
+        rollup.refresh(store, max_rows=10_000_000)
     console.print(f"Console: {res['cases']} cases opened from review decisions, {res['users']} demo users, "
                   f"{res['challengers']} challenger version.")
     console.print(f"Start it with [bold]fengkong serve --db sqlite:///{out / 'fengkong.db'}[/bold] (console world: "

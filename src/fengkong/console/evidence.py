@@ -127,7 +127,7 @@ def case_evidence(store: Any, case: Any, events: Any = None) -> dict[str, Any]:
                 for k, v in sorted((ev.get("elements") or {}).items())]
     earlier = [c for c in store.cases.list(status=None, customer_id=case.customer_id, limit=20)
                if c.id != case.id] if case.customer_id else []
-    return {"codes": codes, "features": features, "cluster": cluster, "points": points, "elements": elements,
+    return {"ring": ev.get("ring"), "codes": codes, "features": features, "cluster": cluster, "points": points, "elements": elements,
             "scores": ev.get("scores") or {}, "score_reasons": ev.get("score_reasons") or {},
             "inputs": sorted((ev.get("inputs") or {}).items()), "earlier": earlier, "timeline": customer_timeline(store, case.customer_id, events)}
 

@@ -62,7 +62,8 @@ ZH: dict[str, str] = {
     "Population stability by month": "按月群体稳定性", "Month": "月份", "PSI": "PSI",
     "Home": "首页", "Welcome": "欢迎", "Reviewer": "审核员", "Approve to champion": "批准为冠军",
     "Request": "申请", "Cluster summary": "关联网络摘要", "Open ring view": "打开关系图",
-    "cases": "件", "Sort by": "排序", "sort:priority": "优先级", "sort:amount": "风险金额", "sort:score": "评分",
+    "cases": "件", "Bin": "分箱", "Hits": "命中数", "Days": "天数", "Labelled": "有标签",
+    "Collection": "收取方式", "Standard": "收费标准", "Institution": "机构", "Accrued (yuan)": "计提（元）", "Open a case": "立案", "Sort by": "排序", "sort:priority": "优先级", "sort:amount": "风险金额", "sort:score": "评分",
     "sort:due": "时限", "Role": "角色", "within the cap": "未超上限", "above the cap": "超过上限", "Ring member": "团伙成员", "ID number": "身份证号", "Phone": "手机号", "Device": "设备", "Name": "姓名",
     "Bank card": "银行卡", "Intermediary code": "中介代码", "IP address": "IP 地址", "Status of the route": "路由状态", "Nothing to show.": "暂无数据。",
 }

@@ -158,6 +158,20 @@ def add_routes(router: APIRouter, cx: Any) -> None:
         store.admin.append(s.username, "ring.confirm", f"ring:{ring_id}", {"note": pii.redact(f.get("note") or "")})
         return cx.redirect(request, f"/console/rings/{ring_id}", "Confirmed")
 
+    @router.post("/rings/{ring_id}/case")
+    async def open_case(request: Request, ring_id: str) -> Response:
+        s = cx.require(request, "investigator")
+        await cx.form(request, s)
+        found = _rings(cx)
+        if found is None or found[0].filter(found[0]["ring_id"] == ring_id).height == 0:
+            return cx.page(request, "message.html", code=404, message="Not found.")
+        from fengkong import casework
+
+        r, _svg = cx.cached(f"ring:{ring_id}", lambda: _ring_view(cx, found[0], found[1], ring_id))
+        cid = casework.case_from_ring(store, r)
+        store.admin.append(s.username, "ring.open_case", f"ring:{ring_id}", {"case": cid})
+        return cx.redirect(request, f"/console/rings/{ring_id}", f"case {cid}")
+
     @router.post("/rings/{ring_id}/publish")
     async def publish(request: Request, ring_id: str) -> Response:
         s = cx.require(request, "investigator")
