@@ -102,7 +102,7 @@ def test_planted_behaviours(small_world):  # noqa: F811
     assert fm["counterparty_category"].is_in(list(PROHIBITED_CATEGORIES)).all()
     days = (fm["ts"] - fm["dts"]).dt.total_days()
     assert days.min() >= 0 and days.max() <= 30
-    assert fm["counterparty_name"].str.contains("置业|房地产|房产|证券|基金|期货|财富|小额贷款|消费金融|融资担保").all()
+    assert fm["counterparty_name"].str.contains("置业|房地产|房产|证券|基金|期货|财富|小额贷款|消费金融|融资担保|数字资产|娱乐|贸易|供应链").all()
     # cash-out: money returned within 24 h at 90–97 % of the purchase
     pu = pl.read_parquet(out / "purchase.parquet")
     co = labels.filter(pl.col("pattern") == "cash_out")

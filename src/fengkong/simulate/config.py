@@ -72,6 +72,7 @@ class SimConfig:
     fund_misuse_hops: int = 2  # hops of a routed loan's money (2 = via one own account, 3 = via two, …)
     fund_misuse_payee_names: str = "registered"  # "variant": payees named in other wording, see texts.VARIANT_SUFFIX
     fund_misuse_category_known_share: float = 1.0  # prohibited transfers whose counterparty category is filled
+    fund_misuse_other_share: float = 0.15  # prohibited transfers to crypto / gambling / business-supplier payees
     entrusted_mismatch_share: float = 0.03  # entrusted loans paid to another payee than the contract's
     # ---- legitimate look-alikes of fund misuse (post-loan)
     lookalike_refund_share: float = 0.05  # loan-funded merchant payments refunded (money back in) 2–10 days later
@@ -132,6 +133,7 @@ class SimConfig:
                   "loan_to_repay_share", "cash_out_share", "cash_out_device_share", "fund_misuse_share",
                   "organised_complaint_share", "genuine_complaint_rate", "fund_misuse_share_min",
                   "fund_misuse_share_max", "fund_misuse_routed_share", "fund_misuse_category_known_share",
+                  "fund_misuse_other_share",
                   "entrusted_mismatch_share", "lookalike_refund_share", "lookalike_own_onward_share",
                   "lookalike_service_share", "complaint_paraphrase",
                   "genuine_rep_share", "genuine_illness_share", "misbehaving_loan_share")

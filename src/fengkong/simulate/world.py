@@ -617,8 +617,9 @@ class _World:
         ts = np.maximum(ts, self.disb_ts[lo] + 10 * MIN_US)
         share = rng.uniform(cfg.fund_misuse_share_min, cfg.fund_misuse_share_max, m) / np.repeat(cnt, cnt)
         amt = np.round(amount[lo] * share)
-        names, cats, card = self._misuse_payees(seg, lo, ts, amt, cp)
-        seg(lo, ts, amt, d.ids[cp], d.cp_type[cp], cats, names, lp="fund_misuse", ld=d.category[cp], card=card)
+        p = self._other_prohibited(self._payees(cp))
+        names, cats, card = self._misuse_payees(seg, lo, ts, amt, p)
+        seg(lo, ts, amt, p["ids"], p["type"], cats, names, lp="fund_misuse", ld=p["cat"], card=card)
         # a misused loan's ordinary spending is what is left of the loan after the share moved (so the labelled
         # transfers are loan money by any accounting, not the borrower's own funds spent beyond the loan)
         o = segs[ord_seg]
@@ -638,8 +639,9 @@ class _World:
         ts = self.disb_ts[lo] + rng.integers(1, 6 * 24, m) * HOUR_US
         share = rng.uniform(0.3, 0.9, m) / np.repeat(cnt, cnt)
         amt = np.round(amount[lo] * share)
-        names, cats, card = self._misuse_payees(seg, lo, ts, amt, cp)
-        seg(lo, ts, amt, d.ids[cp], d.cp_type[cp], cats, names, lp="fund_misuse", ld=d.category[cp], card=card)
+        p = self._payees(cp)
+        names, cats, card = self._misuse_payees(seg, lo, ts, amt, p)
+        seg(lo, ts, amt, p["ids"], p["type"], cats, names, lp="fund_misuse", ld=p["cat"], card=card)
         # rings: most of the money to the ring agent's account within a day
         rl = np.nonzero(kind == A.KIND_RING)[0]
         ag = np.array([x["agent_account"] for x in self.rings_info], dtype=object)[a["group"][la[rl]]]
@@ -694,20 +696,48 @@ class _World:
         self.label("loan_to_repay_loan", "loan", l2r_ids, l2r_ids, pl.Series(["lender"] * len(l2r_ids)))
         return f
 
+    def _payees(self, cp: np.ndarray) -> dict[str, np.ndarray]:
+        d = self.dir
+        return {"ids": d.ids[cp], "type": d.cp_type[cp], "cat": d.category[cp], "name": d.name[cp],
+                "region": d.region[cp]}
+
+    def _other_prohibited(self, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``fund_misuse_other_share`` of the prohibited transfers go to crypto exchanges, gambling operators or
+        business suppliers instead (counterparties made here, beside the merchant directory)."""
+        r2 = self.r_post[1]
+        m = len(p["ids"])
+        rows = np.nonzero(r2.random(m) < self.cfg.fund_misuse_other_share)[0]
+        if len(rows) == 0:
+            return p
+        cats = np.array(["crypto", "gambling", "business_supplier"], dtype=object)
+        n = max(6, self.cfg.customers // 2000)
+        ocat = cats[np.arange(n) % len(cats)]
+        oreg = r2.choice(geo.N_REGIONS, n, p=geo.WEIGHT)
+        oname = np.empty(n, dtype=object)
+        for c in cats.tolist():
+            idx = np.nonzero(ocat == c)[0]
+            oname[idx] = texts.company_names(r2, geo.CITY[oreg[idx]], c)
+        pick = r2.integers(0, n, len(rows))
+        p = {k: v.copy() for k, v in p.items()}
+        p["ids"][rows] = M.company_ids(r2, n)[pick]
+        p["type"][rows] = np.where(ocat[pick] == "business_supplier", "company", "financial")
+        p["cat"][rows], p["name"][rows], p["region"][rows] = ocat[pick], oname[pick], oreg[pick]
+        return p
+
     def _misuse_payees(self, seg: Callable[..., None], lo: np.ndarray, ts: np.ndarray, amt: np.ndarray,
-                       cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Names and categories the prohibited transfers show, and the account each leaves from: routed loans
         first move the money through ``fund_misuse_hops - 1`` own accounts (those hop transfers are emitted
         here). Returns (names, categories, card of the final transfer or None for the disbursement account)."""
-        cfg, d, r2 = self.cfg, self.dir, self.r_post[1]
+        cfg, r2 = self.cfg, self.r_post[1]
         m = len(lo)
-        names = d.name[cp].copy()
+        names = p["name"].copy()
         if cfg.fund_misuse_payee_names == "variant":
-            for c in np.unique(d.category[cp]).tolist():
-                idx = np.nonzero(d.category[cp] == c)[0]
+            for c in np.unique(p["cat"]).tolist():
+                idx = np.nonzero(p["cat"] == c)[0]
                 if c in texts.VARIANT_SUFFIX:
-                    names[idx] = texts.variant_names(r2, geo.CITY[d.region[cp[idx]]], c)
-        cats = np.where(r2.random(m) < cfg.fund_misuse_category_known_share, d.category[cp], None).astype(object)
+                    names[idx] = texts.variant_names(r2, geo.CITY[p["region"][idx]], c)
+        cats = np.where(r2.random(m) < cfg.fund_misuse_category_known_share, p["cat"], None).astype(object)
         card = np.full(m, None, dtype=object)
         loans = np.unique(lo)
         routed_loans = loans[r2.random(len(loans)) < cfg.fund_misuse_routed_share] if cfg.fund_misuse_hops > 1 \
