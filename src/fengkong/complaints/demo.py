@@ -25,7 +25,7 @@ def stage_complaints(out: Path, console: Console) -> None:
     groups, _ = complaint_groups(decided)
     routes = decided["route"].value_counts().sort("route")
     console.print("Complaint routes: " + ", ".join(f"{r} {n}" for r, n in routes.iter_rows()))
-    store = open_store(f"sqlite:///{out / 'complaints-demo.db'}")
+    store = open_store(f"sqlite:///{out / 'fengkong.db'}")  # the demo's one store: the console shows these cases
     try:
         ids = open_cases(store, groups)
         org = groups.filter(pl.col("organised"))
@@ -49,7 +49,7 @@ def stage_complaints(out: Path, console: Console) -> None:
         nm = decided.filter(pl.col("route") == "identity_team").sort("ts")
         if nm.height:
             c = nm.row(0, named=True)
-            locks = IdentityLocks(out / "complaints-demo-fraud.sqlite", lists=store.lists)
+            locks = IdentityLocks(out / "fengkong.db.fraud.sqlite", lists=store.lists)
             r = open_not_me(store, locks, events, loan_ids=[c["loan_id"]], customer_id=c["customer_id"],
                             ref=c["event_id"], at=c["ts"])
             app = r["applications"][0] if r["applications"] else {"differs_from_history": {}}

@@ -71,8 +71,8 @@ def stage_console(out: Path, store: Any, console: Any) -> dict[str, int]:
         rollup.refresh(store, max_rows=10_000_000)
     console.print(f"Console: {res['cases']} cases opened from review decisions, {res['users']} demo users, "
                   f"{res['challengers']} challenger version.")
-    console.print(f"Start it with [bold]fengkong serve --db sqlite:///{out / 'fengkong.db'}[/bold] (console world: "
-                  f"{out / 'world'}), then open [bold]http://127.0.0.1:8000/console[/bold] and log in as "
+    console.print(f"Start it with [bold]fengkong serve --db sqlite:///{out / 'fengkong.db'} --world {out / 'world'}"
+                  f"[/bold], then open [bold]http://127.0.0.1:8000/console[/bold] and log in as "
                   f"[bold]reviewer[/bold] / [bold]{DEMO_PASSWORD}[/bold] (also: supervisor, investigator, analyst, "
                   f"deployer, compliance, admin; same password).")
     return res
