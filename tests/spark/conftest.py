@@ -8,17 +8,13 @@ from fengkong import pii
 from fengkong.simulate import SimConfig, simulate_world
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:  # keep every Spark test on one xdist worker: one JVM for the whole suite
-        if "spark" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("spark"))
-
-
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     from fengkong.spark.session import get_session
 
-    s = get_session("local[2]", app_name="fengkong-tests", shuffle_partitions=2)
+    wh = str(tmp_path_factory.mktemp("spark_warehouse"))
+    s = get_session("local[2]", app_name="fengkong-tests", shuffle_partitions=2,
+                    conf={"spark.sql.warehouse.dir": wh, "spark.ui.enabled": "false"})
     s.sparkContext.setLogLevel("ERROR")
     yield s
     s.stop()

@@ -16,7 +16,7 @@ from fengkong.features.providers import ProviderContext, provider_modules
 from fengkong.strategy import backtest as pbt
 from fengkong.strategy.compiled import load_strategy
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]  # one worker, one JVM
 _register_all()
 
 SRC = Path(__file__).parents[2] / "src" / "fengkong"
