@@ -26,3 +26,13 @@ def spark_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("spark_world")
     simulate_world(out, SimConfig(customers=300, months=3, seed=2029), tokenizer=pii.Tokenizer(b"spark-test-key-0123456789abcdef!"))
     return out
+
+
+@pytest.fixture(scope="session")
+def spark_world_features(spark, spark_world):
+    """The standard library backfilled on Spark for ``spark_world`` (event_id, date, features), computed once."""
+    from fengkong.features import load_features
+    from fengkong.spark.backfill import backfill
+    from fengkong.spark.io import read_events, with_date
+
+    return backfill(with_date(read_events(spark, str(spark_world))), load_features(), keep=("date",)).localCheckpoint()

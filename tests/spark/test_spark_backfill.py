@@ -15,15 +15,13 @@ from fengkong.features.offline import backfill as polars_backfill
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]  # one worker, one JVM
 
 
-def test_standard_library_parity_on_a_world(spark, spark_world, tmp_path):
-    from fengkong.spark.backfill import backfill
-    from fengkong.spark.io import read_events, with_date, write_partitioned
+def test_standard_library_parity_on_a_world(spark, spark_world, spark_world_features, tmp_path):
+    from fengkong.spark.io import write_partitioned
 
     fs = load_features()
     ref = polars_backfill(read_world(spark_world), fs)
     out = tmp_path / "features"
-    table = backfill(with_date(read_events(spark, str(spark_world))), fs, keep=("date",))
-    write_partitioned(table, str(out))
+    write_partitioned(spark_world_features, str(out))
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("date="))  # partitioned by date
     got = pl.read_parquet(out / "**/*.parquet", hive_partitioning=True).drop("date")
     assert got.columns == ["event_id", *fs.names]

@@ -34,21 +34,22 @@ def world_frames(spark, spark_world):
 
 
 @pytest.mark.parametrize("path", REFERENCE, ids=lambda p: p.stem)
-def test_reference_strategy_decision_for_decision(spark, spark_world, world_frames, path):
+def test_reference_strategy_decision_for_decision(spark, spark_world, world_frames, spark_world_features, path):
     from fengkong.spark import backtest as sbt
 
     events, _, sev, sprov = world_frames
+    feats = spark_world_features.drop("date")
     s = load_strategy(path)
     against = load_strategy(REFERENCE[2] if path != REFERENCE[2] else REFERENCE[0])
     against = against if against.event_type == s.event_type else None
     labels = pbt.load_labels(spark_world / "outcomes.parquet")
     pframe = pbt.prepare_frame(events, s)
-    frame = sbt.prepare_frame(sev, s, extra_features=sprov)
+    frame = sbt.prepare_frame(sev, s, features=feats, extra_features=sprov)
     if against is not None:  # both strategies see all their features
         extra = [f"__f.{c}" for c in sorted(set(against.used_features) - set(s.used_features))]
         pframe = pframe.join(pbt.prepare_frame(events, against).select("event_id", *extra), on="event_id",
                              how="left", maintain_order="left")
-        frame = frame.join(sbt.prepare_frame(sev, against, extra_features=sprov).select(
+        frame = frame.join(sbt.prepare_frame(sev, against, features=feats, extra_features=sprov).select(
             "event_id", *[f"`{c}`" for c in extra]), "event_id", "left")
     ref = pbt.run(s, pframe, labels, against)
     got = sbt.run(s, frame, sbt.load_labels(spark, str(spark_world / "outcomes.parquet")), against)
