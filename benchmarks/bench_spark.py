@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import machine, write_section
 
 #: Simulated (customers, months) per size in millions of events (≈ 8.8 events per customer-month).
-WORLDS = {1: (38_000, 3), 5: (95_000, 6), 20: (190_000, 12)}
+WORLDS = {1: (38_000, 3), 2: (38_000, 6), 5: (95_000, 6), 20: (190_000, 12)}
 
 POLARS_JOB = """
 import resource, sys, time, json
@@ -101,8 +101,9 @@ def run(code: str, args: list[str], timeout: int) -> dict:
     if res["ok"]:
         res.update(json.loads(out.strip().splitlines()[-1]))
     else:
-        tail = [ln for ln in (err or "").strip().splitlines() if ln.strip()][-1:] or ["?"]
-        res["error"] = tail[0][:160]
+        lines = [ln for ln in (err or "").strip().splitlines() if ln.strip()]
+        oom = [ln for ln in lines if "memory allocation" in ln or "MemoryError" in ln]
+        res["error"] = ((oom or lines[-1:] or ["?"])[0] + f" (exit {proc.returncode})")[:160]
     return res
 
 
@@ -134,6 +135,7 @@ def main() -> None:
             out = base / f"out_{engine}_{size}m"
             if engine == "polars":
                 r = run(POLARS_JOB, [str(w), str(out) + ".parquet", str(args.polars_limit_gb)], args.timeout)
+                r["limit_gb"] = args.polars_limit_gb
             else:
                 r = run(SPARK_JOB, [str(w), str(out), str(args.spark_driver_gb), str(base / "spark_tmp")],
                         args.timeout)
@@ -150,6 +152,8 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
     for r in sorted(rows, key=lambda r: (r["size"], r["engine"])):
         n = r.get("events", r["size"] * 1_000_000) / 1e6
         res = "ok" if r["ok"] else f"failed: {r.get('error', '')}"
+        if "limit_gb" in r:
+            res += f" (RLIMIT_AS {r['limit_gb']:g} GB)"
         lines.append(f"| {n:.2f} M | {r['months']} | {r['engine']} | {res} | {r['wall']:.0f} | "
                      f"{r['wall'] / n:.1f} | {r['peak_gb']:.2f} | {r['peak_gb'] / n:.2f} |")
     ratios = []
@@ -162,7 +166,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
     md = (f"`python benchmarks/bench_spark.py` on {machine()} (shared, loaded by other jobs). Standard library "
           f"(59 features) backfill of a simulated world; Spark `local[2]`, driver {args.spark_driver_gb} GB, "
           f"per-key passes written to a work directory, output Parquet partitioned by date; Polars "
-          f"`offline.backfill` in a subprocess under RLIMIT_AS = {args.polars_limit_gb:g} GB. Peak memory is the "
+          f"`offline.backfill` in a subprocess under an address-space limit (RLIMIT_AS, per row). Peak memory is the "
           "sampled RSS of the process tree (Spark: driver JVM + Python).\n\n" + "\n".join(lines) + "\n\n"
           + "\n".join(ratios))
     write_section("Spark backfill (bench_spark.py)", md)
