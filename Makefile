@@ -27,7 +27,7 @@ demo: $(STAMP)
 
 test: $(STAMP) browser-deps
 	$(BIN)/python -m ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests benchmarks

@@ -8,17 +8,13 @@ from fengkong import pii
 from fengkong.simulate import SimConfig, simulate_world
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:  # keep every Spark test on one xdist worker: one JVM for the whole suite
-        if "spark" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("spark"))
-
-
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     from fengkong.spark.session import get_session
 
-    s = get_session("local[2]", app_name="fengkong-tests", shuffle_partitions=2)
+    wh = str(tmp_path_factory.mktemp("spark_warehouse"))
+    s = get_session("local[2]", app_name="fengkong-tests", shuffle_partitions=2,
+                    conf={"spark.sql.warehouse.dir": wh, "spark.ui.enabled": "false"})
     s.sparkContext.setLogLevel("ERROR")
     yield s
     s.stop()
@@ -30,3 +26,13 @@ def spark_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("spark_world")
     simulate_world(out, SimConfig(customers=300, months=3, seed=2029), tokenizer=pii.Tokenizer(b"spark-test-key-0123456789abcdef!"))
     return out
+
+
+@pytest.fixture(scope="session")
+def spark_world_features(spark, spark_world):
+    """The standard library backfilled on Spark for ``spark_world`` (event_id, date, features), computed once."""
+    from fengkong.features import load_features
+    from fengkong.spark.backfill import backfill
+    from fengkong.spark.io import read_events, with_date
+
+    return backfill(with_date(read_events(spark, str(spark_world))), load_features(), keep=("date",)).localCheckpoint()

@@ -32,11 +32,23 @@ def backfill_cmd(
     features: Path = typer.Option(None, "--features", exists=True, dir_okay=False,
                                   help="Feature YAML (default: the standard library)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    engine: str = typer.Option("polars", "--engine", help="polars (this machine) or spark (--out becomes a "
+                               "Parquet dataset partitioned by date; see docs/spark.md)."),
+    master: str = typer.Option(None, "--master", help="Spark master, e.g. local[2] (engine spark)."),
 ) -> None:
     """Compute every declared feature for every event, point-in-time correct."""
     import time
 
     from rich.progress import Progress
+
+    if engine == "spark":
+        from fengkong.spark.cli import backfill_spark
+
+        backfill_spark(events, out, features, master, as_json)
+        return
+    if engine != "polars":
+        typer.echo(f"error: --engine {engine!r} is not polars or spark", err=True)
+        raise typer.Exit(2)
 
     from fengkong.features.offline import backfill
 

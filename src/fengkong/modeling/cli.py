@@ -216,10 +216,18 @@ def score_cmd(
     out: Path = typer.Option(..., "--out", help="Output file (.csv, .parquet or .xlsx)."),
     reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Add reason-code columns."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    engine: str = typer.Option("polars", "--engine", help="polars, or spark: the exported SQL runs as Spark "
+                               "SQL and --out is a Parquet dataset (no reason codes)."),
+    master: str = typer.Option(None, "--master", help="Spark master, e.g. local[2] (engine spark)."),
 ) -> None:
     """Add `score` (higher = less risky) and `pd` columns (and reason codes) to every row."""
     import polars as pl
 
+    if engine == "spark":
+        from fengkong.spark.cli import score_spark
+
+        score_spark(_model(model), data, out, master, as_json)
+        return
     _check_out(out)
     sc = _model(model)
     df = _load(data)

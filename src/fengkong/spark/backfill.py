@@ -90,7 +90,8 @@ def backfill(events: Any, fs: FeatureSet, keep: tuple[str, ...] = (),
     for p in parts:
         u = u.unionByName(p, allowMissingColumns=True)
     direct = [f.name for f in fs.features if f.kind != "derived"]
-    out = u.groupBy("event_id").agg(*[F.first(c, ignorenulls=True).alias(c) for c in (*keep, *direct)])
+    out = (u.groupBy("event_id").agg(*[F.first(c, ignorenulls=True).alias(c) for c in (*keep, *direct)])
+           if direct else u)
     for f in fs.order:
         if f.kind == "derived":
             a, b = (F.col(i).cast("double") for i in f.inputs)

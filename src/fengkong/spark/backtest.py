@@ -33,7 +33,7 @@ def prepare_frame(events: Any, strategy: Strategy, fs: Any = None, features: Any
     if not used:
         return mine
     have = set(extra_features.columns) if extra_features is not None else set()
-    if features is None:
+    if features is None and not set(used) <= have:
         from fengkong.features import FeatureSet, load_features
         from fengkong.spark.backfill import backfill_all
 
@@ -42,7 +42,7 @@ def prepare_frame(events: Any, strategy: Strategy, fs: Any = None, features: Any
         own = _closure(fs, need)
         keep_fs = FeatureSet([f for f in fs.features if f.name in own])
         features = backfill_all(events, keep_fs, names=need - set(keep_fs.names))
-    tables = [features] + ([extra_features] if extra_features is not None else [])
+    tables = [t for t in (features, extra_features) if t is not None]
     found: set[str] = set()
     for t in tables:
         cols = [c for c in used if c in t.columns and c not in found]

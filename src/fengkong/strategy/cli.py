@@ -385,8 +385,19 @@ def backtest(
     out: Path = typer.Option(None, "--out", help="Write CSV files and report.html here."),
     db: str = typer.Option(None, "--db", help="Store to read lists from (default: no lists)."),
     json_out: bool = typer.Option(False, "--json"),
+    engine: str = typer.Option("polars", "--engine", help="polars or spark (docs/spark.md)."),
+    master: str = typer.Option(None, "--master", help="Spark master, e.g. local[2] (engine spark)."),
+    extra_features: Path = typer.Option(None, "--extra-features", help="Spark: Parquet of event_id + features "
+                                        "with no Spark twin (e.g. a provider's)."),
 ) -> None:
     """Vectorised backtest with point-in-time features: outcome mix, rule hits, bad rates, swap set."""
+    if engine == "spark":
+        from fengkong.spark.cli import backtest_spark
+
+        s, other = _load_ref(strategy, db), (_load_ref(against, db) if against else None)
+        lists = _store(db).lists.snapshot() if db else {}
+        backtest_spark(s, other, events, labels, out, master, extra_features, lists, json_out, _console(stderr=json_out))
+        return
     from fengkong.eventio import read_world
     from fengkong.features import load_features
     from fengkong.features.providers import ProviderContext, backfill_all

@@ -1,0 +1,177 @@
+"""Benchmark: standard-library feature backfill on Spark local[2] against Polars, at growing history sizes.
+
+Each engine runs in its own subprocess on the same simulated world; the parent samples the resident
+memory of the whole process tree (the Spark JVM included) every 0.2 s. Polars runs under an address-space
+limit (``resource.setrlimit(RLIMIT_AS)``, ``--polars-limit-gb``) so an out-of-memory shows as a failed run
+instead of swapping the shared machine. Usage::
+
+    python benchmarks/bench_spark.py --sizes 1,5 [--sizes 20 --keep]   # millions of events
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import machine, write_section
+
+#: Simulated (customers, months) per size in millions of events (≈ 8.8 events per customer-month).
+WORLDS = {1: (38_000, 3), 2: (38_000, 6), 5: (95_000, 6), 20: (190_000, 12)}
+
+POLARS_JOB = """
+import resource, sys, time, json
+lim = int(float(sys.argv[3]) * 2**30)
+resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+from fengkong.eventio import read_world
+from fengkong.features import load_features
+from fengkong.features.offline import backfill
+t = time.perf_counter()
+ev = read_world(sys.argv[1])
+out = backfill(ev, load_features())
+out.write_parquet(sys.argv[2])
+print(json.dumps({"events": ev.height, "seconds": time.perf_counter() - t}))
+"""
+
+SPARK_JOB = """
+import sys, time, json
+from fengkong.features import load_features
+from fengkong.spark.backfill import backfill
+from fengkong.spark.io import read_events, with_date, write_partitioned
+from fengkong.spark.session import get_session
+spark = get_session("local[2]", conf={"spark.driver.memory": sys.argv[3] + "g",
+                                       "spark.local.dir": sys.argv[4]})
+t = time.perf_counter()
+ev = with_date(read_events(spark, sys.argv[1]))
+write_partitioned(backfill(ev, load_features(), keep=("date",), work_dir=sys.argv[4] + "/work"), sys.argv[2])
+n = spark.read.parquet(sys.argv[2]).count()
+print(json.dumps({"events": n, "seconds": time.perf_counter() - t}))
+spark.stop()
+"""
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                todo.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def run(code: str, args: list[str], timeout: int) -> dict:
+    """Run ``code`` in a subprocess; wall time, peak tree RSS, its JSON line or the failure."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    t0 = time.perf_counter()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        err = f"timeout after {timeout}s"
+    wall = time.perf_counter() - t0
+    stop.set()
+    th.join()
+    res = {"wall": wall, "peak_gb": peak[0] / 2**30, "ok": proc.returncode == 0}
+    if res["ok"]:
+        res.update(json.loads(out.strip().splitlines()[-1]))
+    else:
+        lines = [ln for ln in (err or "").strip().splitlines() if ln.strip()]
+        oom = [ln for ln in lines if "memory allocation" in ln or "MemoryError" in ln]
+        res["error"] = ((oom or lines[-1:] or ["?"])[0] + f" (exit {proc.returncode})")[:160]
+    return res
+
+
+def world(base: Path, size: int) -> Path:
+    customers, months = WORLDS[size]
+    d = base / f"world_{size}m"
+    if not (d / "manifest.json").exists():
+        subprocess.run([sys.executable, "-m", "fengkong.cli", "simulate", "--customers", str(customers), "--months",
+                        str(months), "--out", str(d)], check=True, capture_output=True)
+    return d
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1,5", help="millions of events, from 1, 5, 20")
+    ap.add_argument("--engines", default="polars,spark")
+    ap.add_argument("--polars-limit-gb", type=float, default=14.0)
+    ap.add_argument("--spark-driver-gb", type=int, default=6)
+    ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
+    ap.add_argument("--previous", default=None, help="JSON of earlier rows to merge into the table")
+    args = ap.parse_args()
+    base = Path(args.dir or tempfile.mkdtemp(prefix="fk_bench_spark_"))
+    base.mkdir(parents=True, exist_ok=True)
+    rows = json.loads(Path(args.previous).read_text()) if args.previous and Path(args.previous).exists() else []
+    for size in (int(s) for s in args.sizes.split(",") if s):  # --sizes "" --previous rows.json: table only
+        w = world(base, size)
+        for engine in args.engines.split(","):
+            out = base / f"out_{engine}_{size}m"
+            if engine == "polars":
+                r = run(POLARS_JOB, [str(w), str(out) + ".parquet", str(args.polars_limit_gb)], args.timeout)
+                r["limit_gb"] = args.polars_limit_gb
+            else:
+                r = run(SPARK_JOB, [str(w), str(out), str(args.spark_driver_gb), str(base / "spark_tmp")],
+                        args.timeout)
+            r.update(engine=engine, size=size, months=WORLDS[size][1])
+            rows = [x for x in rows if (x["engine"], x["size"]) != (engine, size)] + [r]
+            print(json.dumps(r), flush=True)
+            (base / "rows.json").write_text(json.dumps(rows))
+    report(rows, args)
+
+
+def report(rows: list[dict], args: argparse.Namespace) -> None:
+    lines = ["| events | months | engine | result | wall s | s per M events | peak RSS GB | GB per M events |",
+             "|---:|---:|---|---|---:|---:|---:|---:|"]
+    for r in sorted(rows, key=lambda r: (r["size"], r["engine"])):
+        n = r.get("events", r["size"] * 1_000_000) / 1e6
+        res = "ok" if r["ok"] else f"failed: {r.get('error', '')}"
+        if "limit_gb" in r:
+            res += f" (RLIMIT_AS {r['limit_gb']:g} GB)"
+        lines.append(f"| {n:.2f} M | {r['months']} | {r['engine']} | {res} | {r['wall']:.0f} | "
+                     f"{r['wall'] / n:.1f} | {r['peak_gb']:.2f} | {r['peak_gb'] / n:.2f} |")
+    ratios = []
+    for size in sorted({r["size"] for r in rows}):
+        p = next((r for r in rows if r["size"] == size and r["engine"] == "polars" and r["ok"]), None)
+        s = next((r for r in rows if r["size"] == size and r["engine"] == "spark" and r["ok"]), None)
+        if p and s:
+            ratios.append(f"- {size} M: Spark / Polars wall time {s['wall'] / p['wall']:.1f}×, "
+                          f"peak memory {s['peak_gb'] / p['peak_gb']:.2f}×")
+    md = (f"`python benchmarks/bench_spark.py` on {machine()} (shared, loaded by other jobs). Standard library "
+          f"(59 features) backfill of a simulated world; Spark `local[2]`, driver {args.spark_driver_gb} GB, "
+          f"per-key passes written to a work directory, output Parquet partitioned by date; Polars "
+          f"`offline.backfill` in a subprocess under an address-space limit (RLIMIT_AS, per row). Peak memory is the "
+          "sampled RSS of the process tree (Spark: driver JVM + Python).\n\n" + "\n".join(lines) + "\n\n"
+          + "\n".join(ratios))
+    write_section("Spark backfill (bench_spark.py)", md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
