@@ -10,8 +10,8 @@ from fengkong.engine.replay import event_dicts
 from fengkong.eventio import read_world
 from fengkong.features.providers import combined_kinds
 from fengkong.postloan.alerts import TRANSFER_STRATEGY
-from fengkong.postloan.provider import FEATURE_KINDS, PostloanFeatures
-from fengkong.postloan.tracing import feature_frame
+from fengkong.postloan.provider import PostloanFeatures
+from fengkong.postloan.tracing import FEATURE_KINDS, feature_frame
 from fengkong.strategy.backtest import prepare_frame
 from fengkong.strategy.compiled import load_strategy
 
