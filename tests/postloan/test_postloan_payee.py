@@ -92,3 +92,12 @@ def test_the_new_fields_are_validated():
     assert validate_event(ev)["contract_payee_name"] == FULL["contract_payee_name"]
     with pytest.raises(EventValidationError, match="contract_merchant_id"):
         validate_event({**ev, "contract_merchant_id": 12})
+
+
+def test_the_docs_example_runs():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "postloan.md").read_text(encoding="utf-8")
+    section = text.split("### Entrusted payment checks", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "postloan.md", "exec"), {})
