@@ -236,6 +236,11 @@ SPECS: dict[str, tuple[Field, ...]] = {
            required=True, choices=("entrusted", "self")),
         _f("payee_id", S, "Counterparty paid directly under entrusted payment.", entity=True),
         _f("contract_payee_id", S, "Payee named in the loan contract / invoice for entrusted payment."),
+        _f("payee_merchant_id", S, "Merchant id of the payee paid under entrusted payment, when it is a merchant."),
+        _f("contract_merchant_id", S, "Merchant id of the payee named in the contract, when it states one."),
+        _f("payee_name", S, "Registered business name of the payee paid (never a person's name: a person "
+           "payee is stated by account only)."),
+        _f("contract_payee_name", S, "Registered business name of the contract's payee (never a person's name)."),
         _f("purpose", S, "Declared use of the loan."),
         _f("lender_type", S, "Type of the lending institution.",
            choices=("bank", "consumer_finance", "micro_loan", "trust", "auto_finance")),

@@ -10,8 +10,8 @@ from fengkong.engine.replay import event_dicts
 from fengkong.eventio import read_world
 from fengkong.features.providers import combined_kinds
 from fengkong.postloan.alerts import TRANSFER_STRATEGY
-from fengkong.postloan.provider import FEATURE_KINDS, PostloanFeatures
-from fengkong.postloan.tracing import feature_frame
+from fengkong.postloan.provider import PostloanFeatures
+from fengkong.postloan.tracing import FEATURE_KINDS, feature_frame
 from fengkong.strategy.backtest import prepare_frame
 from fengkong.strategy.compiled import load_strategy
 
@@ -60,3 +60,29 @@ def test_refolding_an_event_changes_nothing(pl_world):
         b.update(ev)
         b.update(ev)  # re-delivered
     assert {k: (p.credit, p.used) for k, p in a.pots.items()} == {k: (p.credit, p.used) for k, p in b.pots.items()}
+
+
+def test_disbursement_payee_checks_online_equal_the_backfill(pl_world):
+    from fengkong.postloan.alerts import DISBURSEMENT_STRATEGY
+    from fengkong.postloan.payee import FEATURE_KINDS as PAYEE_KINDS
+    from fengkong.postloan.payee import check_frame
+    from fengkong.postloan.provider import backfill
+
+    events = read_world(pl_world)
+    off = {r["event_id"]: r for r in check_frame(events).iter_rows(named=True)}
+    strategy = load_strategy(DISBURSEMENT_STRATEGY, features=combined_kinds())
+    dec = strategy.evaluate_frame(prepare_frame(events, strategy, features=backfill(events, None)))
+    offline = {r["event_id"]: (r["outcome"], list(r["reason_codes"]))
+               for r in dec.select("event_id", "outcome", "reason_codes").iter_rows(named=True)}
+    online = PostloanFeatures()
+    frame = events.filter(pl.col("event_type") == "disbursement").sort(["ts", "event_id"])
+    seen = {"match": 0, "mismatch": 0}
+    for ev in event_dicts(frame):
+        f = online.read_update(ev)
+        assert {k: f[k] for k in PAYEE_KINDS} == {k: off[ev["event_id"]][k] for k in PAYEE_KINDS}, ev["event_id"]
+        e = strategy.evaluate(ev, f)
+        assert (e.outcome, e.reason_codes) == offline[ev["event_id"]], ev["event_id"]
+        for k in PAYEE_KINDS:
+            if f[k] in seen:
+                seen[f[k]] += 1
+    assert seen["match"] > 100 and seen["mismatch"] > 3  # the world states names/merchants and plants mismatches

@@ -11,8 +11,8 @@ import polars as pl
 from fengkong.events import EVENT_SCHEMA, TZ
 from fengkong.features.providers import combined_kinds
 from fengkong.postloan.alerts import TRANSFER_STRATEGY
-from fengkong.postloan.provider import FEATURE_KINDS, PostloanFeatures
-from fengkong.postloan.tracing import feature_frame
+from fengkong.postloan.provider import PostloanFeatures
+from fengkong.postloan.tracing import FEATURE_KINDS, feature_frame
 from fengkong.strategy.compiled import load_strategy
 
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=TZ)

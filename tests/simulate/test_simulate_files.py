@@ -156,3 +156,22 @@ def test_fraudsters_use_the_same_formats_as_everyone(small_world):  # noqa: F811
     co_back = labels.filter((pl.col("pattern") == "cash_out")
                             & (pl.col("entity_type") == "transfer"))["entity_id"].to_list()
     assert tin.filter(~pl.col("event_id").is_in(co_back)).height > tin.filter(pl.col("event_id").is_in(co_back)).height
+
+
+def test_entrusted_contracts_state_the_payee_paid(small_world):  # noqa: F811
+    from fengkong.postloan.payee import normalise_name
+
+    out, _, _ = small_world
+    d = pl.read_parquet(out / "disbursement.parquet")
+    mm = set(pl.read_parquet(out / "labels.parquet").filter(pl.col("pattern") == "payee_mismatch")["entity_id"])
+    e = d.filter(pl.col("payment_mode") == "entrusted")
+    s = d.filter(pl.col("payment_mode") == "self")
+    assert s.select("payee_name", "contract_payee_name", "contract_merchant_id").null_count().row(0) == (s.height,) * 3
+    assert e["contract_payee_name"].null_count() == 0 and e["contract_merchant_id"].null_count() == 0
+    worded = 0
+    for r in e.iter_rows(named=True):
+        same = (normalise_name(r["payee_name"]) == normalise_name(r["contract_payee_name"])
+                and r["payee_merchant_id"] == r["contract_merchant_id"])
+        assert same is (r["loan_id"] not in mm), r["loan_id"]  # names in other wording still match
+        worded += r["loan_id"] not in mm and r["payee_name"] != r["contract_payee_name"]
+    assert worded > 0 and len(mm) > 0

@@ -87,13 +87,14 @@ def _run(strategy_path: Path, events: pl.DataFrame, features: pl.DataFrame | Non
 def decide_history(events: pl.DataFrame, taxonomy: Taxonomy | None = None) -> Alerts:
     """Trace every transfer and decide every transfer and disbursement with the reference strategies
     (vectorised; the same decisions ``fengkong decide`` makes one by one)."""
+    from fengkong.postloan.payee import check_frame
     from fengkong.postloan.tracing import trace
 
     tax = taxonomy or load_taxonomy()
     tr = trace(events, tax)
     feats = tr.select("event_id", *[c for c in tr.columns if c.startswith("pl_")])
     tdec, (ts, trules, tacts) = _run(TRANSFER_STRATEGY, events, feats)
-    ddec, (ds, drules, dacts) = _run(DISBURSEMENT_STRATEGY, events, None)
+    ddec, (ds, drules, dacts) = _run(DISBURSEMENT_STRATEGY, events, check_frame(events))
     parts = []
     for dec, rules, acts in ((tdec, trules, tacts), (ddec, drules, dacts)):
         for r in rules:

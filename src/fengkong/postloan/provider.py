@@ -2,7 +2,8 @@
 
 ``open_online(ctx)`` gives a :class:`PostloanFeatures` that folds disbursements and transfers into pots of
 loan money per account (the rule of :mod:`fengkong.postloan.tracing`, whose :func:`~fengkong.postloan.tracing.trace`
-is the offline twin, ``backfill``) and returns the ``pl_*`` features of each transfer. With a SQLite state
+is the offline twin, ``backfill``) and returns the ``pl_*`` features of each transfer, and of each disbursement
+the entrusted-payee checks of :mod:`fengkong.postloan.payee`. With a SQLite state
 path the folded events are logged beside it (``<state>.postloan.sqlite``) and replayed at open, so
 ``fengkong decide`` in separate processes sees one history.
 """
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fengkong.postloan import payee
 from fengkong.postloan.config import DAY_US, DEFAULT, TraceConfig
 from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
 from fengkong.postloan.tracing import FEATURE_KINDS as _KINDS
 
 #: Feature name → kind (``fengkong.features.providers``).
-FEATURE_KINDS: dict[str, str] = dict(_KINDS)
+FEATURE_KINDS: dict[str, str] = {**_KINDS, **payee.FEATURE_KINDS}
 #: The reference transfer strategy (what ``fengkong decide`` runs for transfer events once deployed).
 STRATEGY = Path(__file__).parents[1] / "strategies" / "transfer.yaml"
 
@@ -94,7 +96,7 @@ class PostloanFeatures:
         if et == "disbursement":
             if commit:
                 self._disburse(ev)
-            return {}
+            return payee.check(ev)
         if et != "transfer":
             return {}
         cfg = self.cfg
@@ -252,7 +254,10 @@ def open_online(ctx: Any) -> PostloanFeatures:
 
 
 def backfill(events: Any, ctx: Any) -> Any:
-    """``event_id`` + every ``pl_*`` feature of every transfer, point-in-time (the offline twin)."""
+    """``event_id`` + every ``pl_*`` feature of every transfer, point-in-time, and the payee checks of every
+    disbursement (the offline twin)."""
+    import polars as pl
+
     from fengkong.postloan.tracing import feature_frame
 
-    return feature_frame(events)
+    return pl.concat([feature_frame(events), payee.check_frame(events)], how="diagonal_relaxed")

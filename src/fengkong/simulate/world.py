@@ -82,6 +82,19 @@ def _token_pool(tok: pii.Tokenizer, kind: str, values: list[str]) -> pl.Series:
     return pl.Series([mapping[v] for v in values] + [None], dtype=pl.Utf8)
 
 
+def _contract_names(names: np.ndarray) -> np.ndarray:
+    """How a contract writes each counterparty's registered name: as registered, with the long company-form
+    suffix (有限责任公司), or with a full-width space after the city — by index, no random draw."""
+    out = names.astype(object).copy()
+    i = np.arange(len(out))
+    for j in np.nonzero(i % 3 == 1)[0]:
+        n = out[j]
+        out[j] = n[:-4] + "有限责任公司" if n.endswith("有限公司") and not n.endswith("股份有限公司") else n
+    for j in np.nonzero(i % 3 == 2)[0]:
+        out[j] = out[j][:2] + "\u3000" + out[j][2:]
+    return out
+
+
 def _take(pool: pl.Series | np.ndarray, idx: np.ndarray) -> pl.Series:
     """Gather from a pool whose last element is null; negative indices → null."""
     idx = np.asarray(idx, dtype=np.int64)
@@ -324,6 +337,9 @@ class _World:
             "fee_rate": np.zeros(k), "upfront_fee_fen": np.zeros(k, np.int64), "guarantee_fee_rate": np.zeros(k),
             "payment_mode": np.where(entrusted, "entrusted", "self"), "payee_id": _take(d.ids, payee),
             "contract_payee_id": _take(d.ids, contract),
+            "payee_merchant_id": _take(d.ids, np.where(payee < d.merchants, payee, -1)),
+            "contract_merchant_id": _take(d.ids, np.where(contract < d.merchants, contract, -1)),
+            "payee_name": _take(d.name, payee), "contract_payee_name": _take(_contract_names(d.name), contract),
             "purpose": purpose, "lender_type": ["consumer_finance"] * k,
             "channel": np.where(ch == 3, "zhudai", "own"),
             "partner_id": self.app_frame["partner_id"].gather(cash), "first_due_date": date_series(self.first_due,
