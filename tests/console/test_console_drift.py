@@ -114,3 +114,15 @@ def test_serve_baseline_setting_must_exist(tmp_path):
         load_settings(baseline=str(tmp_path))
     pl.DataFrame({"score": [600.0, 610.0]}).write_parquet(tmp_path / "development_scores.parquet")
     assert load_settings(baseline=str(tmp_path)).baseline == str(tmp_path)
+
+
+def test_demo_hint_names_a_model_directory(tmp_path):
+    from fengkong.console.baseline import DEV_SCORES
+    from fengkong.console.demo import baseline_option
+    from fengkong.modeling.cli import DEV_SCORES as FIT_WRITES
+
+    assert DEV_SCORES == FIT_WRITES
+    assert baseline_option(tmp_path) == ""
+    (tmp_path / "scorecard").mkdir()
+    (tmp_path / "scorecard" / "development_scores.parquet").write_bytes(b"")
+    assert baseline_option(tmp_path) == f" --baseline {tmp_path / 'scorecard'}"
