@@ -61,6 +61,15 @@ def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict
     return {"users": users, "cases": opened, "challengers": challenger}
 
 
+def baseline_option(out: Path) -> str:
+    """`` --baseline DIR`` for the first model directory under ``out`` that holds a development sample (what
+    ``fengkong scorecard fit --out`` writes), else ``""``."""
+    from fengkong.console.baseline import DEV_SCORES
+
+    found = sorted(p.parent for p in out.glob(f"*/{DEV_SCORES}"))
+    return f" --baseline {found[0]}" if found else ""
+
+
 def stage_console(out: Path, store: Any, console: Any) -> dict[str, int]:
     """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
     from fengkong.console import rollup
@@ -72,7 +81,7 @@ def stage_console(out: Path, store: Any, console: Any) -> dict[str, int]:
     console.print(f"Console: {res['cases']} cases opened from review decisions, {res['users']} demo users, "
                   f"{res['challengers']} challenger version.")
     console.print(f"Start it with [bold]fengkong serve --db sqlite:///{out / 'fengkong.db'} --world {out / 'world'}"
-                  f"[/bold], then open [bold]http://127.0.0.1:8000/console[/bold] and log in as "
+                  f"{baseline_option(out)}[/bold], then open [bold]http://127.0.0.1:8000/console[/bold] and log in as "
                   f"[bold]reviewer[/bold] / [bold]{DEMO_PASSWORD}[/bold] (also: supervisor, investigator, analyst, "
                   f"deployer, compliance, admin; same password).")
     return res

@@ -1,5 +1,6 @@
 """Monitoring dashboards: decisions per hour by outcome, approval rate, rule hit rates, latency p50/p99,
-fallbacks and errors, score and feature drift (PSI by month), and rule hit-rate alerts."""
+fallbacks and errors, score and feature drift (PSI by month against the training sample and the first month),
+and rule hit-rate alerts."""
 
 from __future__ import annotations
 
@@ -76,7 +77,11 @@ def hit_rate_alerts(rows: list[tuple[str, dict[str, Any]]], threshold: float, mi
     return sorted(out, key=lambda x: -abs(x["change"]))
 
 
-def dashboard(store: Any, event_type: str, days: int, threshold: float, rows_per_view: int) -> dict[str, Any]:
+def dashboard(store: Any, event_type: str, days: int, threshold: float, rows_per_view: int,
+              baseline: Mapping[str, Mapping[str, int]] | None = None,
+              baseline_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The monitoring page's data; ``baseline`` (training-sample histograms by column, see
+    :func:`fengkong.console.baseline.load_baseline`) adds PSI of each month against the training sample."""
     from fengkong.console.svg import line_chart
 
     rollup.refresh(store, max_rows=rows_per_view)
@@ -102,7 +107,7 @@ def dashboard(store: Any, event_type: str, days: int, threshold: float, rows_per
     errs = line_chart(labels, {"errors": [d["errors"] for _, d in win], "fallbacks": [d["fallbacks"] for _, d in win]})
     rules = sorted(({"rule": k, "hits": v, "rate": v / tot["n"]} for k, v in tot["rules"].items()),
                    key=lambda x: -x["hits"])
-    # drift: PSI of each month against the first month of the rollup (the earliest population)
+    # drift: each month against the training sample (when configured) and against the first month
     months = dict(rollup.hours(store, event_type or None, months=True))
     mlist = sorted(months)
     base = months[mlist[0]].get("values", {}) if mlist else {}
@@ -111,22 +116,43 @@ def dashboard(store: Any, event_type: str, days: int, threshold: float, rows_per
         drift.append({"name": name, "psi": {m: psi_of(base[name], months[m].get("values", {}).get(name, {})) for m in mlist}})
     psi_chart = line_chart(mlist, {d["name"]: [d["psi"][m] for m in mlist] for d in drift}, fmt="{:.2f}") \
         if len(mlist) > 1 else None
+    training, training_chart = [], None
+    if baseline:
+        from fengkong.console.baseline import match
+
+        live = {n for m in mlist for n in months[m].get("values", {})}
+        for name, col in sorted(match(baseline, live, baseline_names).items()):
+            training.append({"name": name, "column": col, "psi": {
+                m: psi_of(baseline[col], months[m].get("values", {}).get(name, {})) for m in mlist}})
+        if training and mlist:
+            training_chart = line_chart(mlist, {d["name"]: [d["psi"][m] for m in mlist] for d in training},
+                                        fmt="{:.2f}")
     return {"empty": False, "n": tot["n"], "outcomes": tot["outcomes"], "approval": sum(
         tot["outcomes"].get(o, 0) for o in APPROVING) / tot["n"] if tot["n"] else 0.0,
         "p50": rollup.percentile(tot["lat"], .5), "p99": rollup.percentile(tot["lat"], .99),
         "errors": tot["errors"], "fallbacks": tot["fallbacks"], "per_hour": per_hour, "approval_chart": appr,
         "latency": lat, "errors_chart": errs, "rules": rules[:40], "drift": drift, "months": mlist,
-        "psi_chart": psi_chart, "alerts": hit_rate_alerts(every, threshold), "roles": tot["roles"],
+        "psi_chart": psi_chart, "training": training, "training_chart": training_chart,
+        "has_baseline": bool(baseline), "alerts": hit_rate_alerts(every, threshold), "roles": tot["roles"],
         "backlog": rollup.backlog(store), "first": win[0][0], "last": win[-1][0]}
 
 
 def add_routes(router: APIRouter, cx: Any) -> None:
+    from fengkong.console.baseline import baseline_file, load_baseline
+
     store = cx.store
+    path = cx.settings.get("baseline")
+    if path:
+        baseline_file(path)  # a missing baseline fails at mount, naming the path
+
+    def baseline() -> dict[str, dict[str, int]] | None:
+        return cx.cached("baseline", lambda: load_baseline(path)) if path else None
 
     @router.get("/monitor")
     def monitor(request: Request, event_type: str = "application", days: int = 7) -> Response:
         cx.require(request, *ROLES)
         days = min(max(days, 1), 90)
         threshold = float(cx.settings.get("hit_rate_alert", 0.05))
-        d = dashboard(store, event_type, days, threshold, int(cx.settings.get("rollup_rows_per_view", 5000)))
+        d = dashboard(store, event_type, days, threshold, int(cx.settings.get("rollup_rows_per_view", 5000)),
+                      baseline(), cx.settings.get("baseline_names"))
         return cx.page(request, "monitor.html", d=d, event_type=event_type, days=days, threshold=threshold)

@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None, store: Any = None, engine: Any 
     if settings.console:
         from fengkong.console import mount
 
-        mount(app, state["store"], {"world": settings.world})
+        mount(app, state["store"], {"world": settings.world, "baseline": settings.baseline})
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> Response:  # logged without the request body

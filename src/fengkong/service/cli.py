@@ -51,6 +51,8 @@ def serve(
     data_dir: str = typer.Option(None, "--data-dir", help="Backtest jobs may read event directories under here."),
     world: str = typer.Option(None, "--world", help="World directory for the console's ring, timeline and "
                                                     "compliance pages."),
+    baseline: str = typer.Option(None, "--baseline", help="Training sample for the console's drift (PSI vs "
+                                                          "training): a scorecard model directory or a Parquet file."),
     log_level: str = typer.Option(None, "--log-level"),
 ) -> None:
     """Run the decision service (HTTP API v1). With no configuration: one process on the embedded default."""
@@ -62,7 +64,8 @@ def serve(
     from fengkong.service.settings import ENV_SETTINGS
 
     s = _settings(config, host=host, port=port, workers=workers, replicas=replicas, db=db, redis=redis, state=state,
-                  four_eyes=four_eyes, data_dir=data_dir, world=world, log_level=log_level)
+                  four_eyes=four_eyes, data_dir=data_dir, world=world, baseline=baseline,
+                  log_level=log_level)
     key_path = Path(s.pii_key_file or os.environ.get(pii.KEY_FILE_ENV) or pii.DEFAULT_KEY_FILE)
     if not os.environ.get(pii.KEY_ENV) and not key_path.exists():
         s.tokenizer()

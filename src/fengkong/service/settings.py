@@ -50,6 +50,7 @@ class Settings:
     lock_registry: str | None = None      #: identity-lock registry (SQLite) of the fraud pack
     engine_inline: bool = False           #: decide on the event loop itself (no engine thread, no time bound)
     world: str | None = None              #: world directory the console's ring, timeline and compliance pages read
+    baseline: str | None = None           #: training sample for the console's drift: model directory or Parquet
     console: bool = True                  #: serve the web console at /console
     log_level: str = "info"
     access_log: bool = True
@@ -117,6 +118,13 @@ class Settings:
             p.append(f"key_cache_seconds: must not be negative, got {self.key_cache_seconds}")
         if self.world and not Path(self.world).is_dir():
             p.append(f"world: {self.world!r} is not a directory")
+        if self.baseline:
+            from fengkong.console.baseline import BaselineError, baseline_file
+
+            try:
+                baseline_file(self.baseline)
+            except BaselineError as e:
+                p.append(str(e))
         url = self.store_url
         try:
             from sqlalchemy.engine import make_url
