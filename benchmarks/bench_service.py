@@ -253,7 +253,18 @@ def redis_snapshot(prefix: str) -> str:
     r = redis.Redis.from_url(REDIS)
     h = hashlib.sha256()
     for k in sorted(r.scan_iter(match=prefix + "*", count=1000)):
-        h.update(k + b"\0" + (r.get(k) or b"") + b"\0")
+        kind = r.type(k)
+        if kind == b"hash":
+            val = b"\1".join(a + b"=" + b for a, b in sorted(r.hgetall(k).items()))
+        elif kind == b"zset":
+            val = b"\1".join(m + b"=" + repr(sc).encode() for m, sc in r.zrange(k, 0, -1, withscores=True))
+        elif kind == b"set":
+            val = b"\1".join(sorted(r.smembers(k)))
+        elif kind == b"list":
+            val = b"\1".join(r.lrange(k, 0, -1))
+        else:
+            val = r.get(k) or b""
+        h.update(k + b"\0" + kind + b"\0" + val + b"\0")
     r.close()
     return h.hexdigest()
 

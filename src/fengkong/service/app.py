@@ -82,6 +82,27 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UserError, simple(422))
 
 
+def wal_checkpoints_in_background(store: Any) -> None:
+    """SQLite store: its pooled connections (cases, admin log, console) leave WAL checkpoints to the
+    background thread the decision log runs for the file, like the decision log itself does.
+
+    Otherwise every commit on them once the WAL is past ``wal_autocheckpoint`` pages (always, under
+    steady load) checkpoints inline, with fsyncs, holding the write lock the next decision waits for.
+    """
+    from sqlalchemy import event
+
+    eng = getattr(store, "engine", None)
+    if eng is None or getattr(eng.dialect, "name", "") != "sqlite" or getattr(eng, "_fk_wal_bg", False):
+        return
+
+    @event.listens_for(eng, "connect")
+    def _no_autocheckpoint(dbapi_conn: Any, _rec: Any) -> None:
+        dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    eng._fk_wal_bg = True
+    eng.pool.dispose()  # connections pooled so far reconnect with it (checked-out ones are left alone)
+
+
 def build_state(settings: Settings, store: Any = None, engine: Any = None, tokenizer: Any = None) -> dict[str, Any]:
     """Open what the service needs (store, engine with feature state, tokeniser, metrics)."""
     from fengkong.runtime import open_engine
@@ -91,6 +112,7 @@ def build_state(settings: Settings, store: Any = None, engine: Any = None, token
     from fengkong.store import open_store
 
     store = store if store is not None else open_store(settings.store_url)
+    wal_checkpoints_in_background(store)
 
     def make_engine() -> Any:  # runs on the engine thread
         eng = engine if engine is not None else open_engine(
