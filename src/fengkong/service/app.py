@@ -82,12 +82,18 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UserError, simple(422))
 
 
-def wal_checkpoints_in_background(store: Any) -> None:
-    """SQLite store: its pooled connections (cases, admin log, console) leave WAL checkpoints to the
-    background thread the decision log runs for the file, like the decision log itself does.
+#: WAL pages (4 KiB) past which a pooled store connection checkpoints inside its own commit (SQLite's default: 1000)
+WAL_INLINE_CHECKPOINT_PAGES = 16_384
 
-    Otherwise every commit on them once the WAL is past ``wal_autocheckpoint`` pages (always, under
-    steady load) checkpoints inline, with fsyncs, holding the write lock the next decision waits for.
+
+def wal_checkpoints_in_background(store: Any) -> None:
+    """SQLite store: its pooled connections (cases, admin log, console) leave WAL checkpoints to the background
+    thread the decision log runs for the file, up to a 64 MiB WAL.
+
+    With SQLite's default every commit on them once the WAL is past 1 000 pages (always, under steady load)
+    checkpoints inline, with fsyncs, on the engine thread. The background checkpoints alone never let the WAL
+    restart under steady load (new frames arrive while each one runs), so past the bound one inline
+    checkpoint, on the only writing thread, completes and the next commit restarts the WAL from the top.
     """
     from sqlalchemy import event
 
@@ -96,8 +102,8 @@ def wal_checkpoints_in_background(store: Any) -> None:
         return
 
     @event.listens_for(eng, "connect")
-    def _no_autocheckpoint(dbapi_conn: Any, _rec: Any) -> None:
-        dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+    def _fewer_inline_checkpoints(dbapi_conn: Any, _rec: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_INLINE_CHECKPOINT_PAGES}")
 
     eng._fk_wal_bg = True
     eng.pool.dispose()  # connections pooled so far reconnect with it (checked-out ones are left alone)
@@ -173,6 +179,20 @@ def create_app(settings: Settings | None = None, store: Any = None, engine: Any 
     return app
 
 
+def settle_heap() -> None:
+    """For a serving process, once its app is built: what start-up allocated (modules, strategies, models,
+    warmed caches) goes to the collector's permanent generation, and young collections run less often.
+
+    A full collection otherwise walks that whole heap while a decision waits (80–130 ms pauses measured
+    under load, most of the p99.9). Garbage is collected first, so nothing unreachable is kept.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` worker processes (settings handed over by ``fengkong serve``)."""
     from fengkong import pii
@@ -181,4 +201,6 @@ def app_from_env() -> FastAPI:
     pii.install_log_redaction()
     pii.install_log_redaction(logging.getLogger("uvicorn.access"))
     pii.install_log_redaction(logging.getLogger("uvicorn.error"))
-    return create_app(settings_from_env())
+    app = create_app(settings_from_env())
+    settle_heap()
+    return app

@@ -68,9 +68,6 @@ class DecisionService:
         self.metrics = metrics
         self.max_pending = max_pending
         self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fengkong-engine")
-        # review cases are opened on their own thread, after the decision is recorded and answered
-        self._cases = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fengkong-cases")
-        self._cases_pending = 0
         self._pending = 0
         self._plock = threading.Lock()
         self.worker = f"{os.uname().nodename}:{os.getpid()}"
@@ -108,7 +105,6 @@ class DecisionService:
 
     def close(self) -> None:
         """Close the feature state on the thread that opened it, then stop the engine thread."""
-        self._cases.shutdown(wait=True)  # every queued review case is opened before the store closes
         feats = getattr(self.engine, "features", None)
         if feats is not None:
             try:
@@ -175,28 +171,20 @@ class DecisionService:
         return Outcome(rec, d.replayed)
 
     def _queue_case(self, d: Any, clean: dict[str, Any]) -> None:
-        """Open the case of a review decision on the case thread (inline when that is ``max_pending`` behind,
-        or in inline mode), so the answer does not wait for it; :meth:`flush_cases` waits for the queue."""
-        with self._plock:
-            behind = self._cases_pending >= self.max_pending
-            if not (behind or self.inline):
-                self._cases_pending += 1
-        if behind or self.inline:
+        """Open the case of a review decision as the engine thread's next job, so the answer (already
+        recorded) does not wait for it; one writer thread, so no SQLite lock waits between the two. Inline
+        when called off the engine thread or in inline mode; :meth:`flush_cases` waits for queued ones."""
+        if self.inline or threading.current_thread().name.split("_")[0] != "fengkong-engine":
             self._open_case(d, clean)
             return
         try:
-            self._cases.submit(self._open_case, d, clean).add_done_callback(self._case_done)
-        except RuntimeError:  # shutting down: open it here
-            self._case_done(None)
+            self.submit(self._open_case, d, clean)
+        except (Overloaded, RuntimeError):  # queue full or shutting down: open it now
             self._open_case(d, clean)
-
-    def _case_done(self, _f: Any) -> None:
-        with self._plock:
-            self._cases_pending -= 1
 
     def flush_cases(self, timeout: float = 30.0) -> None:
         """Wait until every review case queued so far is open (or failed and logged)."""
-        self._cases.submit(lambda: None).result(timeout)
+        self.call(lambda: None, timeout=timeout)
 
     def _open_case(self, d: Any, clean: dict[str, Any]) -> None:
         """A review outcome becomes a case in the inbox; the decision stands even if this fails (logged, and
