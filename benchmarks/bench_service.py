@@ -253,7 +253,18 @@ def redis_snapshot(prefix: str) -> str:
     r = redis.Redis.from_url(REDIS)
     h = hashlib.sha256()
     for k in sorted(r.scan_iter(match=prefix + "*", count=1000)):
-        h.update(k + b"\0" + (r.get(k) or b"") + b"\0")
+        kind = r.type(k)
+        if kind == b"hash":
+            val = b"\1".join(a + b"=" + b for a, b in sorted(r.hgetall(k).items()))
+        elif kind == b"zset":
+            val = b"\1".join(m + b"=" + repr(sc).encode() for m, sc in r.zrange(k, 0, -1, withscores=True))
+        elif kind == b"set":
+            val = b"\1".join(sorted(r.smembers(k)))
+        elif kind == b"list":
+            val = b"\1".join(r.lrange(k, 0, -1))
+        else:
+            val = r.get(k) or b""
+        h.update(k + b"\0" + kind + b"\0" + val + b"\0")
     r.close()
     return h.hexdigest()
 
@@ -342,6 +353,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="Short runs (smoke test of the script).")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--memory-seconds", type=float, default=None)
+    ap.add_argument("--baseline-src", type=Path, default=None,
+                    help="Also run the embedded rows on the fengkong source tree in this directory (its src/, e.g. "
+                         "`git archive REV src | tar -x -C DIR`): before/after figures in the same run.")
+    ap.add_argument("--baseline-label", default="baseline", help="Name of the baseline in the table (e.g. a rev).")
     args = ap.parse_args()
     secs = args.seconds or (3 if args.quick else 12)
     mem_secs = args.memory_seconds or (6 if args.quick else 180)
@@ -378,6 +393,20 @@ def main() -> None:
             print(rows[-1][0], c, fmt(rows[-1][2]), flush=True)
     finally:
         srv.stop()
+
+    if args.baseline_src is not None:  # the same rows on an earlier source tree, for before/after
+        base = tmp / "baseline"
+        base.mkdir()
+        key = make_store(f"sqlite:///{base / 'fengkong.db'}")
+        srv = Server(base, {"PYTHONPATH": str(args.baseline_src.resolve() / "src")},
+                     ["--db", f"sqlite:///{base / 'fengkong.db'}"])
+        try:
+            for c in (1, 4, 16):
+                rows.append((f"before ({args.baseline_label}): embedded (SQLite + SQLite state), 1 worker", str(c),
+                             run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c)))
+                print(rows[-1][0], c, fmt(rows[-1][2]), flush=True)
+        finally:
+            srv.stop()
 
     # the service without the feature-state cost: SQLite store, in-memory feature state (not durable)
     mem0 = tmp / "memstate"
@@ -430,6 +459,7 @@ def main() -> None:
             samples.append((st.decisions.count(), rss_mb(pid)))
             st.close()
             print("memory", samples[-1], flush=True)
+        wal_mb = {f.name: f.stat().st_size / 2**20 for f in sorted(mem.glob("*-wal"))}
     finally:
         srv.stop()
 
@@ -438,7 +468,7 @@ def main() -> None:
              "÷ anchor |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, c, res in rows:
         table.append(f"| {name} | {c} | {fmt(res)} | {res['rps'] / anchor_rps:.3f} |")
-    emb_rows = [r[2] for r in rows if "embedded" in r[0]]
+    emb_rows = [r[2] for r in rows if r[0].startswith("fengkong serve, embedded")]
     sh_rows = [r[2] for r in rows if "shared" in r[0]]
 
     def best(rs: list[dict], p99_ms: float) -> str:
@@ -462,7 +492,9 @@ def main() -> None:
     memtxt = (f"Memory of one embedded worker (VmRSS) while deciding (bounded run of {mem_secs:.0f} s; 1 M decisions "
               f"at this rate would take longer than the benchmark budget; the SQLite feature-state cache is capped at "
               f"200 000 keys): "
-              + ", ".join(f"{n:,} decisions → {m:.0f} MB" for n, m in samples) + ".")
+              + ", ".join(f"{n:,} decisions → {m:.0f} MB" for n, m in samples) + ". SQLite WAL files at the end of "
+              "that run (checkpointed in the background, reused from the start once a checkpoint catches up): "
+              + ", ".join(f"{k} {v:.0f} MB" for k, v in wal_mb.items() if v >= 1) + ".")
     notes = (f"Machine: {machine()} (shared with other helpers; wrk runs on the same 2 cores as the server, the "
              f"database and Redis; 1-minute load average {load_start:.1f} at the start of the run and "
              f"{os.getloadavg()[0]:.1f} at the end — on 2 cores). Run {started}. wrk 4.1 (Debian), 1 thread, keep-alive, {secs:.0f} s per row, "

@@ -42,3 +42,22 @@ def test_metrics_and_readiness(svc):
     assert svc.client.get("/healthz").json() == {"ok": True}
     ready = svc.client.get("/readyz").json()
     assert ready["ok"] and ready["strategies"] == ["application", "purchase"]
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["engine-thread", "inline"])
+def test_every_review_decision_gets_its_case_after_the_answer(make_svc, inline):
+    from sqlalchemy import text
+
+    svc = make_svc(engine_inline=inline)
+    service = svc.client.app.state.service
+    outcomes = {}
+    for r in mix(40, customers=10, seed=5):
+        resp = svc.post("/v1/decisions", r)
+        assert resp.status_code == 200, resp.text
+        outcomes[r["event_id"]] = resp.json()["outcome"]
+    review = {rid for rid, o in outcomes.items() if o == "review"}
+    assert review, "the mix should produce review outcomes"
+    service.flush_cases()
+    with svc.store.engine.connect() as c:
+        opened = {r[0] for r in c.execute(text("SELECT request_id FROM fk_cases WHERE request_id IS NOT NULL"))}
+    assert review <= opened and not (opened - review) & set(outcomes)

@@ -169,10 +169,13 @@ class Engine:
 
     # ------------------------------------------------------------ deciding
 
-    def decide(self, event: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Decision:
+    def decide(self, event: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
+               looked_up: bool = False) -> Decision:
         """Decide one event (a dict as from ``fengkong.events.validate_event`` or raw JSON).
 
         ``extra``: fields added to the audit record beside the decision (e.g. the service's payload digest).
+        ``looked_up``: the caller has just looked the request id up and found nothing, so the lookup is not
+        repeated (a request id decided meanwhile by another process is still caught by the append).
 
         The decision is returned only once it is recorded: if the store fails (looking up the request id,
         loading a strategy version or appending to the audit log) a :class:`fengkong.store.StoreError` is
@@ -184,7 +187,7 @@ class Engine:
 
             event = validate_event(event)
         rid = event["event_id"]
-        if self.store is not None:
+        if self.store is not None and not looked_up:
             stored = self._store_call("looking up the request id", self.store.decisions.get, rid)
             if stored is not None:
                 return Decision.from_dict(stored, replayed=True)

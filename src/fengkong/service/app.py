@@ -82,6 +82,33 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UserError, simple(422))
 
 
+#: WAL pages (4 KiB) past which a pooled store connection checkpoints inside its own commit (SQLite's default: 1000)
+WAL_INLINE_CHECKPOINT_PAGES = 16_384
+
+
+def wal_checkpoints_in_background(store: Any) -> None:
+    """SQLite store: its pooled connections (cases, admin log, console) leave WAL checkpoints to the background
+    thread the decision log runs for the file, up to a 64 MiB WAL.
+
+    With SQLite's default every commit on them once the WAL is past 1 000 pages (always, under steady load)
+    checkpoints inline, with fsyncs, on the engine thread. The background checkpoints alone never let the WAL
+    restart under steady load (new frames arrive while each one runs), so past the bound one inline
+    checkpoint, on the only writing thread, completes and the next commit restarts the WAL from the top.
+    """
+    from sqlalchemy import event
+
+    eng = getattr(store, "engine", None)
+    if eng is None or getattr(eng.dialect, "name", "") != "sqlite" or getattr(eng, "_fk_wal_bg", False):
+        return
+
+    @event.listens_for(eng, "connect")
+    def _fewer_inline_checkpoints(dbapi_conn: Any, _rec: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={WAL_INLINE_CHECKPOINT_PAGES}")
+
+    eng._fk_wal_bg = True
+    eng.pool.dispose()  # connections pooled so far reconnect with it (checked-out ones are left alone)
+
+
 def build_state(settings: Settings, store: Any = None, engine: Any = None, tokenizer: Any = None) -> dict[str, Any]:
     """Open what the service needs (store, engine with feature state, tokeniser, metrics)."""
     from fengkong.runtime import open_engine
@@ -91,6 +118,7 @@ def build_state(settings: Settings, store: Any = None, engine: Any = None, token
     from fengkong.store import open_store
 
     store = store if store is not None else open_store(settings.store_url)
+    wal_checkpoints_in_background(store)
 
     def make_engine() -> Any:  # runs on the engine thread
         eng = engine if engine is not None else open_engine(
@@ -151,6 +179,20 @@ def create_app(settings: Settings | None = None, store: Any = None, engine: Any 
     return app
 
 
+def settle_heap() -> None:
+    """For a serving process, once its app is built: what start-up allocated (modules, strategies, models,
+    warmed caches) goes to the collector's permanent generation, and young collections run less often.
+
+    A full collection otherwise walks that whole heap while a decision waits (80–130 ms pauses measured
+    under load, most of the p99.9). Garbage is collected first, so nothing unreachable is kept.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` worker processes (settings handed over by ``fengkong serve``)."""
     from fengkong import pii
@@ -159,4 +201,6 @@ def app_from_env() -> FastAPI:
     pii.install_log_redaction()
     pii.install_log_redaction(logging.getLogger("uvicorn.access"))
     pii.install_log_redaction(logging.getLogger("uvicorn.error"))
-    return create_app(settings_from_env())
+    app = create_app(settings_from_env())
+    settle_heap()
+    return app

@@ -87,9 +87,11 @@ def serve(
         os.environ[ENV_SETTINGS] = s.to_json()
         uvicorn.run("fengkong.service.app:app_from_env", factory=True, workers=s.workers, **common)
     else:
-        from fengkong.service.app import create_app
+        from fengkong.service.app import create_app, settle_heap
 
-        uvicorn.run(create_app(s), **common)
+        app = create_app(s)
+        settle_heap()
+        uvicorn.run(app, **common)
 
 
 def ensure_strategies(db: str) -> list[str]:

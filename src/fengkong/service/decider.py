@@ -155,7 +155,7 @@ class DecisionService:
         if stored is not None:
             return stored
         try:
-            d = self.engine.decide(clean, extra={"payload_sha256": dg, "event": jsonable(clean)})
+            d = self.engine.decide(clean, extra={"payload_sha256": dg, "event": jsonable(clean)}, looked_up=True)
         except StoreError as exc:
             self._count_store_error("decide")
             raise Unavailable(str(exc)) from exc
@@ -167,8 +167,24 @@ class DecisionService:
         if self.metrics is not None:
             self.metrics.observe(d, clean)
         if d.outcome == "review" and not d.replayed:
-            self._open_case(d, clean)
+            self._queue_case(d, clean)
         return Outcome(rec, d.replayed)
+
+    def _queue_case(self, d: Any, clean: dict[str, Any]) -> None:
+        """Open the case of a review decision as the engine thread's next job, so the answer (already
+        recorded) does not wait for it; one writer thread, so no SQLite lock waits between the two. Inline
+        when called off the engine thread or in inline mode; :meth:`flush_cases` waits for queued ones."""
+        if self.inline or threading.current_thread().name.split("_")[0] != "fengkong-engine":
+            self._open_case(d, clean)
+            return
+        try:
+            self.submit(self._open_case, d, clean)
+        except (Overloaded, RuntimeError):  # queue full or shutting down: open it now
+            self._open_case(d, clean)
+
+    def flush_cases(self, timeout: float = 30.0) -> None:
+        """Wait until every review case queued so far is open (or failed and logged)."""
+        self.call(lambda: None, timeout=timeout)
 
     def _open_case(self, d: Any, clean: dict[str, Any]) -> None:
         """A review outcome becomes a case in the inbox; the decision stands even if this fails (logged, and
