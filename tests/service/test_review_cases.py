@@ -1,4 +1,4 @@
-"""A review outcome decided over HTTP becomes a case in the inbox at once (and a replay opens no second one)."""
+"""A review outcome decided over HTTP becomes a case in the inbox (and a replay opens no second one)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def test_review_decision_opens_one_case(svc):
     r = svc.post("/v1/decisions", ev)
     assert r.status_code == 200, r.text
     assert r.json()["outcome"] == "review"
+    svc.client.app.state.service.flush_cases()  # the case is opened right after the answer
     case = svc.store.cases.by_ref("engine", ev["event_id"])
     assert case is not None and case.status == "open" and "R_LARGE" in case.evidence["rules_hit"]
     assert case.amount_fen == ev["amount_fen"]
