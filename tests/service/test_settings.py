@@ -62,3 +62,10 @@ def test_serve_refuses_to_start_and_names_each_problem(tmp_path):
     assert r.returncode == 2
     lines = [x for x in r.stderr.splitlines() if x.startswith("error:")]
     assert len(lines) == 2 and "PostgreSQL" in lines[0] and "Redis" in lines[1]
+
+
+def test_world_setting_must_be_a_directory(tmp_path):
+    with pytest.raises(SettingsError, match=r"world: '.*nope' is not a directory"):
+        load_settings(world=str(tmp_path / "nope"))
+    (tmp_path / "w").mkdir()
+    assert load_settings(world=str(tmp_path / "w")).world == str(tmp_path / "w")
