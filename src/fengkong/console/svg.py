@@ -26,8 +26,15 @@ def graph_svg(nodes: Sequence[Mapping[str, Any]], edges: Sequence[tuple[int, int
         return Markup('<svg width="10" height="10" role="img" aria-label="empty graph"></svg>')
     g = ig.Graph(n=n, edges=list(edges))
     random.seed(seed)
-    lay = g.layout_fruchterman_reingold(niter=400, seed=[[math.cos(i), math.sin(i)] for i in range(n)]) \
-        if n > 1 else ig.Layout([[0.0, 0.0]])
+    start = [[math.cos(i), math.sin(i)] for i in range(n)]
+    if n == 1:
+        lay = ig.Layout([[0.0, 0.0]])
+    elif n <= 120:
+        lay = g.layout_fruchterman_reingold(niter=400, seed=start)
+    else:  # large neighbourhoods: Kamada-Kawai spreads dense cores that Fruchterman-Reingold packs together
+        lay = g.layout_kamada_kawai(seed=start, maxiter=50 * n)
+    if n > 120:  # more room as the graph grows, so labels and nodes keep their size
+        height = int(min(1400, height * math.sqrt(n / 120)))
     xs, ys = [p[0] for p in lay.coords], [p[1] for p in lay.coords]
     pad = 40
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
