@@ -232,7 +232,7 @@ def bench_online(world: Path, limit: int, freeze: bool = True) -> dict:
 
     from fengkong.engine import Engine
     from fengkong.engine.replay import event_dicts
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.stores import MemoryStore, SQLiteStore
@@ -289,8 +289,8 @@ def bench_breakdown(world: Path, limit: int) -> dict:
     import polars as pl
 
     from fengkong.engine.replay import event_dicts
-    from fengkong.eventio import read_world
     from fengkong.events import validate_event
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.stores import MemoryStore
@@ -343,7 +343,7 @@ def bench_breakdown(world: Path, limit: int) -> dict:
 def bench_backtest(world: Path, rows: int) -> dict:
     import polars as pl
 
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds
     from fengkong.strategy import backtest as bt

@@ -38,7 +38,7 @@ def count_subset():
 def child_polars(world: str, subset: bool, out: str) -> dict:
     import polars as pl  # noqa: F401
 
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.offline import backfill
 
@@ -118,7 +118,7 @@ def big_history(world: Path, events: int, target: Path) -> Path:
     parts in ``target`` (written once, reused)."""
     import polars as pl
 
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
 
     done = target / "_done"
     if done.exists() and done.read_text() == str(events):
@@ -267,7 +267,7 @@ def online(world: Path, n_events: int, redis_url: str) -> tuple[list[dict], dict
 
     import redis as redis_lib
 
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore, StoreUnavailableError

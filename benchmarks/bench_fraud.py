@@ -214,7 +214,7 @@ def quality() -> str:
     """``fengkong evaluate`` on a fresh default world with an untuned seed, ring detection, and variants."""
     import polars as pl
 
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.fraud.evaluate import evaluate_world, render_table
     from fengkong.fraud.rings import detect_rings
     from fengkong.simulate import SimConfig, simulate_world

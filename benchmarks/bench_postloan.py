@@ -34,8 +34,8 @@ TRACE_COLUMNS = ["event_id", "event_type", "ts", "customer_id", "loan_id", "amou
 
 
 def world(customers: int) -> pl.DataFrame:
-    from fengkong import pii
-    from fengkong.eventio import read_world
+    from fengkong.events import pii
+    from fengkong.events.files import read_world
     from fengkong.simulate import SimConfig, simulate_world
 
     d = Path(tempfile.mkdtemp(prefix="bench_postloan_"))

@@ -29,7 +29,7 @@ POLARS_JOB = """
 import resource, sys, time, json
 lim = int(float(sys.argv[3]) * 2**30)
 resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
-from fengkong.eventio import read_world
+from fengkong.events.files import read_world
 from fengkong.features import load_features
 from fengkong.features.offline import backfill
 t = time.perf_counter()

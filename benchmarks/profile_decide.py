@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_engine as be
 from fengkong.engine import Engine
 from fengkong.engine.replay import event_dicts
-from fengkong.eventio import read_world
+from fengkong.events.files import read_world
 from fengkong.features import load_features
 from fengkong.features.online import OnlineFeatures
 from fengkong.features.providers import ProviderContext, combined_kinds, open_features

@@ -6,8 +6,9 @@ import json
 import polars as pl
 import pytest
 
-from fengkong import eventio, events
+from fengkong import events
 from fengkong.events import EventValidationError
+from fengkong.events import files as eventio
 
 
 def _app(**kw):
@@ -88,7 +89,7 @@ def test_unknown_file_type_is_a_clear_error(tmp_path):
 
 
 def test_raw_identity_columns_are_tokenised_at_the_boundary(tmp_path):
-    from fengkong.pii import Tokenizer
+    from fengkong.events.pii import Tokenizer
 
     tok = Tokenizer(b"k" * 32)
     p = tmp_path / "customer.csv"
@@ -146,7 +147,7 @@ def test_read_world_validates_and_quarantines(tmp_path, caplog):
     pur.with_columns(pl.when(pl.col("event_id") == first).then(pl.lit("nope"))
                      .otherwise(pl.col("merchant_category")).alias("merchant_category")
                      ).write_parquet(tmp_path / "purchase.parquet")
-    with caplog.at_level("WARNING", logger="fengkong.eventio"):
+    with caplog.at_level("WARNING", logger="fengkong.events.files"):
         got = eventio.read_world(tmp_path)
     assert got.height == clean.height - 1 and first not in got["event_id"].to_list()
     assert "1 bad rows quarantined" in caplog.text and "merchant_category" in caplog.text
@@ -156,7 +157,7 @@ def test_read_world_validates_and_quarantines(tmp_path, caplog):
 def test_docs_events_md_is_current():
     from pathlib import Path
 
-    from fengkong.eventdoc import render
+    from fengkong.events.doc import render
 
     doc = Path(__file__).parents[1] / "docs" / "events.md"
     assert doc.read_text(encoding="utf-8") == render(), "regenerate: fengkong events schema > docs/events.md"

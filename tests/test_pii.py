@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from fengkong import pii
+from fengkong.events import pii
 
 
 def test_tokens_are_keyed_deterministic_and_normalised():

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fengkong import pii
+from fengkong.events import pii
 from fengkong.store import Case, CaseError
 from fengkong.store.schema import decisions as decisions_table
 
@@ -182,7 +182,7 @@ def review_events(world: str | Path, store: Any) -> dict[str, dict[str, Any]]:
     import polars as pl
 
     from fengkong.engine.replay import event_dicts
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
 
     with store.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(select(decisions_table.c.request_id).where(decisions_table.c.outcome == "review")).all()]

@@ -9,7 +9,8 @@ import sys
 import typer
 from rich.console import Console
 
-from fengkong import __version__, pii
+from fengkong import __version__
+from fengkong.events import pii
 
 app = typer.Typer(
     name="fengkong",
@@ -24,7 +25,7 @@ err_console = Console(stderr=True)
 #: Modules that contribute commands. Each defines ``register(app: typer.Typer) -> None``
 #: and imports its heavy dependencies inside the command bodies, so ``fengkong --help`` stays fast.
 COMMAND_MODULES: list[str] = [
-    "fengkong.eventio_cli",
+    "fengkong.events.cli",
     "fengkong.features.cli",
     "fengkong.fraud.cli",
     "fengkong.pricing.cli",

@@ -34,7 +34,7 @@ def stage_simulate(out: Path, cfg: DemoConfig, console: Console) -> dict:
     """Simulate the world and print events per type and ground-truth labels per pattern."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.simulate import SimConfig, simulate_world
 
     tok = pii.tokenizer(create=True)
@@ -58,7 +58,7 @@ def stage_simulate(out: Path, cfg: DemoConfig, console: Console) -> dict:
 
 def stage_features(out: Path, cfg: DemoConfig, console: Console) -> None:
     """Point-in-time features: the standard library backfilled over every event of the world."""
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.offline import backfill
 

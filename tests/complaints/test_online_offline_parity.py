@@ -8,7 +8,7 @@ import pytest
 
 from fengkong.engine import Engine
 from fengkong.engine.replay import replay
-from fengkong.eventio import read_world
+from fengkong.events.files import read_world
 from fengkong.features.providers import CombinedFeatures, ProviderContext, backfill_all, combined_kinds
 from fengkong.simulate.config import SimConfig
 from fengkong.simulate.world import simulate_world

@@ -26,7 +26,7 @@ def test_backtest_equals_online_engine(world, name, tmp_path):
 
     from fengkong.engine import Engine
     from fengkong.engine.replay import replay
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds, open_features
@@ -68,7 +68,7 @@ def test_prepare_frame_without_a_backfill_includes_provider_features(world):
     """prepare_frame computes the backfill itself when none is given: the providers' features come too."""
     from pathlib import Path
 
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
 
     s = load_strategy(Path(__file__).parents[2] / "src" / "fengkong" / "strategies" / "application.yaml")
     frame = bt.prepare_frame(read_world(world), s)

@@ -93,7 +93,7 @@ VARIANTS = {
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_merchant_recall_and_precision_hold_under_varied_cash_out(name, tmp_path):
     simulate_world(tmp_path, SimConfig(customers=3000, months=3, **VARIANTS[name]))
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
 
     m = merchant_scores(read_world(tmp_path))
     bad = pl.read_parquet(tmp_path / "labels.parquet").filter(pl.col("pattern") == "cash_out_merchant")["entity_id"]

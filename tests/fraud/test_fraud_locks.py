@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from fengkong.eventio import write_events
 from fengkong.events import EVENT_SCHEMA, TZ, validate_event
+from fengkong.events.files import write_events
 from fengkong.fraud import cli as fraud_cli
 from fengkong.fraud.graph import AssociationGraph
 from fengkong.fraud.locks import REASON_LOCKED, IdentityLocks, LockError

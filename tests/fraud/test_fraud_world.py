@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from fengkong.eventio import read_world
+from fengkong.events.files import read_world
 from fengkong.fraud import cli as fraud_cli
 from fengkong.fraud.provider import FRAUD_FEATURE_KINDS, FraudFeatures
 from fengkong.fraud.rings import detect_rings, ring_report

@@ -10,7 +10,7 @@ from fengkong.modeling.world import application_sample, train_application_scorec
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features.offline import backfill
     from fengkong.features.spec import load_features
     from fengkong.simulate.config import SimConfig

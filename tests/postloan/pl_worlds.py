@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fengkong import pii
+from fengkong.events import pii
 from fengkong.simulate import SimConfig, simulate_world
 
 KEY = b"postloan-test-key-0123456789abcdef"

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fengkong.cli import _register_all, app
-from fengkong.eventio import read_world
+from fengkong.events.files import read_world
 from fengkong.postloan.alerts import decide_history, evidence_chain, open_cases, record_action
 
 

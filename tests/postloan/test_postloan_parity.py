@@ -7,7 +7,7 @@ import math
 import polars as pl
 
 from fengkong.engine.replay import event_dicts
-from fengkong.eventio import read_world
+from fengkong.events.files import read_world
 from fengkong.features.providers import combined_kinds
 from fengkong.postloan.alerts import TRANSFER_STRATEGY
 from fengkong.postloan.provider import PostloanFeatures

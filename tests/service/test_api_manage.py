@@ -80,7 +80,7 @@ def test_deploy_four_eyes_rollback_and_diff_over_http(make_svc):
 
 
 def test_backtest_job_over_http(make_svc, tmp_path):
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.simulate import SimConfig, simulate_world
 
     data = tmp_path / "data"

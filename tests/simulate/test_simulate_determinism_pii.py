@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 from sim_world_fixtures import KEY, small_world, tokenizer  # noqa: F401
 
-from fengkong import pii
+from fengkong.events import pii
 from fengkong.simulate import SimConfig, plaintext_identities, simulate_world
 from fengkong.simulate.identities import id_check_digit, luhn_check_digit
 

@@ -7,8 +7,8 @@ import json
 import polars as pl
 from sim_world_fixtures import small_world, tokenizer  # noqa: F401
 
-from fengkong import eventio
 from fengkong.events import EVENT_TYPES, PROHIBITED_CATEGORIES, schema_of
+from fengkong.events import files as eventio
 from fengkong.simulate import PATTERNS
 
 

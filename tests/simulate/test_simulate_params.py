@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from fengkong import pii
+from fengkong.events import pii
 from fengkong.simulate import SimConfig, SimConfigError, simulate_world
 
 KEY = pii.Tokenizer(b"params-test-key-0123456789abcdefgh")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fengkong import pii
+from fengkong.events import pii
 from fengkong.simulate import SimConfig, simulate_world
 
 

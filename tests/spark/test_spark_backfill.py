@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from spark_compare import mismatches
 
-from fengkong.eventio import read_world
 from fengkong.events import TS_DTYPE, to_union
+from fengkong.events.files import read_world
 from fengkong.features import from_dicts, load_features
 from fengkong.features.offline import backfill as polars_backfill
 

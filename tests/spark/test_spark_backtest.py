@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fengkong.cli import _register_all, app
-from fengkong.eventio import read_world
+from fengkong.events.files import read_world
 from fengkong.features.providers import ProviderContext, provider_modules
 from fengkong.strategy import backtest as pbt
 from fengkong.strategy.compiled import load_strategy

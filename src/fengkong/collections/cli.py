@@ -19,8 +19,8 @@ def report(world: Path = typer.Argument(..., help="Directory of event files with
     from rich.console import Console
 
     from fengkong.collections.report import audit_contacts, registry_from_frame, violation_report
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
 
     path = collectors or world / "collectors.parquet"
     if not path.exists():

@@ -19,8 +19,8 @@ class EvaluationError(ValueError):
 
 def evaluate_world(world: str | Path) -> dict[str, Any]:
     from fengkong.collections.report import audit_contacts, registry_from_frame, violation_report
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
 
     w = Path(world)
     for f in ("collection_contact.parquet", "collectors.parquet", "labels.parquet"):

@@ -15,8 +15,8 @@ def _fail(msg: str) -> None:
 
 
 def _events(world: Path):
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
 
     if not world.is_dir():
         _fail(f"{world}: not a directory of event files")

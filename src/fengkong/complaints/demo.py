@@ -15,7 +15,7 @@ def stage_complaints(out: Path, console: Console) -> None:
     from fengkong.collections.report import audit_contacts, registry_from_frame, violation_report
     from fengkong.complaints.groups import complaint_groups, decide_complaints, open_cases
     from fengkong.complaints.notme import open_not_me, resolve_not_me
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.fraud.locks import IdentityLocks
     from fengkong.store import open_store
 

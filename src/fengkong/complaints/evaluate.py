@@ -59,8 +59,8 @@ def measure(decided: pl.DataFrame, members: pl.DataFrame, labels: pl.DataFrame) 
 
 def evaluate_world(world: str | Path) -> dict[str, Any]:
     from fengkong.complaints.groups import complaint_groups, decide_complaints
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
 
     w = Path(world)
     if not (w / "complaint.parquet").exists():

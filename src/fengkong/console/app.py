@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from fengkong import casework, pii
+from fengkong import casework
 from fengkong.console.auth import (
     COOKIE,
     PRE_COOKIE,
@@ -27,6 +27,7 @@ from fengkong.console.auth import (
     check_csrf,
 )
 from fengkong.console.i18n import LANGS, translate
+from fengkong.events import pii
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -178,7 +179,7 @@ class Console:
             w = self.world()
             if w is None or not w.exists():
                 return None
-            from fengkong.eventio import read_world
+            from fengkong.events.files import read_world
 
             return read_world(w)
 

@@ -15,7 +15,7 @@ DEMO_USERS = {"reviewer": ("reviewer",), "reviewer2": ("reviewer",), "supervisor
 def ring_cases(store: Any, world: Path, top: int = 3) -> int:
     """Open a ``ring`` case for each of the ``top`` rings the fraud pack detects in the world."""
     from fengkong import casework
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.fraud.rings import detect_rings, ring_report
 
     events = read_world(world)

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from fengkong import pii
+from fengkong.events import pii
 
 #: Meanings of the fraud pack's per-application signals (docs/fraud.md §3–4).
 SIGNAL_MEANINGS = {

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fengkong import pii
+from fengkong.events import pii
 
 ROLES = ("investigator", "supervisor")
 MAX_NODES = 250

@@ -42,7 +42,7 @@ def demo_story(world_dir: str | Path, db_url: str | None = None, console: Any = 
 
     from fengkong.engine import Engine
     from fengkong.engine.replay import replay
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds, open_features

@@ -11,8 +11,8 @@ features_app = typer.Typer(help="Compute features offline and check online/offli
 
 
 def _load(events: Path, features: Path | None) -> tuple:
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
     from fengkong.features import FeatureSpecError, load_features
 
     try:

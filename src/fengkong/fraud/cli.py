@@ -60,7 +60,7 @@ def _locks(db: str | None, registry: Path | None = None, lists: bool = True):
 
 
 def _token(id_token: str | None, id_number: str | None) -> str:
-    from fengkong import pii
+    from fengkong.events import pii
 
     if bool(id_token) == bool(id_number):
         typer.echo("error: give exactly one of --id-token or --id-number", err=True)
@@ -75,8 +75,8 @@ def _token(id_token: str | None, id_number: str | None) -> str:
 
 
 def _world(world: Path):
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
 
     try:
         return read_world(world)
@@ -131,7 +131,7 @@ def lock(
     registry: Path = _REGISTRY,
 ) -> None:
     """Lock an identity: every later application with it is rejected (IDENTITY_LOCKED)."""
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.fraud.locks import LockError
 
     tok = _token(id_token, id_number)
@@ -153,7 +153,7 @@ def unlock(
     registry: Path = _REGISTRY,
 ) -> None:
     """Unlock an identity."""
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.fraud.locks import LockError
 
     tok = _token(id_token, id_number)
@@ -205,7 +205,7 @@ def audit(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Print the audit trail of identity locks and 'not me' reports (all, or one identity)."""
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.fraud.locks import IdentityLocks
 
     tok = _token(id_token, id_number) if (id_token or id_number) else None

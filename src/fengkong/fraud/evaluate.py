@@ -118,8 +118,8 @@ def _cash_out_decisions(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
 def evaluate_world(world: str | Path, features: pl.DataFrame | None = None,
                    strategy: str | Path | None = None) -> dict[str, Any]:
     """Decisions over the world, then recall / precision / AP / loss avoided per planted pattern."""
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
     from fengkong.fraud.signals import loan_to_repay
 
     w = Path(world)

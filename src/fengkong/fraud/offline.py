@@ -1,4 +1,4 @@
-"""Vectorised offline build of the association graph from a world frame (``fengkong.eventio.read_world``).
+"""Vectorised offline build of the association graph from a world frame (``fengkong.events.files.read_world``).
 
 Produces the same clusters and statistics as replaying the events through
 :class:`fengkong.fraud.graph.AssociationGraph`, with Polars and SciPy instead of a loop over events.

@@ -42,8 +42,8 @@ def demo_text(world: str, max_cases: int = 10) -> str:
     identity-theft applications the fraud rules stopped (masked tokens only)."""
     import polars as pl
 
-    from fengkong import pii
-    from fengkong.eventio import read_world
+    from fengkong.events import pii
+    from fengkong.events.files import read_world
     from fengkong.fraud.evaluate import decide
     from fengkong.fraud.rings import detect_rings, ring_report
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from fengkong import pii
+from fengkong.events import pii
 from fengkong.fraud.community import communities
 from fengkong.fraud.links import DEFAULT_DPD, KIND_NAMES
 from fengkong.fraud.offline import build_graph

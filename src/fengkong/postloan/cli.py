@@ -24,8 +24,8 @@ def _fail(msg: str) -> None:
 def _history(events_dir: Path) -> tuple[Any, Any]:
     from rich.console import Console
 
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
     from fengkong.postloan.alerts import decide_history
     from fengkong.postloan.tracing import TracingError
 
@@ -201,8 +201,8 @@ def report_cmd(world: Path = typer.Option(..., "--world", "--events", exists=Tru
     """Portfolio report: vintage curves, roll and flow rates, FPD/SPD and the B card (HTML + Excel)."""
     from rich.console import Console
 
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
     from fengkong.postloan.report import build, write_report
 
     try:

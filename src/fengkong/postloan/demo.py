@@ -14,7 +14,7 @@ def stage_postloan(out: Path, console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.postloan.alerts import (
         decide_history,
         evidence_chain,

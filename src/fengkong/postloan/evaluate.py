@@ -123,8 +123,8 @@ def _targets(out: dict[str, Any], classes: list[str]) -> dict[str, Any]:
 
 def evaluate_world(world: str | Path) -> dict[str, Any]:
     """Decisions over the world's events, then their scores against its ground truth."""
-    from fengkong.eventio import read_world
     from fengkong.events import EventValidationError
+    from fengkong.events.files import read_world
     from fengkong.postloan.tracing import TracingError
 
     w = Path(world)

@@ -55,7 +55,8 @@ def _date(value: str | None, name: str) -> dt.date | None:
 
 def _read(path: Path, event_type: str | None = None):
     """Read an event file (Parquet/CSV/JSONL) with row-level quarantine; report what was set aside."""
-    from fengkong import eventio, pii
+    from fengkong.events import files as eventio
+    from fengkong.events import pii
 
     try:
         tok = pii.tokenizer()
@@ -322,8 +323,8 @@ def subsidy_run(
     claims (the claim is the subsidy actually deducted)."""
     import polars as pl
 
-    from fengkong import eventio
     from fengkong.events import EventValidationError
+    from fengkong.events import files as eventio
     from fengkong.pricing.config import load_config
     from fengkong.pricing.errors import PricingError
     from fengkong.pricing.subsidy import SubsidyRules

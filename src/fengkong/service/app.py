@@ -50,7 +50,7 @@ def _error_handlers(app: FastAPI) -> None:
     from fengkong.deploy import DeployError
     from fengkong.engine import NoStrategyError
     from fengkong.events import EventValidationError
-    from fengkong.pii import redact
+    from fengkong.events.pii import redact
     from fengkong.service.decider import Conflict, NotFound, Overloaded, Unavailable
     from fengkong.store import UserError
     from fengkong.strategy import StrategyError
@@ -195,7 +195,7 @@ def settle_heap() -> None:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` worker processes (settings handed over by ``fengkong serve``)."""
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.service.settings import settings_from_env
 
     pii.install_log_redaction()

@@ -1,7 +1,7 @@
 """Identity data at the service boundary: plaintext identity elements in, tokens out, before anything else.
 
 Callers send ``id_no``, ``name``, ``phone``, ``bank_card``, ``contact_phones`` and ``rep_phone`` as their app
-has them; :func:`tokenise_event` replaces each by its keyed token (``fengkong.pii``), derives age and gender
+has them; :func:`tokenise_event` replaces each by its keyed token (``fengkong.events.pii``), derives age and gender
 from an 18-digit ID number, redacts ID/card/phone-looking numbers in free text, and refuses plaintext
 identity data in a token field (a 422 naming it), so nothing downstream ever sees it.
 """
@@ -16,8 +16,7 @@ from typing import Any
 
 import orjson
 
-from fengkong import pii
-from fengkong.events import EventValidationError, fields_of, parse_ts
+from fengkong.events import EventValidationError, fields_of, parse_ts, pii
 
 #: Plaintext identity fields accepted at the boundary, per event type (those whose token column it has).
 RAW_FIELDS = tuple(pii.RAW_TO_TOKEN)

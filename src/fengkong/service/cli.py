@@ -60,7 +60,7 @@ def serve(
 
     import uvicorn
 
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.service.settings import ENV_SETTINGS
 
     s = _settings(config, host=host, port=port, workers=workers, replicas=replicas, db=db, redis=redis, state=state,

@@ -41,7 +41,7 @@ def running(app: Any, port: int) -> Any:
 
 
 def _masked(req: dict[str, Any]) -> str:
-    from fengkong import pii
+    from fengkong.events import pii
 
     parts = [req["event_type"], req["event_id"]]
     if req.get("id_no"):

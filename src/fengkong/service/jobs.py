@@ -84,7 +84,7 @@ class Jobs:
             conn.execute(update(jobs).where(jobs.c.id == jid).values(**values))
 
     def _run(self, jid: str, strategy: str, path: Path, against: str | None) -> None:
-        from fengkong.eventio import read_world
+        from fengkong.events.files import read_world
         from fengkong.features import load_features
         from fengkong.features.providers import ProviderContext, backfill_all
         from fengkong.strategy import backtest as bt

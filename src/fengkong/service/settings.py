@@ -157,7 +157,7 @@ class Settings:
         return self
 
     def _key_problems(self) -> list[str]:
-        from fengkong import pii
+        from fengkong.events import pii
 
         env = os.environ.get(pii.KEY_ENV)
         if env:
@@ -180,7 +180,7 @@ class Settings:
 
     def tokenizer(self) -> Any:
         """The tokeniser with the configured key (embedded mode creates a key file on first start)."""
-        from fengkong import pii
+        from fengkong.events import pii
 
         create = self.embedded and not self.shared
         return pii.tokenizer(create=create, key_file=Path(self.pii_key_file) if self.pii_key_file else None)

@@ -125,7 +125,7 @@ def process(svc: Any, payload: bytes | str) -> dict[str, Any]:
     try:
         clean, dg = svc.prepare(raw)
     except EventValidationError as exc:
-        from fengkong.pii import redact
+        from fengkong.events.pii import redact
 
         return {"request_id": raw.get("event_id"), "kind": "error", "error": redact(str(exc))}
     try:

@@ -43,7 +43,7 @@ def simulate(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from fengkong import pii
+    from fengkong.events import pii
     from fengkong.simulate import SimConfig, SimConfigError, simulate_world
 
     console = Console(stderr=True)

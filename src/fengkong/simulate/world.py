@@ -11,9 +11,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from fengkong import pii
-from fengkong.eventio import write_events
-from fengkong.events import EVENT_TYPES, schema_of
+from fengkong.events import EVENT_TYPES, pii, schema_of
+from fengkong.events.files import write_events
 from fengkong.simulate import apps as A
 from fengkong.simulate import geo, texts
 from fengkong.simulate import merchants as M

@@ -398,7 +398,7 @@ def backtest(
         lists = _store(db).lists.snapshot() if db else {}
         backtest_spark(s, other, events, labels, out, master, extra_features, lists, json_out, _console(stderr=json_out))
         return
-    from fengkong.eventio import read_world
+    from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.providers import ProviderContext, backfill_all
     from fengkong.strategy import backtest as bt

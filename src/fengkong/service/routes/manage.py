@@ -11,8 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from fengkong import pii
-from fengkong.events import EventValidationError
+from fengkong.events import EventValidationError, pii
 from fengkong.service.app import json_response, run_engine
 from fengkong.service.auth import Principal, permission
 from fengkong.service.models import IdentityIn, ListEntryIn, ListExpireIn, NotMeIn

@@ -2,7 +2,7 @@
 
 Every risk question starts with an event. This module owns what an event *is*: its
 fields, types, allowed values and meaning. It imports nothing else of fengkong.
-File reading with row-level quarantine lives in :mod:`fengkong.eventio`.
+File reading with row-level quarantine lives in :mod:`fengkong.events.files`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fengkong.events import COMMON, ENTITY_KEYS, EVENT_TYPES, SPECS, Field
+from fengkong.events.model import COMMON, ENTITY_KEYS, EVENT_TYPES, SPECS, Field
 
 INTRO = """# The event model
 
@@ -43,7 +43,7 @@ command exits 1 when anything was quarantined. Nothing is dropped silently: good
 quarantined rows = rows read. In Python:
 
 ```python
-from fengkong import eventio
+from fengkong.events import files as eventio
 res = eventio.read_events("application.csv")
 res.frame          # the good rows, typed
 res.errors         # [RowError(row=3, field='product', reason="'mortgage' is not one of ...")]

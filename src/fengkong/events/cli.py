@@ -19,8 +19,9 @@ def validate(
     """Validate an event file: good rows go on, each bad row is reported and quarantined."""
     from rich.console import Console
 
-    from fengkong import eventio, pii
-    from fengkong.events import EventValidationError
+    from fengkong.events import files as eventio
+    from fengkong.events import pii
+    from fengkong.events.model import EventValidationError
 
     console = Console()
     tok = None
@@ -38,7 +39,7 @@ def validate(
     if len(res.errors) > 50:
         console.print(f"… and {len(res.errors) - 50} more errors (all in the quarantine file)")
     if out is not None:
-        from fengkong.eventio import write_events
+        from fengkong.events.files import write_events
 
         write_events(res.frame, out)
     console.print(
@@ -51,7 +52,7 @@ def validate(
 @events_app.command("schema")
 def schema() -> None:
     """Print the event model (every field, type, rule and meaning) as Markdown."""
-    from fengkong.eventdoc import render
+    from fengkong.events.doc import render
 
     typer.echo(render(), nl=False)
 

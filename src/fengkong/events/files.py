@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from fengkong.events import (
+from fengkong.events.model import (
     EVENT_SCHEMA,
     EVENT_TYPES,
     TS_DTYPE,
@@ -264,7 +264,7 @@ def read_events(
     path = Path(path)
     et = event_type or guess_event_type(path)
     raw = _read_raw(path)
-    from fengkong import pii
+    from fengkong.events import pii
 
     raw_pii = [c for c in pii.RAW_TO_TOKEN if c in raw.columns]
     if raw_pii:
@@ -303,7 +303,7 @@ def read_world(
     """All events of a world directory (``<type>.parquet`` files) as one frame in the union schema.
 
     Each file is validated like :func:`read_events`: bad rows are quarantined beside the file and
-    reported to ``on_bad_rows`` (default: a warning on the ``fengkong.eventio`` logger naming the
+    reported to ``on_bad_rows`` (default: a warning on the ``fengkong.events.files`` logger naming the
     file, the count, the first error and the quarantine file); good rows go on.
     """
     d = Path(directory)
@@ -325,6 +325,6 @@ def read_world(
 
 
 def _warn_bad_rows(path: Path, res: LoadResult) -> None:
-    logging.getLogger("fengkong.eventio").warning(
+    logging.getLogger("fengkong.events.files").warning(
         "%s: %d bad rows quarantined to %s (first: %s)", path, res.quarantined_rows, res.quarantine_path,
         res.errors[0])
