@@ -88,7 +88,9 @@ def test_cli_rings_and_evaluate_json(world):
         assert {"recall", "precision", "average_precision"} <= set(out[p])
     assert out["cash_out"]["average_precision"] is not None
     assert out["strategy"].startswith("application_reference")  # the strategy `fengkong decide` runs
-    assert 0 <= out["good_review_rate"] < 0.05 and 0 <= out["good_reject_rate"] < 0.05
+    # the whole strategy (score cut-off included) against the fraud rules alone
+    assert out["good_reject_rate"] >= out["good_rule_reject_rate"] and 0 <= out["good_rule_review_rate"] < 0.05
+    assert 0 <= out["good_rule_reject_rate"] < 0.05
     res = r.invoke(app, ["fraud", "rings", "--world", str(world), "--top", "1"])
     assert res.exit_code == 0, res.output
     assert "shared elements" in res.output and "outcomes so far" in res.output

@@ -26,6 +26,11 @@ REPAY_SHARE_THRESHOLD = 0.3
 #: rules" are the hard identity checks + the fraud pack's identity-theft ruleset).
 PATTERN_RULESETS = {"identity": ("identity", "fraud_identity"), "ring": ("fraud_ring",),
                     "multi_head": ("fraud_multi_head",)}
+#: Single rules outside those rulesets that act on a pattern: repeat applications by one ID in 7 days
+#: (the velocity ruleset's VEL_ID_7D) are the visible face of multi-head borrowing.
+PATTERN_RULES = {"multi_head": ("VEL_ID_7D",)}
+#: The reference purchase strategy (what ``fengkong decide`` runs for purchases).
+PURCHASE_STRATEGY = Path(__file__).parents[1] / "strategies" / "purchase.yaml"
 
 
 class EvaluationError(ValueError):
@@ -73,14 +78,37 @@ def decide(events: pl.DataFrame, strategy_path: str | Path | None = None,
             continue
         acts = [pl.when(pl.col(f"hit.{r.id}")).then(pl.lit(ACTION_RANK[r.action])).otherwise(0) for r in node.rules]
         cols.append(pl.max_horizontal(acts).alias(f"act_{rid}"))
+    credited = {r.id: r.action for node in strategy.spec.nodes.values() for r in (getattr(node, "rules", None) or ())
+                if any(r.id in ids for ids in PATTERN_RULES.values())}
+    cols += [pl.when(pl.col(f"hit.{rid}")).then(pl.lit(ACTION_RANK[act])).otherwise(0).alias(f"rule_{rid}")
+             for rid, act in credited.items()]
     out = dec.select("event_id", "outcome", "reason_codes", *cols).join(
         frame.select("event_id", "customer_id", "ts", "amount_fen"), on="event_id", how="left")
-    acts = [c for c in out.columns if c.startswith("act_")]
+    acts = [c for c in out.columns if c.startswith("act_")]  # rule_* columns repeat an act_* ruleset
     out = out.with_columns(pl.max_horizontal(acts).alias("act"))
     for pattern, rulesets in PATTERN_RULESETS.items():
-        have = [f"act_{r}" for r in rulesets if f"act_{r}" in out.columns]
+        have = [pl.col(f"act_{r}") for r in rulesets if f"act_{r}" in out.columns]
+        have += [pl.col(f"rule_{r}") for r in PATTERN_RULES.get(pattern, ()) if f"rule_{r}" in out.columns]
         out = out.with_columns((pl.max_horizontal(have) if have else pl.lit(0)).alias(f"pat_{pattern}"))
-    return out, strategy, features
+    return out.drop([c for c in out.columns if c.startswith("rule_")]), strategy, features
+
+
+def purchase_decisions(events: pl.DataFrame, strategy_path: str | Path | None = None) -> pl.DataFrame:
+    """The reference purchase strategy over every purchase (vectorised, features from ``backfill_all``):
+    ``event_id``, ``outcome`` and one ``hit.<rule>`` column per rule."""
+    from fengkong.features import load_features
+    from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds
+    from fengkong.strategy.backtest import prepare_frame
+    from fengkong.strategy.compiled import load_strategy
+
+    fs = load_features()
+    strategy = load_strategy(strategy_path or PURCHASE_STRATEGY, features=combined_kinds(fs.kinds))
+    if not (events["event_type"] == "purchase").any():
+        return pl.DataFrame(schema={"event_id": pl.Utf8, "outcome": pl.Utf8})
+    feats = backfill_all(events, fs, ProviderContext(state="memory"), names=set(strategy.used_features))
+    frame = prepare_frame(events, strategy, features=feats)
+    dec = strategy.evaluate_frame(frame)
+    return dec.select("event_id", "outcome", *[c for c in dec.columns if c.startswith("hit.")])
 
 
 def _cash_out_decisions(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -226,13 +254,28 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None,
     g = dec.filter(good)
     n = max(g.height, 1)
     idt_review = int((g["pat_identity"] == ACTION_RANK["review"]).sum())
-    res["good_review_rate"] = float((g["act"] == ACTION_RANK["review"]).sum() / n)
-    res["good_reject_rate"] = float((g["act"] == ACTION_RANK["reject"]).sum() / n)
+    # the whole strategy's outcome: rules, score cut-off and the flow's review band included
+    res["good_review_rate"] = float((g["outcome"] == "review").sum() / n)
+    res["good_reject_rate"] = float((g["outcome"] == "reject").sum() / n)
+    res["good_rule_review_rate"] = float((g["act"] == ACTION_RANK["review"]).sum() / n)
+    res["good_rule_reject_rate"] = float((g["act"] == ACTION_RANK["reject"]).sum() / n)
     res["good_identity_review_rate"] = idt_review / n
     fraud_act = pl.max_horizontal([pl.col(f"pat_{p}") for p in PATTERN_RULESETS])
     res["good_fraud_review_rate"] = float(g.select(fraud_act == ACTION_RANK["review"]).to_series().sum() / n)
     res["good_fraud_reject_rate"] = float(g.select(fraud_act == ACTION_RANK["reject"]).to_series().sum() / n)
     res["good_purchase_stop_rate"] = float(pur.filter(~truth)["stopped"].mean() or 0.0)
+    # the reference purchase strategy itself (what `fengkong decide` runs on purchases): good = not cash-out
+    pdec = purchase_decisions(events)
+    if pdec.height:
+        good_p = pdec.filter(~pl.col("event_id").is_in(co.implode()))
+        m = max(good_p.height, 1)
+        res["purchase_strategy"] = {
+            "good_purchases": good_p.height,
+            "good_stop_rate": float((good_p["outcome"] != "allow").sum() / m),
+            "cash_out_stopped": float(pdec.filter(pl.col("event_id").is_in(co.implode()))["outcome"]
+                                      .ne("allow").mean() or 0.0),
+            "good_stop_rate_by_rule": {c[4:]: float(good_p[c].fill_null(False).sum() / m)
+                                       for c in pdec.columns if c.startswith("hit.")}}
     res["applications"] = dec.height
     res["good_applications"] = g.height
     res["strategy"] = (f"{spec.name} v{spec.version} via fengkong.strategy Strategy.evaluate_frame "
@@ -271,7 +314,13 @@ def render_table(res: dict[str, Any]) -> str:
                  f"review rate {res['good_review_rate']:.3%}, reject rate {res['good_reject_rate']:.3%}; by the fraud "
                  f"rules: review {res['good_fraud_review_rate']:.3%} (identity rules "
                  f"{res['good_identity_review_rate']:.3%}), reject {res['good_fraud_reject_rate']:.3%}; good purchases "
-                 f"stopped {res['good_purchase_stop_rate']:.3%}")
+                 f"stopped {res['good_purchase_stop_rate']:.3%} (weekly merchant list)")
+    ps = res.get("purchase_strategy")
+    if ps:
+        worst = ", ".join(f"{k} {v:.3%}" for k, v in sorted(ps["good_stop_rate_by_rule"].items(),
+                                                             key=lambda kv: -kv[1])[:3])
+        lines.append(f"purchase strategy: good purchases stopped (review/reject) {ps['good_stop_rate']:.3%} of "
+                     f"{ps['good_purchases']:,} ({worst}); cash-out purchases stopped {ps['cash_out_stopped']:.3%}")
     for name, t in res["targets"].items():
         lines.append(f"target {name}: {'met' if t['met'] else 'NOT met'} "
                      + ", ".join(f"{k}={f(v)}" for k, v in t.items() if k != "met"))
