@@ -28,6 +28,8 @@ VARIANTS: dict[str, dict] = {
     "+ integer codes (≤ 20 levels) categorical": {**OLD, "auto_categorical": 20},
     "+ C by 5-fold CV (bins refitted per fold)": {**OLD, "C": "cv"},
     "+ trend per characteristic by 5-fold CV": {**OLD, "monotonic_trend": "cv"},
+    "+ best monotone vs best bent shape by 5-fold CV": {**OLD, "monotonic_trend": "auto-cv"},
+    "new defaults (neutral small missing, integer codes ≤ 20 categorical)": {},
     "trend none": {**OLD, "monotonic_trend": "none"},
 }
 

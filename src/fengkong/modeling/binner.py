@@ -32,7 +32,7 @@ class Binner:
         exclude: list[str] | None = None,
         sample_size: int = 50_000,
         min_bin_bads: float = 0.0,
-        auto_categorical: int = 0,
+        auto_categorical: int = 20,
         neutral_small_missing: bool = True,
     ) -> None:
         self.n_prebins = n_prebins

@@ -282,8 +282,14 @@ def fit_numeric(
     bad = np.bincount(code, weights=yw, minlength=k + S + 1)
     B = float(yw.sum())
     G = float(n_all) - B
-    if trend == "cv":
-        trend = cv_trend(code, k, y, weight, min_bin_share, max_bins)
+    if trend in ("cv", "auto-cv"):
+        cands = CV_TRENDS
+        if trend == "auto-cv":  # the best monotone and the best bent shape by IV; CV picks between the two
+            best = {t: iv_values(*_grouped(bad[:k], cnt[:k], optimal_groups(
+                bad[:k], cnt[:k] - bad[:k], B, G, min_count=min_bin_share * n_all, max_bins=max_bins,
+                trend=t)[0]), B, G).sum() for t in CV_TRENDS}
+            cands = (max(CV_TRENDS[:2], key=best.get), max(CV_TRENDS[2:], key=best.get))
+        trend = cv_trend(code, k, y, weight, min_bin_share, max_bins, trends=cands)
     cuts, used = optimal_groups(
         bad[:k], cnt[:k] - bad[:k], B, G, min_count=min_bin_share * n_all, max_bins=max_bins, trend=trend
     )
@@ -384,8 +390,15 @@ def fit_categorical(
 CV_TRENDS = ("ascending", "descending", "peak", "valley")
 
 
+def _grouped(bad: np.ndarray, cnt: np.ndarray, cuts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(bads, goods) per group of pre-bins."""
+    g = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))
+    gb = np.bincount(g, weights=bad)
+    return gb, np.bincount(g, weights=cnt) - gb
+
+
 def cv_trend(code: np.ndarray, k: int, y: np.ndarray, weight: np.ndarray | None, min_bin_share: float,
-             max_bins: int | None, folds: int = 5) -> str:
+             max_bins: int | None, folds: int = 5, trends: tuple[str, ...] = CV_TRENDS) -> str:
     """The trend whose bins, fitted on four fifths of the rows, best predict the other fifth.
 
     Works on pre-bin counts only (``code`` < ``k`` are the regular pre-bins): for each fold and trend the
@@ -399,13 +412,13 @@ def cv_trend(code: np.ndarray, k: int, y: np.ndarray, weight: np.ndarray | None,
     key = fold[reg] * k + code[reg]
     n = np.bincount(key, weights=w[reg], minlength=folds * k).reshape(folds, k)
     b = np.bincount(key, weights=(y * w)[reg], minlength=folds * k).reshape(folds, k)
-    score = np.zeros(len(CV_TRENDS))
+    score = np.zeros(len(trends))
     for f in range(folds):
         n_tr, b_tr = n.sum(0) - n[f], b.sum(0) - b[f]
         B, N = b_tr.sum(), n_tr.sum()
         if B <= 0 or B >= N:
             continue
-        for t_i, t in enumerate(CV_TRENDS):
+        for t_i, t in enumerate(trends):
             cuts, _ = optimal_groups(b_tr, n_tr - b_tr, B, N - B, min_count=min_bin_share * N,
                                      max_bins=max_bins, trend=t)
             g = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))
@@ -413,4 +426,4 @@ def cv_trend(code: np.ndarray, k: int, y: np.ndarray, weight: np.ndarray | None,
             p = (gb + 0.5) / (gn + 1.0)
             hn, hb = np.bincount(g, weights=n[f]), np.bincount(g, weights=b[f])
             score[t_i] += float(np.sum(hb * np.log(p) + (hn - hb) * np.log1p(-p)))
-    return CV_TRENDS[int(np.argmax(score))]
+    return trends[int(np.argmax(score))]

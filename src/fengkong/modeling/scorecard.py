@@ -42,7 +42,7 @@ class Scorecard:
         max_psi: float = 0.25,
         C: float | str = 0.1,
         min_bin_bads: float = 0.0,
-        auto_categorical: int = 0,
+        auto_categorical: int = 20,
         neutral_small_missing: bool = True,
         base_score: float = 600.0,
         base_odds: float = 50.0,
