@@ -31,7 +31,17 @@ Rules that hold for every event:
 ## Reading a file of events
 
 ```sh
-fengkong events validate application.csv --out good.parquet
+cat > application.csv <<'CSV'
+event_id,event_type,ts,customer_id,product,amount_fen,term_months
+A1,application,2026-03-01T10:00:00+08:00,C1,credit_line,500000,12
+A2,application,2026-03-01T10:05:00+08:00,C2,cash_loan,2000000,6
+A3,application,2026-03-01T10:07:00+08:00,C3,mortgage,90000000,240
+CSV
+fengkong events validate application.csv --out good.parquet || echo "exit $?"
+#> application.csv: row 3: field 'product': 'mortgage' is not one of credit_line, cash_loan
+#> application.csv: row 3: field 'term_months': 240 is above the maximum 120
+#> 2 good rows, 1 quarantined → application.csv.quarantine.jsonl
+#> exit 1
 ```
 
 Parquet, CSV and JSON Lines are accepted; the event type comes from the file name
@@ -45,9 +55,9 @@ quarantined rows = rows read. In Python:
 ```python
 from fengkong.events import files as eventio
 res = eventio.read_events("application.csv")
-res.frame          # the good rows, typed
-res.errors         # [RowError(row=3, field='product', reason="'mortgage' is not one of ...")]
-res.quarantine_path
+print(res.frame.height)        #> 2 (the good rows, typed)
+print(res.errors[0])           #> row 3: field 'product': 'mortgage' is not one of credit_line, cash_loan
+print(res.quarantine_path)     #> application.csv.quarantine.jsonl
 ```
 
 A single event (the online path) is checked by `fengkong.events.validate_event(dict)`, which
