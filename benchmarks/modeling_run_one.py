@@ -23,13 +23,20 @@ SHARED = Path("/work/shared/data")
 TARGET = "bad"
 
 
+# real sets: file, target column, the value meaning "bad", columns dropped (they leak the target; see the README)
+REAL = {
+    "german": ("germancredit.csv", "creditability", "bad", []),
+    "uci": ("uci_credit_card_sample.csv", "default", 1, []),
+    "aer": ("aer_creditcard.csv", "card", "no", ["expenditure", "share"]),
+    "hmda": ("hmda_loanapp.csv", "reject", 1, ["action", "approve"]),
+}
+
+
 def load(dataset: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    if dataset == "german":
-        df = pd.read_csv(SHARED / "germancredit.csv")
-        df[TARGET] = (df.pop("creditability") == "bad").astype(int)
-    elif dataset == "uci":
-        df = pd.read_csv(SHARED / "uci_credit_card_sample.csv")
-        df[TARGET] = df.pop("default").astype(int)
+    if dataset in REAL:
+        file, col, bad, drop = REAL[dataset]
+        df = pd.read_csv(SHARED / file).drop(columns=drop)
+        df[TARGET] = (df.pop(col) == bad).astype(int)
     else:
         df = pd.read_parquet(DATA / f"synthetic_{dataset}.parquet")
         df[TARGET] = df[TARGET].astype(int)
@@ -144,11 +151,10 @@ def load_polars(dataset: str):
     """fengkong reads Polars natively: load the same rows without a pandas copy."""
     import polars as pl
 
-    if dataset == "german":
-        df = pl.read_csv(SHARED / "germancredit.csv")
-        df = df.with_columns((pl.col("creditability") == "bad").cast(pl.Int64).alias(TARGET)).drop("creditability")
-    elif dataset == "uci":
-        df = pl.read_csv(SHARED / "uci_credit_card_sample.csv").rename({"default": TARGET})
+    if dataset in REAL:
+        file, col, bad, drop = REAL[dataset]
+        df = pl.read_csv(SHARED / file, infer_schema_length=None).drop(drop)
+        df = df.with_columns((pl.col(col) == bad).cast(pl.Int64).alias(TARGET)).drop(col)
     else:
         df = pl.read_parquet(DATA / f"synthetic_{dataset}.parquet")
     split = np.load(DATA / f"split_{dataset}.npz")

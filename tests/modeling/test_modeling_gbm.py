@@ -19,7 +19,7 @@ def fitted():
     c = rng.normal(size=n)
     y = (rng.random(n) < 1 / (1 + np.exp(-(1.2 * a - 0.8 * b + 0.3 * np.sin(3 * c) - 1)))).astype(int)
     X = pl.DataFrame({"a": a, "b": b, "c": c})
-    return GBMModel(n_estimators=120).fit(X[:6000], y[:6000]), X, y
+    return GBMModel(n_estimators=120, monotone="auto").fit(X[:6000], y[:6000]), X, y
 
 
 def test_auto_monotone_constraints_hold(fitted):
@@ -90,3 +90,22 @@ def test_is_a_scikit_learn_estimator():
         gs = GridSearchCV(GBMModel(n_estimators=20), {"num_leaves": [3, 7]}, scoring="roc_auc", cv=3).fit(data, y)
         assert gs.best_params_["num_leaves"] in (3, 7) and gs.best_score_ > 0.7
         assert gs.best_estimator_.predict_proba(data).shape == (n, 2)
+
+
+def test_defaults_unconstrained_early_stopping_weights_and_out_of_time():
+    rng = np.random.default_rng(3)
+    n = 6000
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(2 * a * b - 2)))).astype(int)  # pure interaction
+    X = pl.DataFrame({"a": a, "b": b})
+    m = GBMModel(n_estimators=2000, learning_rate=0.2).fit(X[:4000], y[:4000])
+    assert set(m.monotone_constraints_.values()) == {0}
+    assert m.best_iteration_ < 2000  # stopped early
+    assert auc(y[4000:], m.predict_proba(X[4000:])[:, 1]) > 0.75
+    times = np.datetime64("2026-01-01") + np.arange(4000).astype("timedelta64[m]")
+    w = np.where(y[:4000] == 1, 5.0, 1.0)
+    mw = GBMModel(n_estimators=100).fit(X[:4000], y[:4000], sample_weight=w, times=times)
+    # weighting bads ×5 raises the calibrated PD level
+    assert mw.predict_proba(X[4000:])[:, 1].mean() > m.predict_proba(X[4000:])[:, 1].mean() * 1.5
+    with pytest.raises(ValueError, match="sample_weight"):
+        GBMModel(n_estimators=5).fit(X[:100], y[:100], sample_weight=np.ones(5))

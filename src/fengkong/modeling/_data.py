@@ -77,3 +77,13 @@ def binary_target(y: Any, bad_value: Any = None, name: str = "target") -> np.nda
     if out.min() == out.max():
         raise TargetError(f"target column {name!r} has only one class; need both goods and bads")
     return out
+
+
+def check_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    """``sample_weight`` as float64 (``None`` stays ``None``): ``n`` finite non-negative numbers, not all 0."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64).ravel()
+    if len(w) != n or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"sample_weight must be {n} finite non-negative numbers, not all zero")
+    return w

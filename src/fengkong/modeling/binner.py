@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from fengkong.modeling._data import binary_target, to_polars
+from fengkong.modeling._data import binary_target, check_weight, to_polars
 from fengkong.modeling.binning import FeatureBinning, fit_categorical, fit_numeric, is_numeric
 
 
@@ -31,6 +31,9 @@ class Binner:
         user_splits: dict[str, list[Any]] | None = None,
         exclude: list[str] | None = None,
         sample_size: int = 50_000,
+        min_bin_bads: float = 0.0,
+        auto_categorical: int = 20,
+        neutral_small_missing: bool = True,
     ) -> None:
         self.n_prebins = n_prebins
         self.min_bin_share = min_bin_share
@@ -42,11 +45,15 @@ class Binner:
         self.user_splits = user_splits
         self.exclude = exclude
         self.sample_size = sample_size
+        self.min_bin_bads = min_bin_bads
+        self.auto_categorical = auto_categorical
+        self.neutral_small_missing = neutral_small_missing
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "n_prebins", "min_bin_share", "max_bins", "monotonic_trend", "special_values",
-            "rare_share", "categorical", "user_splits", "exclude", "sample_size")}
+            "rare_share", "categorical", "user_splits", "exclude", "sample_size", "min_bin_bads",
+            "auto_categorical", "neutral_small_missing")}
 
     def set_params(self, **params: Any) -> Binner:
         for k, v in params.items():
@@ -65,11 +72,13 @@ class Binner:
         t = self.monotonic_trend
         return t.get(col, "auto") if isinstance(t, dict) else t
 
-    def fit(self, X: Any, y: Any) -> Binner:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Binner:
+        """Fit the bins of every column; ``sample_weight`` weights each row's count (bins, WOE, IV)."""
         df = to_polars(X)
         yy = binary_target(y).astype(np.float64)
         if len(yy) != df.height:
             raise ValueError(f"X has {df.height} rows but y has {len(yy)}")
+        w = check_weight(sample_weight, len(yy))
         cats = set(self.categorical or [])
         excl = set(self.exclude or [])
         user = self.user_splits or {}
@@ -79,11 +88,22 @@ class Binner:
         if df.height > self.sample_size:
             rows = np.sort(np.random.default_rng(0).integers(0, df.height, self.sample_size))
             sample_df = df[rows]
+        # bins adapted to the bad count: every bin is expected to hold at least ``min_bin_bads`` bads
+        n_bad = float(yy.sum() if w is None else (yy * w).sum())
+        share = self.min_bin_share
+        if self.min_bin_bads > 0 and n_bad > 0:
+            share = min(max(share, self.min_bin_bads / n_bad), 0.2)
+        self.min_bin_share_used_ = share
+        self.auto_categorical_: list[str] = []
         for col in df.columns:
             if col in excl:
                 continue
             s = df.get_column(col)
-            common = dict(n_prebins=self.n_prebins, min_bin_share=self.min_bin_share, max_bins=self.max_bins)
+            if col not in cats and col not in user and is_numeric(s) and _coded(s, self.auto_categorical):
+                cats.add(col)
+                self.auto_categorical_.append(col)
+            common = dict(n_prebins=self.n_prebins, min_bin_share=share, max_bins=self.max_bins,
+                          neutral_missing=self.neutral_small_missing, weight=w)
             if is_numeric(s) and col not in cats:
                 self.bins_[col] = fit_numeric(
                     col, s, yy, special_values=self._specials(col), trend=self._trend(col),
@@ -174,3 +194,15 @@ class Binner:
         self.bins_ = {c: FeatureBinning.from_dict(b) for c, b in d["bins"].items()}
         self.feature_names_in_ = list(self.bins_)
         return self
+
+
+def _coded(s: pl.Series, max_levels: int) -> bool:
+    """A numeric column holding a few integer codes (3..``max_levels`` distinct whole numbers): a category."""
+    if max_levels < 3 or s.dtype == pl.Boolean:
+        return False
+    v = s.drop_nulls()
+    if s.dtype.is_float():
+        v = v.filter(~v.is_nan())
+        if v.len() == 0 or not bool((v == v.round(0)).all()):
+            return False
+    return 3 <= v.n_unique() <= max_levels

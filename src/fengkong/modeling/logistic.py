@@ -14,21 +14,22 @@ WARM_ROWS = 50_000
 
 def fit_logistic(
     X: np.ndarray, y: np.ndarray, C: float = 1.0, max_iter: int = 50, tol: float = 1e-7,
-    start: np.ndarray | None = None,
+    start: np.ndarray | None = None, sample_weight: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
-    """Return (intercept, coefficients) minimising Σ log-loss + ||w||² / (2C).
+    """Return (intercept, coefficients) minimising Σ weight · log-loss + ||w||² / (2C).
 
     ``start`` = [intercept, coefficients...] warm-starts the iterations (e.g. after dropping a column).
     """
     p = X.shape[1]
     X = np.asarray(X, dtype=np.float32)
     yf = np.asarray(y, dtype=np.float64)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
     beta = np.zeros(p + 1)  # [intercept, w...]
-    rate = min(max(yf.mean(), 1e-6), 1 - 1e-6)
+    rate = min(max(np.average(yf, weights=sw), 1e-6), 1 - 1e-6)
     beta[0] = np.log(rate / (1 - rate))
     if start is not None:
         beta = np.asarray(start, dtype=np.float64).copy()
-    elif X.shape[0] > 4 * WARM_ROWS:
+    elif X.shape[0] > 4 * WARM_ROWS and sw is None:
         # converge on a row sample first (same penalty per row), then polish on all rows: 2–3 full passes
         rows = np.sort(np.random.default_rng(0).choice(X.shape[0], WARM_ROWS, replace=False))
         b0, w = fit_logistic(X[rows], yf[rows], C=C * WARM_ROWS / X.shape[0], max_iter=max_iter, tol=tol)
@@ -36,7 +37,7 @@ def fit_logistic(
     pen = np.r_[0.0, np.full(p, 1.0 / C)]
     prev_loss, prev_beta, step, t = np.inf, beta, np.zeros(p + 1), 1.0
     for _ in range(max_iter):
-        loss, grad, hess = _loss_grad_hess(X, yf, beta, pen)
+        loss, grad, hess = _loss_grad_hess(X, yf, beta, pen, sw)
         if loss > prev_loss + 1e-12 * abs(prev_loss) and t > 1e-6:
             # the full Newton step overshot (nearly separable inputs): halve it and try again
             t /= 2
@@ -53,7 +54,7 @@ def fit_logistic(
 
 
 def _loss_grad_hess(
-    X: np.ndarray, yf: np.ndarray, beta: np.ndarray, pen: np.ndarray
+    X: np.ndarray, yf: np.ndarray, beta: np.ndarray, pen: np.ndarray, sw: np.ndarray | None = None
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Penalised log-loss, its gradient and Hessian at ``beta``, accumulated over row chunks."""
     n = X.shape[0]
@@ -65,9 +66,13 @@ def _loss_grad_hess(
         yc = yf[a : a + CHUNK]
         eta = (beta[0] + Xc @ beta[1:].astype(np.float32)).astype(np.float64)
         mu = 0.5 * (1.0 + np.tanh(0.5 * eta))  # overflow-free sigmoid
-        loss += float(np.sum(np.logaddexp(0.0, eta) - yc * eta))
+        ll = np.logaddexp(0.0, eta) - yc * eta
         r = mu - yc
         w = mu * (1.0 - mu)
+        if sw is not None:
+            wc = sw[a : a + CHUNK]
+            ll, r, w = ll * wc, r * wc, w * wc
+        loss += float(np.sum(ll))
         grad[0] += r.sum()
         grad[1:] += Xc.T @ r.astype(np.float32)
         Xw = Xc * w.astype(np.float32)[:, None]
@@ -77,3 +82,7 @@ def _loss_grad_hess(
         hess[1:, 0] += s
         hess[1:, 1:] += (Xw.T @ Xc).astype(np.float64)
     return loss, grad, hess
+
+
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 10.0)
+

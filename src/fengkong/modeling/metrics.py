@@ -1,5 +1,5 @@
 """Model evaluation: AUC, Gini, KS, lift/gains, bad rate by score band, approval at a target bad rate,
-PSI/CSI, Brier score and calibration table. Inputs are arrays; tables come back as Polars frames."""
+PSI/CSI (also by period), Brier score and calibration table. Inputs are arrays; tables come back as Polars frames."""
 
 from __future__ import annotations
 
@@ -172,3 +172,27 @@ def summary(y, score, pd) -> dict[str, float]:
     a = auc(y, -np.asarray(score, dtype=np.float64))
     return {"auc": a, "gini": 2 * a - 1, "ks": ks(y, -np.asarray(score, dtype=np.float64)),
             "brier": brier(y, pd), "n": len(np.asarray(y)), "bad_rate": float(np.mean(y))}
+
+
+def psi_by_period(frame: pl.DataFrame, period: str, columns: list[str] | None = None, n_bins: int = 10
+                  ) -> pl.DataFrame:
+    """PSI of a score (or CSI of each characteristic) per period against the first period.
+
+    ``frame`` holds a ``period`` column (e.g. the application month) and numeric ``columns`` (default: all
+    other numeric columns). Bins are deciles of the first period; missing values are a bin of their own.
+    One row per period and column: ``period``, ``column``, ``n``, ``psi``.
+    """
+    if period not in frame.columns:
+        raise ValueError(f"period column {period!r} not found in the data")
+    cols = columns or [c for c in frame.columns if c != period and frame.schema[c].is_numeric()]
+    periods = frame.get_column(period).unique().sort().to_list()
+    first = frame.filter(pl.col(period) == periods[0])
+    rows = []
+    for c in cols:
+        e = first.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy()
+        ok = e[~np.isnan(e)]
+        edges = np.unique(np.quantile(ok, np.linspace(0, 1, n_bins + 1)[1:-1])) if len(ok) else np.array([])
+        for p in periods:
+            a = frame.filter(pl.col(period) == p).get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy()
+            rows.append({"period": p, "column": c, "n": len(a), "psi": psi(e, a, edges=edges)})
+    return pl.DataFrame(rows)

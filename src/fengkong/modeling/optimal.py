@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 SMOOTH = 0.5
-TRENDS = ("ascending", "descending", "peak", "valley", "auto", "none")
+TRENDS = ("ascending", "descending", "peak", "valley", "auto", "none", "cv", "auto-cv")
 
 
 def woe_values(bad: np.ndarray, good: np.ndarray, total_bad: float, total_good: float) -> np.ndarray:

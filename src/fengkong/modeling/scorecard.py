@@ -13,9 +13,11 @@ import numpy as np
 import polars as pl
 
 from fengkong.modeling import selection
-from fengkong.modeling._data import binary_target, to_polars
+from fengkong.modeling._data import binary_target, check_weight, to_polars
 from fengkong.modeling.binner import Binner
-from fengkong.modeling.logistic import fit_logistic
+from fengkong.modeling.logistic import C_GRID, fit_logistic
+
+CV_ROWS = 50_000
 
 FORMAT_VERSION = 1
 
@@ -38,7 +40,10 @@ class Scorecard:
         stepwise: bool = False,
         stability_column: str | None = None,
         max_psi: float = 0.25,
-        C: float = 0.1,
+        C: float | str = 0.1,
+        min_bin_bads: float = 0.0,
+        auto_categorical: int = 20,
+        neutral_small_missing: bool = True,
         base_score: float = 600.0,
         base_odds: float = 50.0,
         pdo: float = 20.0,
@@ -59,6 +64,9 @@ class Scorecard:
         self.stability_column = stability_column
         self.max_psi = max_psi
         self.C = C
+        self.min_bin_bads = min_bin_bads
+        self.auto_categorical = auto_categorical
+        self.neutral_small_missing = neutral_small_missing
         self.base_score = base_score
         self.base_odds = base_odds
         self.pdo = pdo
@@ -68,6 +76,7 @@ class Scorecard:
     _PARAMS = (
         "n_prebins", "min_bin_share", "max_bins", "monotonic_trend", "special_values", "categorical",
         "user_splits", "iv_min", "corr_max", "vif_max", "stepwise", "stability_column", "max_psi", "C",
+        "min_bin_bads", "auto_categorical", "neutral_small_missing",
         "base_score", "base_odds", "pdo",
         "points_decimals", "reasons",
     )
@@ -87,8 +96,11 @@ class Scorecard:
         return self.pdo / np.log(2.0)
 
     # ---- fit ------------------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, exclude: list[str] | None = None) -> Scorecard:
+    def fit(self, X: Any, y: Any, exclude: list[str] | None = None, sample_weight: Any = None) -> Scorecard:
         """Bin, select and fit. ``exclude``: columns of ``X`` that are not features (ids, dates).
+
+        ``sample_weight`` weights each row in the binning and the logistic regression (the correlation / VIF /
+        stepwise screens are unweighted).
 
         With ``stability_column`` (a time-slice column such as the application month, not a feature itself),
         features whose WOE distribution in any slice drifts from the earliest slice by PSI > ``max_psi`` are
@@ -96,6 +108,7 @@ class Scorecard:
         """
         df = to_polars(X)
         yy = binary_target(y)
+        sw = check_weight(sample_weight, len(yy))
         exclude = list(exclude or [])
         slices = None
         if self.stability_column is not None:
@@ -111,7 +124,9 @@ class Scorecard:
             n_prebins=self.n_prebins, min_bin_share=self.min_bin_share, max_bins=self.max_bins,
             monotonic_trend=self.monotonic_trend, special_values=self.special_values,
             categorical=self.categorical, user_splits=self.user_splits, exclude=exclude,
-        ).fit(df, yy)
+            min_bin_bads=self.min_bin_bads, auto_categorical=self.auto_categorical,
+            neutral_small_missing=self.neutral_small_missing,
+        ).fit(df, yy, sample_weight=sw)
         iv = self.binner_.iv()
         names = selection.by_iv(iv, self.iv_min) or list(iv)[:1]
         W = self.binner_.fitted_woe_matrix(names)
@@ -133,8 +148,10 @@ class Scorecard:
             W, names = W[:, [names.index(c) for c in kept]], kept
         # WOE = ln(bad/good share): every coefficient must be positive; drop wrong-signed ones and refit
         start = None
+        C = self._cv_C(df, yy, sw, names) if self.C == "cv" else float(self.C)
+        self.C_ = C
         while True:
-            intercept, coef = fit_logistic(W, yy, C=self.C, start=start)
+            intercept, coef = fit_logistic(W, yy, C=C, start=start, sample_weight=sw)
             if (coef > 0).all() or len(names) == 1:
                 break
             keep = [j for j in range(len(names)) if coef[j] > 0] or [int(np.argmax(coef))]
@@ -147,6 +164,32 @@ class Scorecard:
         self._build_points()
         self.classes_ = np.array([0, 1])
         return self
+
+    def _cv_C(self, df: pl.DataFrame, y: np.ndarray, sw: np.ndarray | None, names: list[str]) -> float:
+        """``C`` by 5-fold CV of the whole binning + logistic step (bins refitted per fold, so the held-out
+        WOE is honest); the mean held-out AUC over the grid picks it (ties: the smaller C)."""
+        from sklearn.metrics import roc_auc_score
+        from sklearn.model_selection import StratifiedKFold
+
+        rows = np.arange(len(y))
+        if len(rows) > CV_ROWS:  # the penalty per row is what matters: tune on a sample, rescale
+            rows = np.sort(np.random.default_rng(0).choice(len(y), CV_ROWS, replace=False))
+        scale = len(y) / len(rows)
+        yi = y[rows].astype(np.int8)
+        w = np.ones(len(rows)) if sw is None else sw[rows]
+        if min(int(yi.sum()), int(len(yi) - yi.sum())) < 5:
+            return 0.1
+        sub = df.select(names)[rows]
+        params = self.binner_.get_params()
+        params["exclude"] = None
+        score = np.zeros(len(C_GRID))
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(rows, yi):
+            b = Binner(**params).fit(sub[tr], yi[tr], sample_weight=w[tr])
+            Wtr, Wte = b.fitted_woe_matrix(names), b.woe_matrix(sub[te], names)
+            for g, C in enumerate(C_GRID):
+                b0, coef = fit_logistic(Wtr, yi[tr], C=C / scale, sample_weight=w[tr])
+                score[g] += roc_auc_score(yi[te], Wte @ coef + b0, sample_weight=w[te])
+        return float(C_GRID[int(np.argmax(np.round(score / 5, 4)))])
 
     def _build_points(self) -> None:
         f = self.factor
