@@ -30,7 +30,8 @@ def test_cases_idempotent_with_chain_and_actions(tmp_path, history):
     try:
         first = open_cases(st, res)
         again = open_cases(st, res)
-        assert first["opened"] > 20 and again == {"opened": 0, "existing": first["opened"]}
+        assert first["opened"] > 20 and again == {"opened": 0, "existing": first["opened"], "case_ids": first["case_ids"]}
+        assert len(set(first["case_ids"])) == first["opened"]
         cases = st.cases.list(queue="fund_flow", limit=10_000)
         assert len(cases) == first["opened"] and {c.source for c in cases} == {"postloan"}
         c = next(c for c in cases if c.kind == "prohibited_use")

@@ -55,6 +55,7 @@ def test_every_review_decision_gets_its_case_after_the_answer(make_svc, inline):
         resp = svc.post("/v1/decisions", r)
         assert resp.status_code == 200, resp.text
         outcomes[r["event_id"]] = resp.json()["outcome"]
+        assert "ENGINE_ERROR" not in resp.json()["reason_codes"], resp.json()["reasons"]
     review = {rid for rid, o in outcomes.items() if o == "review"}
     assert review, "the mix should produce review outcomes"
     service.flush_cases()

@@ -38,7 +38,8 @@ class EventLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.table = f"{name}_event"
         self.fields = frozenset(fields) | {"event_id", "event_type", "ts"}
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        # one thread at a time (the engine thread, or the event loop in inline mode); sqlite3 is serialized
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                          "event_id TEXT NOT NULL UNIQUE, payload TEXT NOT NULL)")

@@ -158,7 +158,8 @@ class GraphLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        # one thread at a time (the engine thread, or the event loop in inline mode); sqlite3 is serialized
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit (a killed process loses nothing)
         self._db.executescript(_LOG_SCHEMA)

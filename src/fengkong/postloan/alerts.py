@@ -208,10 +208,12 @@ def render_chain(chain: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- cases
 
 
-def open_cases(store: Any, res: Alerts, limit: int | None = None) -> dict[str, int]:
+def open_cases(store: Any, res: Alerts, limit: int | None = None) -> dict[str, Any]:
     """One ``fund_flow`` case per (loan, rule) — idempotent on the ref ``<loan>:<rule>`` — with the evidence
-    chain of the first alerting event. Returns counts of cases opened and already open."""
+    chain of the first alerting event. Returns counts of cases opened and already open, and the case ids in
+    alert order (``case_ids``)."""
     opened = existing = 0
+    ids: list[int] = []
     first = res.alerts.sort("ts", "event_id").unique(["loan_id", "rule"], keep="first", maintain_order=True)
     if limit is not None:
         first = first.head(limit)
@@ -219,13 +221,14 @@ def open_cases(store: Any, res: Alerts, limit: int | None = None) -> dict[str, i
         kind, prio = RULE_CASE.get(a["rule"], ("fund_flow", 50))
         chain = evidence_chain(res, a["event_id"], a["rule"])
         title = f"{a['rule']}: loan {a['loan_id']}" + (f" → {a['use_class']}" if a.get("use_class") else "")
-        _, new = store.cases.open(
+        cid, new = store.cases.open(
             "postloan", f"{a['loan_id'] or a['event_id']}:{a['rule']}", "fund_flow", kind, title, evidence=chain,
             customer_id=a["customer_id"], request_id=a["event_id"], product="cash_loan", priority=prio,
             amount_fen=int(a["pl_attributed_fen"] or 0), score=None)
+        ids.append(cid)
         opened += int(new)
         existing += int(not new)
-    return {"opened": opened, "existing": existing}
+    return {"opened": opened, "existing": existing, "case_ids": ids}
 
 
 def open_cases_from_decisions(store: Any, strategies: tuple[str, ...] = ("transfer_reference",

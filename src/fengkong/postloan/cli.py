@@ -104,6 +104,9 @@ def alerts_cmd(events: Path = _EVENTS, db: str = _DB,
         finally:
             st.close()
     if as_json:
+        out["listed"] = [{"ts": str(r["ts"]), "event_id": r["event_id"], "rule": r["rule"], "loan_id": r["loan_id"],
+                          "class": r["use_class"], "loan_money_fen": int(r["pl_attributed_fen"] or 0)}
+                         for r in a.head(limit).iter_rows(named=True)]
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     c = Console()

@@ -45,10 +45,13 @@ def application(person: dict[str, str], event_id: str, ts: dt.datetime, rng: np.
 
 
 def purchase(person: dict[str, str], event_id: str, ts: dt.datetime, rng: np.random.Generator) -> dict[str, Any]:
-    """A purchase on the credit line (phone in plaintext, as the checkout has it)."""
+    """A purchase on the credit line (phone in plaintext, as the checkout has it); one in ten is a large one
+    (20 000–50 000 yuan), which the purchase strategy reviews when it comes from a device first seen today."""
+    big = rng.random() < 0.1
+    amount = int(rng.integers(20, 50)) * 100_000 if big else int(rng.integers(1, 2000)) * 1000
     return {"event_id": event_id, "event_type": "purchase", "ts": ts.isoformat(), "customer_id": person["customer_id"],
             "phone": person["phone"], "merchant_id": f"M{int(rng.integers(0, 500)):04d}",
-            "merchant_category": str(rng.choice(CATEGORIES[:12])), "amount_fen": int(rng.integers(1, 2000)) * 1000,
+            "merchant_category": str(rng.choice(CATEGORIES[:12])), "amount_fen": amount,
             "installments": int(rng.choice([1, 3, 6, 12])), "device_id": f"dv{int(rng.integers(0, 10**9)):09d}"}
 
 
