@@ -20,6 +20,14 @@ from fengkong.strategy.located import Loc
 NUMERIC = ("int", "float")
 KEYWORDS = {"and", "or", "not", "in", "between", "true", "false", "null"}
 
+#: Load-time limits of one expression (see docs/strategies.md, "Limits"): they bound what a single
+#: expression can cost to check, compile and evaluate.
+MAX_EXPR_CHARS = 10_000
+MAX_EXPR_DEPTH = 32  # nesting of parentheses, calls, lists, operators
+MAX_STRING_CHARS = 1_000
+MAX_LIST_ITEMS = 1_000
+INT_RANGE = (-(2**63), 2**63 - 1)  # integer literals are 64-bit, as in Polars
+
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<num>\d+\.\d*(?:[eE][+-]?\d+)?|\d*\.\d+(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?)
@@ -64,6 +72,10 @@ class ExprSyntaxError(Exception):
         self.pos = pos
 
 
+class ExprLimitError(ExprSyntaxError):
+    """An expression beyond one of the load-time limits (length, nesting, literal sizes)."""
+
+
 def _unescape(s: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), s[1:-1])
 
@@ -72,6 +84,8 @@ def tokenize(text: str) -> list[tuple[str, Any, int]]:
     out: list[tuple[str, Any, int]] = []
     i = 0
     n = len(text)
+    if n > MAX_EXPR_CHARS:
+        raise ExprLimitError(f"expression is {n} characters long (at most {MAX_EXPR_CHARS})", 0)
     while i < n:
         if text[i:].strip() == "":
             break
@@ -85,8 +99,15 @@ def tokenize(text: str) -> list[tuple[str, Any, int]]:
         start = m.start(kind)
         tok = m.group(kind)
         if kind == "num":
-            out.append(("num", float(tok) if any(c in tok for c in ".eE") else int(tok), start))
+            is_float = any(c in tok for c in ".eE")
+            if not is_float and (len(tok) > 19 or int(tok) > INT_RANGE[1] + 1):
+                raise ExprLimitError(f"integer literal {tok[:25]}{'…' if len(tok) > 25 else ''} is out of the "
+                                     f"64-bit range", start)
+            out.append(("num", float(tok) if is_float else int(tok), start))
         elif kind == "str":
+            if len(tok) - 2 > MAX_STRING_CHARS:
+                raise ExprLimitError(f"string literal is {len(tok) - 2} characters long (at most "
+                                     f"{MAX_STRING_CHARS})", start)
             out.append(("str", _unescape(tok), start))
         elif kind == "name" and tok in KEYWORDS:
             out.append(("kw", tok, start))
@@ -101,6 +122,13 @@ class _Parser:
     def __init__(self, text: str):
         self.toks = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nest(self, pos: int) -> None:
+        """Enter one more level of nesting (parenthesis, call, list, prefix operator)."""
+        self.depth += 1
+        if self.depth > MAX_EXPR_DEPTH:
+            raise ExprLimitError(f"expression is nested more than {MAX_EXPR_DEPTH} levels deep", pos)
 
     def peek(self) -> tuple[str, Any, int]:
         return self.toks[self.i]
@@ -134,20 +162,29 @@ class _Parser:
 
     def or_(self) -> Node:
         left = self.and_()
-        while (t := self.accept("kw", "or")) is not None:
-            left = Node("or", [left, self.and_()], pos=t[2])
-        return left
+        if (t := self.accept("kw", "or")) is None:
+            return left
+        out = Node("or", [left, self.and_()], pos=t[2])  # one n-ary node: long chains do not nest
+        while self.accept("kw", "or") is not None:
+            out.args.append(self.and_())
+        return out
 
     def and_(self) -> Node:
         left = self.not_()
-        while (t := self.accept("kw", "and")) is not None:
-            left = Node("and", [left, self.not_()], pos=t[2])
-        return left
+        if (t := self.accept("kw", "and")) is None:
+            return left
+        out = Node("and", [left, self.not_()], pos=t[2])
+        while self.accept("kw", "and") is not None:
+            out.args.append(self.not_())
+        return out
 
     def not_(self) -> Node:
         t = self.accept("kw", "not")
         if t is not None:
-            return Node("not", [self.not_()], pos=t[2])
+            self.nest(t[2])
+            inner = self.not_()
+            self.depth -= 1
+            return Node("not", [inner], pos=t[2])
         return self.cmp()
 
     def cmp(self) -> Node:
@@ -187,7 +224,9 @@ class _Parser:
     def unary(self) -> Node:
         t = self.accept("op", "-")
         if t is not None:
+            self.nest(t[2])
             inner = self.unary()
+            self.depth -= 1
             if inner.op == "lit" and isinstance(inner.value, int | float) and not isinstance(inner.value, bool):
                 inner.value = -inner.value
                 inner.pos = t[2]
@@ -206,27 +245,35 @@ class _Parser:
             return Node("lit", value=None, pos=pos)
         if kind == "name" or (kind == "kw" and val == "in"):
             if self.accept("op", "("):
+                self.nest(pos)
                 args: list[Node] = []
                 if not self.accept("op", ")"):
                     args.append(self.or_())
                     while self.accept("op", ","):
                         args.append(self.or_())
                     self.expect("op", ")")
+                self.depth -= 1
                 return Node("call", args, value=val, pos=pos)
             if kind == "kw":
                 raise ExprSyntaxError("unexpected 'in'", pos)
             return Node("name", value=val, pos=pos)
         if (kind, val) == ("op", "("):
+            self.nest(pos)
             inner = self.or_()
             self.expect("op", ")")
+            self.depth -= 1
             return inner
         if (kind, val) == ("op", "["):
+            self.nest(pos)
             items: list[Node] = []
             if not self.accept("op", "]"):
                 items.append(self.unary())
                 while self.accept("op", ","):
                     items.append(self.unary())
+                    if len(items) > MAX_LIST_ITEMS:
+                        raise ExprLimitError(f"list has more than {MAX_LIST_ITEMS} items", pos)
                 self.expect("op", "]")
+            self.depth -= 1
             for it in items:
                 if it.op != "lit":
                     raise ExprSyntaxError("list items must be literals", it.pos)
@@ -238,7 +285,19 @@ class _Parser:
 
 def parse(text: str) -> Node:
     """Parse an expression (raises ExprSyntaxError with a character offset)."""
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    _check_depth(node)
+    return node
+
+
+def _check_depth(root: Node) -> None:
+    """Reject trees deeper than MAX_EXPR_DEPTH (chains of arithmetic nest without parentheses)."""
+    stack = [(root, 1)]
+    while stack:
+        n, d = stack.pop()
+        if d > MAX_EXPR_DEPTH:
+            raise ExprLimitError(f"expression is nested more than {MAX_EXPR_DEPTH} levels deep", n.pos)
+        stack.extend((a, d + 1) for a in n.args)
 
 
 # ---------------------------------------------------------------- type checking
@@ -286,10 +345,11 @@ class Checker:
         self.used: dict[str, Sym] = {}
 
     def error(self, msg: str, pos: int) -> StrategyError:
+        shown = self.text if len(self.text) <= 120 else self.text[:100] + "…"
         if self.where is None:
-            return StrategyError(f"{msg} (in {self.text!r})")
+            return StrategyError(f"{msg} (in {shown!r})")
         line, col = self.where.at(pos)
-        return StrategyError(f"{msg} (in {self.text!r})", self.where.file, line, col)
+        return StrategyError(f"{msg} (in {shown!r})", self.where.file, line, col)
 
     def check(self, n: Node) -> Node:
         from fengkong.strategy import functions
@@ -393,6 +453,8 @@ def compile_expr(text: Any, scope: Mapping[str, Sym], where: Loc | None, want: s
     ck = Checker(scope, where, text)
     try:
         node = parse(text)
+    except ExprLimitError as exc:
+        raise ck.error(f"expression too large: {exc.msg}", exc.pos) from None
     except ExprSyntaxError as exc:
         raise ck.error(f"syntax error: {exc.msg}", exc.pos) from None
     ck.check(node)

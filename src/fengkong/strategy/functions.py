@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -262,6 +261,8 @@ def _round_check(nodes: list[Node]) -> tuple[str, bool]:
         raise TypeError(f"argument 1 must be a number, got {nodes[0].type}")
     if len(nodes) == 2 and not (nodes[1].op == "lit" and nodes[1].type == "int"):
         raise TypeError("argument 2 (decimals) must be an integer literal")
+    if len(nodes) == 2 and not 0 <= nodes[1].value <= 15:
+        raise ArgError("argument 2 (decimals) must be between 0 and 15", nodes[1].pos)
     return nodes[0].type if nodes[0].type != "null" else "float", nodes[0].nullable
 
 
@@ -392,43 +393,36 @@ _special("if", "if(condition, a, b) -> a|b", "a when the condition is true, else
 
 
 def _matches_check(nodes: list[Node]) -> tuple[str, bool]:
+    from fengkong.strategy.patterns import PatternError, translate
+
     _arity(nodes, 2)
     if nodes[0].type not in ("str", "null"):
         raise TypeError(f"argument 1 must be str, got {nodes[0].type}")
     if not (nodes[1].op == "lit" and nodes[1].type == "str"):
         raise ArgError("argument 2 (the pattern) must be a string literal", nodes[1].pos)
-    pattern = nodes[1].value
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ArgError(f"bad regular expression: {exc}", nodes[1].pos) from None
-    problem = _polars_regex_problem(pattern)
-    if problem:
-        raise ArgError(f"regular expression {pattern!r} is not supported by the vectorised (Polars/Rust) "
-                       f"engine: {problem}", nodes[1].pos)
+        translate(nodes[1].value)
+    except PatternError as exc:
+        raise ArgError(f"bad regular expression {nodes[1].value!r}: {exc}", nodes[1].pos) from None
     return "bool", False
 
 
-def _polars_regex_problem(pattern: str) -> str | None:
-    """Why Polars (Rust ``regex``: no look-around, no backreferences) cannot compile ``pattern``, or None."""
-    pl = _pl()
-    try:
-        pl.select(pl.lit("", dtype=pl.Utf8).str.contains(pattern))
-    except Exception as exc:  # polars raises ComputeError with the regex crate's message
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        detail = next((ln for ln in lines if ln.startswith("error:")), lines[-1] if lines else type(exc).__name__)
-        return detail.removeprefix("error:").strip()
-    return None
-
-
 def _matches_py(g: PyGen, nodes: list[Node]) -> str:
-    rx = g.const(re.compile(nodes[1].value), "_re")
+    from fengkong.strategy.patterns import compile_re2, translate
+
+    rx = g.const(compile_re2(translate(nodes[1].value)), "_re")
     return g._guarded([nodes[0]], lambda r: f"{rx}.search({r[0]}) is not None")
 
 
-_special("matches", "matches(str, 'regex') -> bool", "Regular-expression search (false for null).",
-         _matches_check, _matches_py,
-         lambda g, n: g.expr(n[0]).str.contains(n[1].value).fill_null(False))
+def _matches_pl(g: PlGen, nodes: list[Node]) -> Any:
+    from fengkong.strategy.patterns import translate
+
+    return g.expr(nodes[0]).str.contains(translate(nodes[1].value).rust).fill_null(False)
+
+
+_special("matches", "matches(str, 'regex') -> bool",
+         "Regular-expression search, linear time (RE2 syntax; \\d \\w \\s \\b are ASCII; false for null).",
+         _matches_check, _matches_py, _matches_pl)
 
 
 def _contains_check(nodes: list[Node]) -> tuple[str, bool]:

@@ -396,10 +396,15 @@ def _convert(node: yaml.Node, file: str, loader: yaml.SafeLoader, src: _Source) 
 
 
 def load_located(text: str, file: str) -> Any:
-    """Parse YAML text into LDict/LList/scalars carrying source positions."""
-    loader = yaml.SafeLoader(text)
+    """Parse YAML text into LDict/LList/scalars carrying source positions (within the limits of
+    :mod:`fengkong.safeyaml`: size, nesting, aliases)."""
+    from fengkong.safeyaml import YAMLInputError, compose
+
     try:
-        node = loader.get_single_node()
+        loader, node = compose(text, file)
+    except YAMLInputError as exc:
+        raise StrategyError(exc.message, file, exc.line, exc.col) from None
+    try:
         if node is None:
             raise StrategyError("empty strategy file", file, 1, 1)
         return _convert(node, file, loader, _Source(text))
@@ -407,7 +412,7 @@ def load_located(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise StrategyError(f"invalid YAML: {exc.problem or exc}", file, line, col) from None
-    except yaml.YAMLError as exc:  # e.g. a non-printable character (ReaderError)
+    except yaml.YAMLError as exc:
         raise StrategyError(f"invalid YAML: {exc}", file, 1, 1) from None
     finally:
         loader.dispose()

@@ -279,11 +279,17 @@ def default_feature_kinds() -> dict[str, str]:
 
 def load_spec(path: str | Path, features: Mapping[str, str] | None = None) -> StrategySpec:
     """Load and type-check a strategy file. ``features``: name → kind (default: the shipped library)."""
+    from fengkong.safeyaml import YAMLInputError, read_text
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text(p)
     except OSError as exc:
         raise StrategyError(f"cannot read strategy file: {exc.strerror}", str(p)) from None
+    except YAMLInputError as exc:
+        raise StrategyError(exc.message, str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise StrategyError(f"not UTF-8 text (byte {exc.start})", str(p)) from None
     return parse_spec(text, str(p), features=features, base_dir=p.parent)
 
 
