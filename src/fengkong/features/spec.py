@@ -102,7 +102,7 @@ def feature(name: str, *, key: str | tuple[str, ...] | list[str], agg: str = "co
             unit: str = "days", doc: str = "") -> Feature:
     """Declare a windowed aggregation feature (see docs/features.md for every option)."""
     where = f"feature {name!r}"
-    if not re.match(r"^[a-z_][a-z0-9_]*$", name or ""):
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         raise FeatureSpecError(f"{where}: name must be lower_snake_case")
     if agg not in AGGS:
         raise FeatureSpecError(f"{where}: agg {agg!r} is not one of {', '.join(AGGS)}")

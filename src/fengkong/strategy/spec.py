@@ -26,6 +26,8 @@ POLICY_FLAGS = ("any_reject", "any_review", "any_flag", "any_allow")
 NODE_TYPES = ("ruleset", "table", "scorecard", "model", "assign")
 #: Node ids, rule ids and node output names: plain identifiers (they name variables and columns).
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Strategy names, versions and products: they name deployments, files and URLs (no spaces, no quotes).
+SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 #: Names a node output may not take: built-ins of the outcome policy and columns of evaluate_frame.
 RESERVED = frozenset({*POLICY_FLAGS, "outcome", "reason_codes", "rules_hit", "event", "feature"})
 
@@ -222,6 +224,13 @@ class _Ctx:
                            f"{', '.join(sorted(RESERVED))} are built in)", loc)
         return name
 
+    def slug(self, value: Any, loc: Loc | None, what: str) -> str:
+        """``value`` if it is a plain name (letters, digits, ``_ . -``; at most 128 characters)."""
+        if not isinstance(value, str) or not SLUG.fullmatch(value):
+            raise self.err(f"{what} {value!r} must be 1–128 letters, digits, '_', '.' or '-' (not starting "
+                           f"with '.' or '-')", loc)
+        return value
+
     def keys(self, d: Any, allowed: set[str], what: str) -> None:
         if not isinstance(d, dict):
             raise self.err(f"{what} must be a mapping", getattr(d, "loc", None))
@@ -229,6 +238,12 @@ class _Ctx:
             if k not in allowed:
                 raise self.err(f"{what}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})",
                                d.locs.get(k, d.loc))
+
+
+def _kloc(d: Any, key: Any) -> Loc | None:
+    """Where a mapping key is written (or the mapping, when positions are not known)."""
+    klocs = getattr(d, "klocs", None) or {}
+    return klocs.get(key, getattr(d, "loc", None))
 
 
 def _as_tuple(t: Any) -> tuple:
@@ -302,14 +317,17 @@ def parse_spec(text: str, file: str = "<strategy>", features: Mapping[str, str] 
         raise cx.err("a strategy file must be a mapping", getattr(doc, "loc", Loc(file, 1, 1)))
     cx.keys(doc, {"name", "version", "event_type", "product", "description", "fallback", "nodes", "flow"},
             "strategy")
-    name = cx.need(doc, "name", str, "strategy")
-    version = str(cx.need(doc, "version", (str, int, float), "strategy"))
+    name = cx.slug(cx.need(doc, "name", str, "strategy"), doc.locs["name"], "strategy name")
+    version = cx.slug(str(cx.need(doc, "version", (str, int, float), "strategy")), doc.locs["version"],
+                      "strategy version")
     event_type = cx.need(doc, "event_type", str, "strategy")
     from fengkong.events import EVENT_TYPES
 
     if event_type not in EVENT_TYPES:
         raise cx.err(f"unknown event_type {event_type!r} (one of {', '.join(EVENT_TYPES)})", doc.locs["event_type"])
     product = cx.opt(doc, "product", str, "strategy")
+    if product is not None:
+        cx.slug(product, doc.locs["product"], "strategy product")
     fallback = cx.opt(doc, "fallback", str, "strategy", "review")
     if fallback not in OUTCOMES:
         raise cx.err(f"fallback must be one of {', '.join(OUTCOMES)}", doc.locs["fallback"])
@@ -463,6 +481,7 @@ def parse_spec(text: str, file: str = "<strategy>", features: Mapping[str, str] 
     if not isinstance(oraw, dict):
         raise cx.err("flow.outputs must be a mapping name: expression", flow.locs["outputs"])
     for k, v in oraw.items():
+        cx.ident(k, _kloc(oraw, k), "flow output")
         n, u = compile_expr(v, out_scope, oraw.locs[k])
         used.update(u)
         outputs[k] = n
@@ -615,6 +634,8 @@ def _build_node(cx: _Ctx, nd: LDict, scope: dict[str, Sym], used: dict[str, Sym]
     cx.keys(nd, {"id", "type", "format", "artifact", "inputs", "output", "intercept", "coef", "description"}, what)
     fmt = cx.need(nd, "format", str, what)
     inputs_raw = cx.need(nd, "inputs", dict, what)
+    for k in inputs_raw:
+        cx.ident(k, _kloc(inputs_raw, k), f"{what}: input")
     inputs = {k: _check(cx, v, inputs_raw.locs[k], scope, used, want="num") for k, v in inputs_raw.items()}
     output = cx.need(nd, "output", str, what)
     if fmt == "logistic":
@@ -662,6 +683,8 @@ def _build_table(cx, nd, scope, used, sym, syms, what):
     if hp == "collect" and agg not in ("sum", "count", "min", "max"):
         raise cx.err(f"{what}: aggregate must be sum, count, min or max", nd.locs["aggregate"])
     inputs_raw = cx.need(nd, "inputs", dict, what)
+    for k in inputs_raw:
+        cx.ident(k, _kloc(inputs_raw, k), f"{what}: input")
     inputs = {k: _check(cx, v, inputs_raw.locs[k], scope, used) for k, v in inputs_raw.items()}
     outputs = [str(o) for o in cx.need(nd, "outputs", list, what)]
     rows_raw = cx.need(nd, "rows", list, what)
@@ -775,7 +798,8 @@ def _build_scorecard(cx, nd, scope, used, sym, syms, what):
         if not isinstance(c, LDict):
             raise cx.err(f"{what}: a characteristic must be a mapping", chars_raw.locs[i])
         cx.keys(c, {"name", "input", "reason_code", "bins", "description"}, f"{what} characteristic")
-        cname = cx.need(c, "name", str, f"{what} characteristic")
+        cname = cx.ident(cx.need(c, "name", str, f"{what} characteristic"), c.locs["name"],
+                         f"{what}: characteristic name")
         inp = _check(cx, c.get("input", cname), c.locs.get("input", c.locs["name"]), scope, used)
         bins_raw = cx.need(c, "bins", list, f"characteristic {cname!r}")
         bins: list[Bin] = []
