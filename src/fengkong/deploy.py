@@ -208,9 +208,9 @@ class Deployments:
 
 
 def _rule_when(source: str) -> dict[str, str]:
-    import yaml
+    from fengkong.safeyaml import safe_load
 
-    doc = yaml.safe_load(source) or {}
+    doc = safe_load(source, "<strategy>") or {}
     return {str(r.get("id")): str(r.get("when")) for n in doc.get("nodes", []) or []
             for r in (n.get("rules", []) or [])}
 

@@ -35,8 +35,8 @@ class YAMLInputError(yaml.YAMLError, ValueError):
         self.file = file
         self.line = line
         self.col = col
-        where = ":".join(str(p) for p in (file or "<yaml>", line, col) if p is not None)
-        super().__init__(f"{where}: {message}")
+        self.where = ":".join(str(p) for p in (file or "<yaml>", line, col) if p is not None)
+        super().__init__(f"{self.where}: {message}")
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:

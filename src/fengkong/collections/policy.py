@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from fengkong.events import TZ
 
 POLICY_FILE = Path(__file__).with_name("contact_policy.yaml")
@@ -84,7 +82,9 @@ def _limits(v: Mapping[str, Any], i: int) -> Limits:
 @functools.cache
 def load_policy(path: str | Path = POLICY_FILE) -> tuple[Limits, ...]:
     """The dated versions of the limits, oldest first."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    from fengkong.safeyaml import load_path
+
+    doc = load_path(path) or {}
     vs = doc.get("versions")
     if not isinstance(vs, list) or not vs:
         raise PolicyError(f"{path}: needs a non-empty 'versions' list")

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from fengkong.safeyaml import safe_load
 from fengkong.store import route_of
 
 
@@ -32,7 +33,7 @@ def who_saved(store: Any) -> dict[str, dict[str, Any]]:
 def _rules(source: str) -> dict[str, dict[str, Any]]:
     """Rule id → its YAML mapping (plus the node it sits in), from a strategy's text."""
     try:
-        doc = yaml.safe_load(source) or {}
+        doc = safe_load(source, "<strategy>") or {}
     except yaml.YAMLError:
         return {}
     out: dict[str, dict[str, Any]] = {}

@@ -297,11 +297,17 @@ def load_features(path: str | Path | None = None) -> FeatureSet:
     """Load a YAML feature file; ``None`` loads the shipped standard consumer-credit library."""
     import yaml
 
+    from fengkong.safeyaml import YAMLInputError, load_path
+
     p = Path(path) if path is not None else STANDARD_LIBRARY
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_path(p)
     except OSError as exc:
         raise FeatureSpecError(f"{p}: cannot read feature file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise FeatureSpecError(f"{p}: not UTF-8 text (byte {exc.start})") from None
+    except YAMLInputError as exc:
+        raise FeatureSpecError(f"{exc.where}: not valid YAML: {exc.message.removeprefix('invalid YAML: ')}") from None
     except yaml.YAMLError as exc:
         raise FeatureSpecError(f"{p}: not valid YAML: {exc}") from None
     items = data.get("features") if isinstance(data, dict) else None

@@ -11,6 +11,8 @@ from typing import Any
 import polars as pl
 import yaml
 
+from fengkong.safeyaml import YAMLInputError, load_path
+
 DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
 UNKNOWN = "UNKNOWN"
 
@@ -120,8 +122,10 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
 @functools.cache
 def _load(path: str) -> Taxonomy:
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        raw = load_path(path)
+    except YAMLInputError as exc:
+        raise TaxonomyError(str(exc)) from None
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{path}: {exc}") from None
     if not isinstance(raw, dict):
         raise TaxonomyError(f"{path}: not a mapping")

@@ -111,6 +111,7 @@ def price(
     from fengkong.pricing.config import load_config
     from fengkong.pricing.errors import PricingError
     from fengkong.pricing.riskprice import pd_from_score, priced_product, quote
+    from fengkong.safeyaml import YAMLInputError, load_path
 
     try:
         cfg = load_config(config)
@@ -131,7 +132,9 @@ def price(
             if not product.is_file():
                 raise PricingError("product", f"file not found: {product}")
             try:
-                base = yaml.safe_load(product.read_text(encoding="utf-8")) or {}
+                base = load_path(product) or {}
+            except YAMLInputError as exc:
+                raise PricingError("product", str(exc)) from None
             except yaml.YAMLError as exc:
                 raise PricingError("product", f"{product} is not valid YAML: {exc}") from None
             if not isinstance(base, dict):

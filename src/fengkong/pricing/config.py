@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from fengkong.pricing.errors import PricingError
+from fengkong.safeyaml import YAMLInputError, load_path
 
 SHIPPED = Path(__file__).with_name("pricing_rules.yaml")
 ENV_VAR = "FENGKONG_PRICING_CONFIG"
@@ -119,7 +120,9 @@ def _load(path: str | None) -> Config:
         if not p.is_file():
             raise PricingError("config", f"configuration file not found: {p}")
         try:
-            over = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            over = load_path(p) or {}
+        except YAMLInputError as exc:
+            raise PricingError("config", str(exc)) from None
         except yaml.YAMLError as exc:
             raise PricingError("config", f"{p} is not valid YAML: {exc}") from None
         if not isinstance(over, dict):

@@ -100,7 +100,7 @@ def tokenize(text: str) -> list[tuple[str, Any, int]]:
         tok = m.group(kind)
         if kind == "num":
             is_float = any(c in tok for c in ".eE")
-            if not is_float and (len(tok) > 19 or int(tok) > INT_RANGE[1] + 1):
+            if not is_float and (len(tok) > 19 or int(tok) > INT_RANGE[1]):
                 raise ExprLimitError(f"integer literal {tok[:25]}{'…' if len(tok) > 25 else ''} is out of the "
                                      f"64-bit range", start)
             out.append(("num", float(tok) if is_float else int(tok), start))
