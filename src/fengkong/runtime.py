@@ -18,9 +18,13 @@ def resolve_state(state: str | None = None) -> str:
     return state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / DEFAULT_STATE_FILE)
 
 
-def open_feature_state(state: str | None = None, db: str | None = None, redis_prefix: str = "fk:") -> Any:
+def open_feature_state(state: str | None = None, db: str | None = None, redis_prefix: str = "fk:",
+                       max_ahead: str | None = "5m") -> Any:
     """The standard online features over ``state`` (SQLite path, ``memory`` or ``redis://`` URL) plus every
-    registered feature provider opened against the same state and the decision store ``db``."""
+    registered feature provider opened against the same state and the decision store ``db``.
+
+    ``max_ahead``: events further ahead of this machine's clock are refused (live traffic; None for a
+    replay of a future-dated history)."""
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.providers import ProviderContext, open_features
@@ -33,7 +37,8 @@ def open_feature_state(state: str | None = None, db: str | None = None, redis_pr
         store = RedisStore(state, prefix=redis_prefix)
     else:
         store = SQLiteStore(state)
-    return open_features(OnlineFeatures(load_features(), store), ProviderContext(state=state, db=db))
+    return open_features(OnlineFeatures(load_features(), store, max_ahead=max_ahead),
+                         ProviderContext(state=state, db=db))
 
 
 def open_engine(store: Any, state: str | None = None, db: str | None = None, strategy: Any = None,
