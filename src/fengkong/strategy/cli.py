@@ -461,6 +461,47 @@ def backtest(
 # ---------------------------------------------------------------- audit, lists
 
 
+@audit_app.command("query")
+def audit_query(
+    request_id: str = typer.Option(None, "--request-id", help="One decision by its request id."),
+    customer: str = typer.Option(None, "--customer", help="Decisions of one customer_id."),
+    since: str = typer.Option(None, "--since", help="Event time from (ISO date = whole day, or timestamp)."),
+    until: str = typer.Option(None, "--until", help="Event time to (a date is inclusive, a timestamp exclusive)."),
+    limit: int = typer.Option(None, "--limit", min=1, help="At most N decisions (default: 50 shown, all exported)."),
+    out: Path = typer.Option(None, "--out", help="Export to a .jsonl or .csv file instead of printing."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per decision on stdout."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Decisions of the audit log by request id, customer and event-time range, in chain order (print or export)."""
+    from fengkong.store.audit_query import export, query
+
+    st = _store(db)
+    try:
+        rows = query(st, request_id, customer, since, until, limit if (limit or out or json_out) else 50)
+        if out is not None:
+            n = export(rows, out)
+            _console().print(f"{n} decisions written to {out}")
+            return
+        if json_out:
+            for r in rows:
+                sys.stdout.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+            return
+        from rich.table import Table
+
+        t = Table("seq", "request", "event time", "customer", "strategy", "outcome", "reasons")
+        shown = 0
+        for r in rows:
+            shown += 1
+            t.add_row(str(r["seq"]), r["request_id"], (r["event_ts"] or "")[:19], r["customer_id"] or "-",
+                      f"{r['strategy']}@{r['version']}", r["outcome"], ",".join(r["reason_codes"]) or "-")
+        _console().print(t)
+        _console().print(f"{shown} decisions")
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        st.close()
+
+
 @audit_app.command("verify")
 def audit_verify(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool = typer.Option(False, "--json")) -> None:
     """Recompute the hash chain of the decision log; exit 1 naming the first broken record."""
