@@ -102,3 +102,32 @@ def test_ingest_folds_events_without_a_strategy_and_decides_the_others(tmp_path)
     assert rows == [("RP1", "repayment")]
     again = runner.invoke(app, ["ingest", str(f), "--json", "--db", db, "--state", str(tmp_path / "state3.db")])
     assert again.exit_code == 0 and json.loads(again.stdout.splitlines()[1])["replayed"]
+
+
+def test_a_second_deciding_process_on_one_sqlite_state_is_refused(tmp_path):
+    """Issue 20 item 11: two `fengkong decide` processes on one SQLite state diverged silently."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    state = str(tmp_path / "state.db")
+    db = f"sqlite:///{tmp_path / 'fk.db'}"
+    first = subprocess.Popen([sys.executable, "-m", "fengkong.cli", "decide", "-", "--db", db, "--state", state,
+                              "--strategy", str(SHIPPED / "application.yaml")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        lock = Path(state + ".lock")
+        for _ in range(300):  # the first process holds the state once it has started
+            if lock.exists() and lock.read_text().strip() == str(first.pid):
+                break
+            time.sleep(0.1)
+        t = dt.datetime(2026, 3, 1, 10, tzinfo=TZ)
+        r, _ = _decide(tmp_path, [_app("S1", t)], "--state", state)
+        assert r.exit_code == 2
+        assert f"feature state {state} is in use by another deciding process (pid {first.pid})" in r.output
+    finally:
+        out, err = first.communicate(json.dumps(_app("S0", dt.datetime(2026, 3, 1, 9, tzinfo=TZ))) + "\n", timeout=120)
+    assert first.returncode == 0, err
+    r, _ = _decide(tmp_path, [_app("S1", dt.datetime(2026, 3, 1, 10, tzinfo=TZ))], "--state", state)
+    assert r.exit_code == 0, r.output  # released when the first one exited

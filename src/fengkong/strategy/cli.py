@@ -170,10 +170,15 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
          json_out: bool, ingest: bool) -> None:
     from fengkong.engine import Engine, NoStrategyError
     from fengkong.events import EventValidationError
+    from fengkong.runtime import StateInUseError, claim_state
     from fengkong.store import StoreError
 
     out = _console()
     err = _console(stderr=True)
+    try:
+        held = None if no_features else claim_state(state)
+    except StateInUseError as exc:
+        _fail(str(exc))
     st = _store(db)
     fixed = _load_ref(str(strategy), db) if strategy else None
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
@@ -209,6 +214,8 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
                 sys.stdout.flush()
     finally:
         st.close()
+        if held is not None:
+            held.close()
         if ingest and not json_out:
             err.print(f"{total - failures - ingested} decided, {ingested} ingested without a decision, "
                       f"{failures} failed")
