@@ -37,9 +37,9 @@ def test_backfill_names_select_columns_and_unknown_is_an_error(tmp_path):
 
 
 def test_the_backtest_command_is_the_api_function(monkeypatch, tmp_path):
-    import fengkong.api as api
     from typer.testing import CliRunner
 
+    import fengkong.api as api
     from fengkong.cli import _register_all, app
 
     if not any(getattr(c, "name", None) == "backtest" for c in app.registered_commands):
