@@ -81,6 +81,16 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StrategyError, simple(422))
     app.add_exception_handler(UserError, simple(422))
 
+    from fengkong.errors import FengkongError
+
+    async def _fengkong(request: Request, exc: Exception) -> Response:  # any other error of ours: its own status
+        status = getattr(exc, "http_status", 400)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return json_response({"detail": redact(str(exc)) if status < 500 else type(exc).__name__ + ": " +
+                              redact(str(exc))}, status, headers)
+
+    app.add_exception_handler(FengkongError, _fengkong)
+
 
 #: WAL pages (4 KiB) past which a pooled store connection checkpoints inside its own commit (SQLite's default: 1000)
 WAL_INLINE_CHECKPOINT_PAGES = 16_384

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from fengkong.errors import ConflictError
+
 GENESIS = "0" * 64
 #: Columns covered by the hash, in this order (``record`` is hashed as its stored text).
 HASHED = ("seq", "request_id", "event_type", "event_ts", "customer_id", "strategy_name", "strategy_version",
@@ -34,7 +36,7 @@ def chain_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(f"{row['prev_hash']}\n{meta}\n{row['record']}".encode()).hexdigest()
 
 
-class DuplicateRequest(Exception):
+class DuplicateRequest(ConflictError):
     """A decision with this request id is already stored (returned by the caller instead)."""
 
 
