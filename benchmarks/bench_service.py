@@ -93,7 +93,10 @@ ANCHOR = r"""
 import sys
 import uvicorn
 from fastapi import FastAPI, Request
-from fengkong.service.app import json_response
+try:
+    from fengkong.service.respond import json_response
+except ImportError:  # a baseline tree from before service/respond.py
+    from fengkong.service.app import json_response
 app = FastAPI()
 BODY = {"ok": True, "outcome": "approve", "version": "1"}
 @app.post("/const")
