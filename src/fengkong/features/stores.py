@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
-from fengkong.store import walcheckpoint
+from fengkong import walcheckpoint
 
 R = TypeVar("R")
 
