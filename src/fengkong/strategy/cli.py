@@ -133,44 +133,77 @@ def _pretty(d: Any) -> str:
             f"[dim]{d.strategy}@{d.version} {d.role} {d.latency_ms:.2f} ms{extra}[/dim]")
 
 
+_STATE_HELP = ("Feature state: SQLite path (default $FENGKONG_STATE or ./fengkong_state.db), 'memory', or a "
+               "redis:// URL.")
+
+
 def decide(
     source: str = typer.Argument(..., help="EVENT.json, a JSON Lines file, or - to read JSON Lines from stdin."),
     strategy: Path = typer.Option(None, "--strategy", help="Use this strategy file instead of the active one."),
     db: str = typer.Option(None, "--db", help=DB_HELP),
-    state: str = typer.Option(None, "--state", help="Feature state: SQLite path (default $FENGKONG_STATE or "
-                              "./fengkong_state.db), 'memory', or a redis:// URL."),
+    state: str = typer.Option(None, "--state", help=_STATE_HELP),
     no_features: bool = typer.Option(False, "--no-features", help="Decide without online feature state."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per decision."),
 ) -> None:
     """Decide events with the active strategy of their type; every decision is recorded before it is printed.
 
-    Exit 0 when every event was decided, 1 when some events were invalid (each named on stderr), 2 for a
-    bad input file, 3 when the store failed: the decisions printed before the error line are recorded;
-    the event named in it and the ones after it were not decided and must be sent again."""
+    Exit 0 when every event was decided, 1 when some events were invalid, late (older than the state's
+    newest event minus the late tolerance) or ahead of this machine's clock (each named on stderr, then a
+    count), 2 for a bad input file, 3 when the store failed: the decisions printed before the error line are
+    recorded; the event named in it and the ones after it were not decided and must be sent again. Events
+    of a type with no active strategy are errors here; `fengkong ingest` folds them into the state."""
+    _run(source, strategy, db, state, no_features, json_out, ingest=False)
+
+
+def ingest(
+    source: str = typer.Argument(..., help="EVENT.json, a JSON Lines file, or - to read JSON Lines from stdin."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    state: str = typer.Option(None, "--state", help=_STATE_HELP),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per event."),
+) -> None:
+    """Feed a stream of every event type: decide those with an active strategy, fold the rest into the
+    feature state and record them as ingested. Exit status as for `fengkong decide`."""
+    _run(source, None, db, state, False, json_out, ingest=True)
+
+
+def _run(source: str, strategy: Path | None, db: str | None, state: str | None, no_features: bool,
+         json_out: bool, ingest: bool) -> None:
     from fengkong.engine import Engine, NoStrategyError
     from fengkong.events import EventValidationError
+    from fengkong.runtime import StateInUseError, claim_state
     from fengkong.store import StoreError
 
     out = _console()
     err = _console(stderr=True)
+    try:
+        held = None if no_features else claim_state(state)
+    except StateInUseError as exc:
+        _fail(str(exc))
     st = _store(db)
     fixed = _load_ref(str(strategy), db) if strategy else None
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
-    failures = 0
+    failures = total = ingested = 0
     try:
         for n, obj in _read_events(source):
+            total += 1
             try:
                 if isinstance(obj, Exception):
                     raise obj
                 if not isinstance(obj, dict):
                     raise ValueError(f"line {n}: an event must be a JSON object")
-                d = eng.decide(obj)
+                d = eng.ingest(obj) if ingest else eng.decide(obj)
             except StoreError as exc:
                 _fail(f"line {n}: {exc}; this event and the ones after it were not decided (send them again)", 3)
             except (EventValidationError, NoStrategyError, ValueError) as exc:
                 failures += 1
                 msg = str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
                 err.print(f"[red]error:[/red] {msg}", markup=True)
+                continue
+            if d is None:
+                ingested += 1
+                if json_out:
+                    sys.stdout.write(json.dumps({"request_id": obj.get("event_id"), "event_type": obj.get(
+                        "event_type"), "decided": False, "ingested": True}) + "\n")
                 continue
             if json_out:
                 sys.stdout.write(json.dumps({**d.to_dict(), "replayed": d.replayed}, ensure_ascii=False,
@@ -181,7 +214,13 @@ def decide(
                 sys.stdout.flush()
     finally:
         st.close()
+        if held is not None:
+            held.close()
+        if ingest and not json_out:
+            err.print(f"{total - failures - ingested} decided, {ingested} ingested without a decision, "
+                      f"{failures} failed")
     if failures:
+        err.print(f"{failures} of {total} events failed (not decided, not recorded)")
         raise typer.Exit(1)
 
 
@@ -429,6 +468,47 @@ def backtest(
 # ---------------------------------------------------------------- audit, lists
 
 
+@audit_app.command("query")
+def audit_query(
+    request_id: str = typer.Option(None, "--request-id", help="One decision by its request id."),
+    customer: str = typer.Option(None, "--customer", help="Decisions of one customer_id."),
+    since: str = typer.Option(None, "--since", help="Event time from (ISO date = whole day, or timestamp)."),
+    until: str = typer.Option(None, "--until", help="Event time to (a date is inclusive, a timestamp exclusive)."),
+    limit: int = typer.Option(None, "--limit", min=1, help="At most N decisions (default: 50 shown, all exported)."),
+    out: Path = typer.Option(None, "--out", help="Export to a .jsonl or .csv file instead of printing."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per decision on stdout."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Decisions of the audit log by request id, customer and event-time range, in chain order (print or export)."""
+    from fengkong.store.audit_query import export, query
+
+    st = _store(db)
+    try:
+        rows = query(st, request_id, customer, since, until, limit if (limit or out or json_out) else 50)
+        if out is not None:
+            n = export(rows, out)
+            _console().print(f"{n} decisions written to {out}")
+            return
+        if json_out:
+            for r in rows:
+                sys.stdout.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+            return
+        from rich.table import Table
+
+        t = Table("seq", "request", "event time", "customer", "strategy", "outcome", "reasons")
+        shown = 0
+        for r in rows:
+            shown += 1
+            t.add_row(str(r["seq"]), r["request_id"], (r["event_ts"] or "")[:19], r["customer_id"] or "-",
+                      f"{r['strategy']}@{r['version']}", r["outcome"], ",".join(r["reason_codes"]) or "-")
+        _console().print(t)
+        _console().print(f"{shown} decisions")
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        st.close()
+
+
 @audit_app.command("verify")
 def audit_verify(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool = typer.Option(False, "--json")) -> None:
     """Recompute the hash chain of the decision log; exit 1 naming the first broken record."""
@@ -483,6 +563,7 @@ def lists_show(name: str = typer.Argument(None), db: str = typer.Option(None, "-
 
 def register(app: typer.Typer) -> None:
     app.command("decide")(decide)
+    app.command("ingest")(ingest)
     app.command("backtest")(backtest)
     app.add_typer(strategy_app, name="strategy")
     app.add_typer(audit_app, name="audit")
