@@ -162,7 +162,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
         p = next((r for r in rows if r["size"] == size and r["engine"] == "polars" and r["ok"]), None)
         s = next((r for r in rows if r["size"] == size and r["engine"] == "spark" and r["ok"]), None)
         if p and s:
-            ratios.append(f"- {size} M: Spark / Polars wall time {s['wall'] / p['wall']:.1f}×, "
+            ratios.append(f"- {f'{size} M' if size else 'size 0 (smoke world)'}: Spark / Polars wall time {s['wall'] / p['wall']:.1f}×, "
                           f"peak memory {s['peak_gb'] / p['peak_gb']:.2f}×")
     md = (f"`python benchmarks/bench_spark.py` on {machine()} (shared, loaded by other jobs). Standard library "
           f"(59 features) backfill of a simulated world; Spark `local[2]`, driver {args.spark_driver_gb} GB, "
