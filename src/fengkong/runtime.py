@@ -90,3 +90,20 @@ def strategy_kinds() -> dict[str, str]:
     from fengkong.features.providers import combined_kinds
 
     return combined_kinds(load_features().kinds)
+
+
+def check_applicable(strategy: Any) -> None:
+    """Raise a StrategyError when the strategy reads a standard feature that has no value for its event type
+    (it would be null on every event, and a rule treating null as 0 would fire on defaults)."""
+    from fengkong.features import load_features
+    from fengkong.strategy import StrategyError
+
+    fs = load_features()
+    for name in sorted(strategy.used_features):
+        if name not in fs.by_name:
+            continue  # a provider's feature: its pack says where it applies
+        types = fs.applies(name)
+        if strategy.event_type not in types:
+            raise StrategyError(f"strategy {strategy.name} ({strategy.event_type} events) reads feature {name!r}, "
+                                f"which has no value for {strategy.event_type} events (it applies to "
+                                f"{', '.join(types) or 'no event type'})")

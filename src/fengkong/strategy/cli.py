@@ -238,6 +238,12 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
         try:
             s = load_strategy(f, features=_kinds())
             s.check_models()
+            from fengkong.runtime import check_applicable
+
+            try:
+                check_applicable(s)
+            except StrategyError as exc:
+                raise StrategyError(exc.message, str(f)) from None
             results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
                             "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
         except StrategyError as exc:
