@@ -127,7 +127,7 @@ def test_a_second_deciding_process_on_one_sqlite_state_is_refused(tmp_path):
         assert r.exit_code == 2
         assert f"feature state {state} is in use by another deciding process (pid {first.pid})" in r.output
     finally:
-        out, err = first.communicate(json.dumps(_app("S0", dt.datetime(2026, 3, 1, 9, tzinfo=TZ))) + "\n", timeout=120)
+        _out, err = first.communicate(json.dumps(_app("S0", dt.datetime(2026, 3, 1, 9, tzinfo=TZ))) + "\n", timeout=120)
     assert first.returncode == 0, err
     r, _ = _decide(tmp_path, [_app("S1", dt.datetime(2026, 3, 1, 10, tzinfo=TZ))], "--state", state)
     assert r.exit_code == 0, r.output  # released when the first one exited

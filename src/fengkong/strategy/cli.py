@@ -443,24 +443,15 @@ def backtest(
         lists = _store(db).lists.snapshot() if db else {}
         backtest_spark(s, other, events, labels, out, master, extra_features, lists, json_out, _console(stderr=json_out))
         return
-    from fengkong.events.files import read_world
-    from fengkong.features import load_features
-    from fengkong.features.providers import ProviderContext, backfill_all
+    from fengkong.api import backtest as run_backtest
     from fengkong.strategy import backtest as bt
 
-    fs = load_features()
     s = _load_ref(strategy, db)
     other = _load_ref(against, db) if against else None
-    used = set(s.used_features) | (set(other.used_features) if other else set())
     con = _console(stderr=json_out)
-    with con.status("reading events and backfilling features…"):
-        ev = read_world(events)
-        feats = backfill_all(ev, fs, ProviderContext(state="memory", db=db), names=used)
-    frame = bt.prepare_frame(ev, s, features=feats)
-    lab_path = labels or (events / "outcomes.parquet")
-    lab = bt.load_labels(lab_path) if lab_path.exists() else None
     lists = _store(db).lists.snapshot() if db else {}
-    res = bt.run(s, frame, lab, other, lists)
+    with con.status("reading events, backfilling features and deciding…"):
+        res = run_backtest(s, events, labels, other, lists, db=db)
     if out:
         paths = bt.write_csv(res, out)
         paths.append(bt.write_html(res, out / "report.html"))
