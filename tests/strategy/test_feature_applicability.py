@@ -36,3 +36,25 @@ def test_a_feature_defined_for_the_event_type_passes(tmp_path):
     p = _strategy(tmp_path, "purchase", "coalesce(days_since_first_seen_device, 99.0) < 1")
     r = runner.invoke(app, ["strategy", "validate", str(p)])
     assert r.exit_code == 0, r.output
+
+
+def test_validate_events_reports_missing_inputs_per_rule(tmp_path):
+    """Issue 17 item 2: `strategy validate --events DIR` shows the null share of each rule's inputs."""
+    import json
+
+    import polars as pl
+
+    from fengkong.simulate import SimConfig, simulate_world
+
+    simulate_world(tmp_path / "w", SimConfig(customers=300, months=3, seed=4))
+    a = pl.read_parquet(tmp_path / "w" / "application.parquet")
+    a.with_columns(pl.lit(None, dtype=pl.Int32).alias("bureau_max_dpd_24m")).write_parquet(
+        tmp_path / "w" / "application.parquet")
+    shipped = str(__import__("fengkong.api", fromlist=["x"]).example_strategy("application"))
+    r = runner.invoke(app, ["strategy", "validate", shipped, "--events", str(tmp_path / "w"), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)["results"][0]
+    rows = {(x["rule"], x["input"]): x["null_share"] for x in res["inputs"]}
+    assert rows[("CR_DPD", "bureau_max_dpd_24m")] == 1.0 and rows[("ID_AGE", "age")] == 0.0
+    assert any(w.startswith("rule CR_DPD can never fire") for w in res["warnings"])
+    assert not any("ID_AGE" in w for w in res["warnings"])

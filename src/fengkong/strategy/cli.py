@@ -229,26 +229,33 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
 
 @strategy_app.command("validate")
 def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."),
+             events: Path = typer.Option(None, "--events", exists=True, file_okay=False,
+                                         help="Also report, on this world / event directory, how often each "
+                                              "rule's inputs are missing (a rule whose input is always "
+                                              "missing can never fire as written)."),
              json_out: bool = typer.Option(False, "--json")) -> None:
     """Type-check strategy files against the event schema and the feature library."""
+    from fengkong.runtime import check_applicable
     from fengkong.strategy import StrategyError, load_strategy
 
     results = []
+    loaded = []
     for f in files:
         try:
             s = load_strategy(f, features=_kinds())
             s.check_models()
-            from fengkong.runtime import check_applicable
-
             try:
                 check_applicable(s)
             except StrategyError as exc:
                 raise StrategyError(exc.message, str(f)) from None
             results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
                             "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
+            loaded.append((results[-1], s))
         except StrategyError as exc:
             results.append({"file": str(f), "ok": False, "error": str(exc), "line": exc.line, "column": exc.col})
     ok = all(r["ok"] for r in results)
+    if events is not None and loaded:
+        _coverage(loaded, events)
     if json_out:
         typer.echo(json.dumps({"ok": ok, "results": results}))
     else:
@@ -257,9 +264,43 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
             if r["ok"]:
                 con.print(f"[green]ok[/green] {r['file']}: {r['name']} v{r['version']} ({r['event_type']}, "
                           f"{r['nodes']} nodes, {r['rules']} rules)")
+                for w in r.get("warnings", []):
+                    con.print(f"  [yellow]warning:[/yellow] {w}", markup=True)
+                if "inputs" in r:
+                    _print_coverage(con, r["inputs"])
             else:
                 _console(stderr=True).print(f"[red]error:[/red] {r['error']}", markup=True)
     raise typer.Exit(0 if ok else 2)
+
+
+def _coverage(loaded: list[tuple[dict, Any]], events: Path) -> None:
+    """Add each strategy's per-rule input null shares (and warnings for inputs always missing) to its result."""
+    from fengkong.events.files import read_world
+    from fengkong.features import load_features
+    from fengkong.features.providers import ProviderContext, backfill_all
+    from fengkong.strategy.coverage import input_null_rates, never_firing
+
+    try:
+        ev = read_world(events)
+    except ValueError as exc:
+        _fail(f"--events: {exc}")
+    used = set().union(*(set(s.used_features) for _, s in loaded))
+    feats = backfill_all(ev, load_features(), ProviderContext(state="memory"), names=used) if used else None
+    for r, s in loaded:
+        rates = input_null_rates(s, ev, feats)
+        r["inputs"] = rates.to_dicts()
+        r["warnings"] = [f"rule {rule} can never fire on {events}: an input it reads is missing on every "
+                         f"{s.event_type} event" for rule in never_firing(rates)]
+
+
+def _print_coverage(con: Any, rows: list[dict]) -> None:
+    from rich.table import Table
+
+    t = Table("rule", "input", "source", "missing", box=None, padding=(0, 2))
+    for x in rows:
+        share = "-" if x["null_share"] is None else f"{x['null_share']:.1%}"
+        t.add_row(x["rule"], x["input"], x["source"], share)
+    con.print(t)
 
 
 @strategy_app.command("deploy")
