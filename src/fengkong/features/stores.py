@@ -21,8 +21,8 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
+from fengkong import walcheckpoint
 from fengkong.errors import UnavailableError
-from fengkong.store import walcheckpoint
 
 R = TypeVar("R")
 

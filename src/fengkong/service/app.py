@@ -7,41 +7,18 @@ web console) mount into the same app and reuse them with :mod:`fengkong.service.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from fengkong.service.respond import json_response
 from fengkong.service.settings import Settings
 
 log = logging.getLogger("fengkong.service")
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """An orjson-encoded JSON response (the fast path for decisions)."""
-    return Response(orjson.dumps(body, default=str, option=orjson.OPT_NON_STR_KEYS), status_code=status, media_type="application/json",
-                    headers=headers)
-
-
-async def run_engine(request: Request, fn: Any, *args: Any) -> Any:
-    """Run ``fn`` on the engine thread, bounded by ``request_timeout_s`` (a 503 after that; retry same id)."""
-    from fengkong.service.decider import Unavailable
-
-    app = request.app
-    fut = app.state.service.submit(fn, *args)
-    if fut.done():  # inline engine: already decided
-        return fut.result()
-    timeout = app.state.settings.request_timeout_s
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
-    except TimeoutError:
-        raise Unavailable(f"not decided within {timeout:g} s; send it again with the same request_id "
-                          f"(it is decided at most once)") from None
 
 
 def _error_handlers(app: FastAPI) -> None:

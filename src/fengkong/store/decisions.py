@@ -70,7 +70,7 @@ class DecisionLog:
         self._proxy = self.engine.raw_connection()
         self._raw = self._proxy.driver_connection  # the DBAPI connection itself: no proxy per call
         if self.dialect == "sqlite" and not self._wal_thread:
-            from fengkong.store import walcheckpoint
+            from fengkong import walcheckpoint
 
             path = self.engine.url.database or ""
             walcheckpoint.start(self._raw, path)  # WAL fsyncs off the decision path
@@ -90,7 +90,7 @@ class DecisionLog:
 
     def close(self) -> None:
         if self._wal_thread:
-            from fengkong.store import walcheckpoint
+            from fengkong import walcheckpoint
 
             walcheckpoint.release(self._wal_thread)
             self._wal_thread = ""
