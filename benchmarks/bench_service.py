@@ -217,8 +217,7 @@ def rss_mb(pid: int) -> float:
 def make_store(url: str) -> str:
     from fengkong.runtime import strategy_kinds
     from fengkong.store import open_store
-    from fengkong.strategy import load_strategy
-    from fengkong.strategy.cli import SHIPPED
+    from fengkong.strategy import SHIPPED, load_strategy
 
     st = open_store(url)
     for f in ("application.yaml", "purchase.yaml"):

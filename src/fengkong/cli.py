@@ -31,7 +31,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.pricing.cli",
     "fengkong.simulate.cli",
     "fengkong.modeling.cli",
-    "fengkong.strategy.cli",
+    "fengkong.strategy_cli",
     "fengkong.postloan.cli",
     "fengkong.demo",
     "fengkong.service.cli",

@@ -129,9 +129,9 @@ def test_provider_without_spark_twin_is_reported(spark, spark_world):
 
 def test_world_round_trips_through_a_partitioned_table(spark, spark_world):
     """A world directory ingested into a metastore table partitioned by date reads back unchanged."""
-    from fengkong.spark.io import read_events, with_date, write_partitioned
-
     from pyspark.sql import functions as F
+
+    from fengkong.spark.io import read_events, with_date, write_partitioned
 
     ev = with_date(read_events(spark, str(spark_world)))
     first = ev.agg(F.min("date")).first()[0]
