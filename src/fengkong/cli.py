@@ -31,7 +31,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.pricing.cli",
     "fengkong.simulate.cli",
     "fengkong.modeling.cli",
-    "fengkong.strategy.cli",
+    "fengkong.strategy_cli",
     "fengkong.postloan.cli",
     "fengkong.demo",
     "fengkong.service.cli",
@@ -58,7 +58,13 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     pii.install_log_redaction()
     _register_all()
-    app(prog_name="fengkong")
+    from fengkong.errors import FengkongError, one_line
+
+    try:
+        app(prog_name="fengkong")
+    except FengkongError as exc:  # anything a command did not report itself: one line, its exit status
+        err_console.print(f"error: {pii.redact(one_line(exc))}", markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

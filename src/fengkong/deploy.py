@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from fengkong.errors import InputError
 from fengkong.store.schema import deploy_requests
 from fengkong.store.versions import Routing, StoredVersion, VersionError, route_of
 
@@ -28,7 +29,7 @@ DEPLOY_ROLES = frozenset({"deployer", "admin"})
 ACTIVATE_ROLES = ("champion", "challenger", "shadow", "off")
 
 
-class DeployError(ValueError):
+class DeployError(InputError, ValueError):
     """A deployment step was refused (same person approving, unknown request, not a deployer, …)."""
 
 
@@ -100,6 +101,13 @@ class Deployments:
             strategy.check_models()
         except Exception as exc:  # a model artifact that does not load is refused here
             raise DeployError(str(exc)) from exc
+        from fengkong.runtime import check_applicable
+        from fengkong.strategy import StrategyError
+
+        try:
+            check_applicable(strategy)
+        except StrategyError as exc:
+            raise DeployError(exc.message) from exc
         try:
             sv, created = self.store.versions.deploy(strategy)
         except VersionError as exc:

@@ -11,13 +11,14 @@ from typing import Any
 import polars as pl
 import yaml
 
+from fengkong.errors import InputError
 from fengkong.safeyaml import YAMLInputError, load_path
 
 DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
 UNKNOWN = "UNKNOWN"
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(InputError, ValueError):
     """The dictionary file is malformed; the message names the file and the entry."""
 
 

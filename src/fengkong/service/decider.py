@@ -16,22 +16,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from fengkong.events import EventValidationError, validate_event
+from fengkong.errors import ConflictError, NotFoundError, UnavailableError
+from fengkong.events import validate_event
 from fengkong.service.boundary import digest, jsonable, tokenise_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Conflict(Exception):
+class Conflict(ConflictError):
     """The request id was already used with a different payload (HTTP 409)."""
 
 
-class NotFound(LookupError):
+class NotFound(NotFoundError, LookupError):
     """Nothing with this id (HTTP 404)."""
 
 
-class Unavailable(RuntimeError):
+class Unavailable(UnavailableError, RuntimeError):
     """A dependency failed or the decision did not finish in time; nothing was returned (HTTP 503)."""
 
 
@@ -233,8 +234,8 @@ class DecisionService:
 
             try:
                 feats.update(clean)  # idempotent by event id: a retry after a crash folds nothing twice
-            except LateEventError as exc:
-                raise EventValidationError("ts", str(exc)) from None
+            except LateEventError:
+                raise
             except Exception as exc:
                 raise Unavailable(f"feature state: {type(exc).__name__}: {exc}") from exc
         body = jsonable(clean)

@@ -3,7 +3,29 @@
 ``simulate_world(out_dir, SimConfig(...))`` writes every event type, outcomes, labels and a manifest.
 """
 
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
 from fengkong.simulate.config import SimConfig, SimConfigError
 from fengkong.simulate.world import PATTERNS, plaintext_identities, simulate_world
 
-__all__ = ["PATTERNS", "SimConfig", "SimConfigError", "plaintext_identities", "simulate_world"]
+__all__ = ["PATTERNS", "SimConfig", "SimConfigError", "plaintext_identities", "simulate_world", "write_world"]
+
+
+def write_world(out: str | Path, customers: int = 3000, months: int = 3, seed: int = 7, **config: Any) -> Path:
+    """``fk.simulate``: write a deterministic world to ``out`` (``config``: any other SimConfig field)."""
+    simulate_world(out, SimConfig(customers=customers, months=months, seed=seed, **config))
+    return Path(out)
+
+
+class _CallablePackage(types.ModuleType):
+    """``fk.simulate`` is both this package and the public function: importing the package replaces the
+    ``fengkong.simulate`` attribute, so the package itself answers the call."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return write_world(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

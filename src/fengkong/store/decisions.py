@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from fengkong.errors import ConflictError
+
 GENESIS = "0" * 64
 #: Columns covered by the hash, in this order (``record`` is hashed as its stored text).
 HASHED = ("seq", "request_id", "event_type", "event_ts", "customer_id", "strategy_name", "strategy_version",
@@ -34,7 +36,7 @@ def chain_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(f"{row['prev_hash']}\n{meta}\n{row['record']}".encode()).hexdigest()
 
 
-class DuplicateRequest(Exception):
+class DuplicateRequest(ConflictError):
     """A decision with this request id is already stored (returned by the caller instead)."""
 
 
@@ -68,7 +70,7 @@ class DecisionLog:
         self._proxy = self.engine.raw_connection()
         self._raw = self._proxy.driver_connection  # the DBAPI connection itself: no proxy per call
         if self.dialect == "sqlite" and not self._wal_thread:
-            from fengkong.store import walcheckpoint
+            from fengkong import walcheckpoint
 
             path = self.engine.url.database or ""
             walcheckpoint.start(self._raw, path)  # WAL fsyncs off the decision path
@@ -88,7 +90,7 @@ class DecisionLog:
 
     def close(self) -> None:
         if self._wal_thread:
-            from fengkong.store import walcheckpoint
+            from fengkong import walcheckpoint
 
             walcheckpoint.release(self._wal_thread)
             self._wal_thread = ""

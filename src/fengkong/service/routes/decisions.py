@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from fengkong.events import EventValidationError
-from fengkong.service.app import json_response, run_engine
 from fengkong.service.auth import Principal, permission
 from fengkong.service.decider import NotFound
 from fengkong.service.models import (
@@ -18,6 +17,7 @@ from fengkong.service.models import (
     EventAccepted,
     event_dict,
 )
+from fengkong.service.respond import json_response, run_engine
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 _ERR = {401: {"description": "no or bad credentials"}, 403: {"description": "role missing"},
@@ -65,6 +65,8 @@ async def decide_batch(batch: Batch, request: Request, who: Principal = Depends(
             results.append({"index": i, "status": 200, "decision": out.body()})
         except Conflict as exc:
             results.append({"index": i, "status": 409, "detail": str(exc)})
+        except EventValidationError as exc:  # late or ahead of the clock: this event only, the others stand
+            results.append({"index": i, "status": 422, "detail": str(exc)})
     return json_response({"results": results})
 
 
