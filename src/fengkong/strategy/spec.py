@@ -26,6 +26,8 @@ POLICY_FLAGS = ("any_reject", "any_review", "any_flag", "any_allow")
 NODE_TYPES = ("ruleset", "table", "scorecard", "model", "assign")
 #: Node ids, rule ids and node output names: plain identifiers (they name variables and columns).
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Largest LightGBM model artifact a strategy may name (bytes).
+MAX_ARTIFACT_BYTES = 64 << 20
 #: Strategy names, versions and products: they name deployments, files and URLs (no spaces, no quotes).
 SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 #: Names a node output may not take: built-ins of the outcome policy and columns of evaluate_frame.
@@ -656,7 +658,12 @@ def _build_node(cx: _Ctx, nd: LDict, scope: dict[str, Sym], used: dict[str, Sym]
         else:
             p = (base_dir or Path(".")) / art
             try:
+                if p.is_file() and p.stat().st_size > MAX_ARTIFACT_BYTES:
+                    raise cx.err(f"{what}: model artifact {str(p)!r} is {p.stat().st_size} bytes (at most "
+                                 f"{MAX_ARTIFACT_BYTES})", nd.locs["artifact"])
                 text = p.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise cx.err(f"{what}: model artifact {str(p)!r} is not UTF-8 text", nd.locs["artifact"]) from None
             except OSError as exc:
                 raise cx.err(f"{what}: cannot read model artifact {str(p)!r}: {exc.strerror}", nd.locs["artifact"]) from None
         art_out[art] = text
