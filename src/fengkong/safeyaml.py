@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from fengkong.errors import InputError
+
 #: Largest YAML document accepted (UTF-8 bytes).
 MAX_YAML_BYTES = 1_000_000
 #: Deepest nesting of mappings and sequences.
@@ -27,7 +29,7 @@ MAX_INT_CHARS = 100
 _INT_TAG = "tag:yaml.org,2002:int"
 
 
-class YAMLInputError(yaml.YAMLError, ValueError):
+class YAMLInputError(InputError, yaml.YAMLError, ValueError):
     """A YAML document that is invalid or beyond a limit; ``str()`` is ``file:line:col: message``."""
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None, col: int | None = None):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fengkong.errors import InputError
 from fengkong.strategy.errors import StrategyError
 from fengkong.strategy.located import Loc
 from fengkong.strategy.valuetypes import NUMERIC, comparable, unify
@@ -72,7 +73,7 @@ class ExprSyntaxError(Exception):
         self.pos = pos
 
 
-class ExprLimitError(ExprSyntaxError):
+class ExprLimitError(ExprSyntaxError, InputError):
     """An expression beyond one of the load-time limits (length, nesting, literal sizes)."""
 
 

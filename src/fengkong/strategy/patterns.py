@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from fengkong.errors import InputError
+
 #: Longest pattern ``matches()`` accepts (characters).
 MAX_PATTERN_CHARS = 1000
 #: Memory budget of one compiled RE2 program (bytes); larger programs are refused at load time.
@@ -38,7 +40,7 @@ _LOOK = ("(?=", "(?!", "(?<=", "(?<!")
 _PUNCT_OK = set("!\"#$%&'()*+,-./:;=?@[\\]^_`{|}~ ")
 
 
-class PatternError(ValueError):
+class PatternError(InputError, ValueError):
     """A pattern outside the dialect; ``offset`` is the character of the pattern at fault."""
 
     def __init__(self, message: str, offset: int = 0):
