@@ -59,7 +59,9 @@ def _write_table(df: Any, path: Path) -> None:
     if suffix in (".parquet", ".pq"):
         df.write_parquet(path)
     elif suffix == ".xlsx":
-        df.write_excel(path, worksheet="scores", autofit=False)
+        from fengkong.workbook import write_table
+
+        write_table(df, path, worksheet="scores", autofit=False)
     elif suffix == ".csv":
         df.write_csv(path)
     else:  # _check_out runs first; this is a programming error
