@@ -269,7 +269,12 @@ def read_events(
     raw_pii = [c for c in pii.RAW_TO_TOKEN if c in raw.columns]
     if raw_pii:
         if tokenizer is None:
-            raise EventValidationError(raw_pii[0], "raw identity data given but no tokenisation key configured")
+            try:
+                pii.load_key()
+                cause = "no tokenisation key was passed (tokenizer=None)"
+            except pii.PiiKeyError as exc:
+                cause = str(exc)
+            raise EventValidationError(raw_pii[0], f"raw identity data given but {cause}")
         raw = tokenizer.tokenise_frame(raw)  # type: ignore[attr-defined]
     good, errs = validate_frame(raw, et)
     result = LoadResult(frame=good, errors=[RowError(r, f, m) for r, f, m in errs.iter_rows()])

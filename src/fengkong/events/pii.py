@@ -128,27 +128,54 @@ def _derive_from_id(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(adds) if adds else frame
 
 
-def load_key(create: bool = False, key_file: Path | None = None) -> bytes:
-    """The tokenisation key: ``$FENGKONG_PII_KEY`` (hex), else a key file.
+#: Hex digits a configured tokenisation (or audit) key must have: 32 bytes.
+KEY_HEX_DIGITS = 64
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
-    The key file is ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``. With ``create``
-    a missing file is made with a fresh random key and mode 0600.
+
+def parse_hex_key(value: str, source: str) -> bytes:
+    """A key from its hex text; the error names ``source`` and the cause (not hex / too short), never the value."""
+    v = value.strip()
+    if not _HEX.fullmatch(v):
+        raise PiiKeyError(f"{source} is not hex (need {KEY_HEX_DIGITS} hex digits)")
+    if len(v) < KEY_HEX_DIGITS:
+        raise PiiKeyError(f"{source} is too short: {len(v)} hex digits, need {KEY_HEX_DIGITS}")
+    if len(v) % 2:
+        raise PiiKeyError(f"{source} has an odd number of hex digits ({len(v)})")
+    return bytes.fromhex(v)
+
+
+def key_path(key_file: Path | None = None) -> Path:
+    """The key file looked at: ``key_file``, ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``."""
+    return Path(key_file or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
+
+
+def load_key(create: bool = False, key_file: Path | None = None) -> bytes:
+    """The tokenisation key: ``$FENGKONG_PII_KEY`` (64 hex digits), else the key file.
+
+    The key file is ``key_file``, ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``. Only with
+    ``create`` (``fengkong demo``) is a missing file made, with a fresh random key and mode 0600; otherwise
+    :class:`PiiKeyError` names the cause: not set, file missing or unreadable, not hex, too short.
     """
     env = os.environ.get(KEY_ENV)
-    if env:
-        try:
-            return bytes.fromhex(env.strip())
-        except ValueError:
-            raise PiiKeyError(f"{KEY_ENV} must be hex-encoded") from None
-    path = Path(key_file or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
+    if env is not None and env.strip():
+        return parse_hex_key(env, KEY_ENV)
+    path = key_path(key_file)
     if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise PiiKeyError(f"key file {path} is readable by others (mode {mode:o}); chmod 600 it")
-        return bytes.fromhex(path.read_text().strip())
+        try:
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                raise PiiKeyError(f"key file {path} is readable by others (mode {mode:o}); chmod 600 it")
+            text = path.read_text()
+        except OSError as exc:
+            raise PiiKeyError(f"key file {path} is unreadable: {exc.strerror or type(exc).__name__}") from None
+        except UnicodeDecodeError:
+            raise PiiKeyError(f"key file {path} is not hex (need {KEY_HEX_DIGITS} hex digits)") from None
+        return parse_hex_key(text, f"key file {path}")
     if not create:
         raise PiiKeyError(
-            f"no PII key: set {KEY_ENV} (hex) or {KEY_FILE_ENV}, or run `fengkong demo` to create {path}"
+            f"no tokenisation key: {KEY_ENV} is not set and the key file {path} does not exist; set {KEY_ENV} "
+            f"({KEY_HEX_DIGITS} hex digits) or {KEY_FILE_ENV} (`fengkong demo` creates a demo key)"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)

@@ -66,10 +66,6 @@ def serve(
     s = _settings(config, host=host, port=port, workers=workers, replicas=replicas, db=db, redis=redis, state=state,
                   four_eyes=four_eyes, data_dir=data_dir, world=world, baseline=baseline,
                   log_level=log_level)
-    key_path = Path(s.pii_key_file or os.environ.get(pii.KEY_FILE_ENV) or pii.DEFAULT_KEY_FILE)
-    if not os.environ.get(pii.KEY_ENV) and not key_path.exists():
-        s.tokenizer()
-        typer.echo(f"fengkong serve: created a new tokenisation key in {key_path} (keep it: tokens depend on it)")
     typer.echo(f"fengkong serve: {s.describe()}")
     if s.embedded and not s.shared:
         deployed = ensure_strategies(s.store_url)

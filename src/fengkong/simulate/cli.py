@@ -78,7 +78,7 @@ def simulate(
             except ValueError:
                 raise SimConfigError("start", f"not an ISO date: {values['start']!r}") from None
         cfg = SimConfig(**values).validate()
-        tok = pii.tokenizer(create=True)
+        tok = pii.tokenizer()  # never a fresh key: tokens of the same person must not change
     except (SimConfigError, pii.PiiKeyError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -431,18 +431,38 @@ def backtest(
 
 @audit_app.command("verify")
 def audit_verify(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool = typer.Option(False, "--json")) -> None:
-    """Recompute the hash chain of the decision log; exit 1 naming the first broken record."""
+    """Recompute the keyed chain of the decision log and its signed checkpoints; exit 1 naming the first problem."""
     st = _store(db)
     res = st.decisions.verify()
     st.close()
     if json_out:
         typer.echo(json.dumps(res.__dict__))
     elif res.ok:
-        _console().print(f"[green]ok[/green]: {res.checked} decisions, hash chain intact")
+        cp = f"last signed checkpoint at seq {res.checkpoint}" if res.checkpoint else "no signed checkpoint yet"
+        _console().print(f"[green]ok[/green]: {res.checked} decisions, keyed hash chain intact, {cp}")
     else:
         _console(stderr=True).print(f"[red]broken[/red] at record seq {res.first_bad_seq} "
                                     f"(request {res.request_id}): {res.reason}", markup=True)
     raise typer.Exit(0 if res.ok else 1)
+
+
+@audit_app.command("seal")
+def audit_seal(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Check the chain (unkeyed records of older stores included), then sign a checkpoint at its head."""
+    st = _store(db)
+    try:
+        res = st.decisions.verify(allow_unsealed=True)
+        if not res.ok:
+            _console(stderr=True).print(f"[red]not sealed[/red]: broken at record seq {res.first_bad_seq}: "
+                                        f"{res.reason}", markup=True)
+            raise typer.Exit(1)
+        try:
+            seq = st.decisions.checkpoint()
+        except RuntimeError as exc:  # no audit key
+            _fail(str(exc))
+    finally:
+        st.close()
+    _console().print(f"[green]sealed[/green]: {res.checked} decisions, signed checkpoint at seq {seq}")
 
 
 @lists_app.command("add")
