@@ -145,6 +145,9 @@ def _cast_text(col: pl.Expr, f: Field) -> pl.Expr:
     return col.cast(f.dtype, strict=False)
 
 
+_PII_PROBLEM = "__identity_problem__"  # = pii.PROBLEM_PREFIX
+
+
 def validate_frame(raw: pl.DataFrame, event_type: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw frame into (good typed rows, error table with row/field/reason)."""
     fields = fields_of(event_type)
@@ -157,6 +160,10 @@ def validate_frame(raw: pl.DataFrame, event_type: str) -> tuple[pl.DataFrame, pl
     known = {f.name for f in fields}
     for name in df.columns:
         if name in ("__row", "__bad_json__"):
+            continue
+        if name.startswith(_PII_PROBLEM):  # an invalid ID / mobile number found while tokenising
+            field = name[len(_PII_PROBLEM):]
+            checks.append(pl.when(pl.col(name).is_not_null()).then(pl.lit(f"{field}\x1f") + pl.col(name)))
             continue
         if name not in known:
             reason = f"unknown field for event type {event_type!r}"
@@ -286,6 +293,7 @@ def read_events(
             (pl.col("field") + pl.lit(": ") + pl.col("reason")).alias("_errors"))
         bad = (raw.with_row_index("_row", offset=1).cast({"_row": pl.UInt32})
                .join(reasons.rename({"row": "_row"}), on="_row", how="inner"))
+        bad = bad.drop([c for c in bad.columns if c.startswith(_PII_PROBLEM)])
         bad = bad.select([pl.col(c).cast(pl.Utf8) if bad.schema[c] not in (pl.Utf8, pl.List(pl.Utf8), pl.UInt32)
                           else pl.col(c) for c in bad.columns])
         qpath.parent.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,53 @@ def normalise(kind: str, value: str) -> str:
     return v
 
 
+#: GB 11643 / ISO 7064 MOD 11-2 weights of the first 17 digits and the check character per remainder.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_FORMAT = re.compile(r"\d{17}[\dX]")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+#: Raw fields holding mobile numbers (checked like ``phone``).
+PHONE_FIELDS = ("phone", "contact_phones", "rep_phone")
+
+
+def id_no_problem(value: str) -> str | None:
+    """Why ``value`` is not an 18-digit resident ID number (GB 11643 checksum, real birth date), or None."""
+    import datetime as dt
+
+    v = normalise("id", value)
+    if not _ID_FORMAT.fullmatch(v):
+        return "not an 18-digit resident ID number (17 digits and a check digit 0-9 or X)"
+    if _ID_CHECK[sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True)) % 11] != v[17]:
+        return "resident ID number check digit does not match (GB 11643, ISO 7064 MOD 11-2)"
+    try:
+        dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+    except ValueError:
+        return "resident ID number holds no valid birth date"
+    if not 1900 <= int(v[6:10]) <= 2100:
+        return "resident ID number holds no valid birth date"
+    return None
+
+
+def phone_problem(value: str) -> str | None:
+    """Why ``value`` is not a mainland mobile number (11 digits starting 13-19; +86, spaces, dashes allowed)."""
+    if not _MOBILE.fullmatch(normalise("phone", value)):
+        return "not a mainland mobile number (11 digits starting 13-19)"
+    return None
+
+
+def identity_problem(field: str, value: str) -> str | None:
+    """The problem of one raw identity value of ``field`` (ID number and mobile fields are checked), or None."""
+    if field == "id_no":
+        return id_no_problem(value)
+    if field in PHONE_FIELDS:
+        return phone_problem(value)
+    return None
+
+
+#: Prefix of the per-field problem columns :meth:`Tokenizer.tokenise_frame` adds (the reader rejects those rows).
+PROBLEM_PREFIX = "__identity_problem__"
+
+
 class Tokenizer:
     """HMAC-SHA256 tokens of identity elements under one secret key."""
 
@@ -86,7 +133,11 @@ class Tokenizer:
         return [self.token(kind, v) for v in values]
 
     def tokenise_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Replace raw identity columns of a frame by token columns; derive age/gender from ID numbers."""
+        """Replace raw identity columns of a frame by token columns; derive age/gender from ID numbers.
+
+        Invalid ID numbers and mobile numbers get a ``__identity_problem__<field>`` column with the reason
+        (never the value); :func:`fengkong.events.files.validate_frame` rejects those rows.
+        """
         out = frame
         if "id_no" in frame.columns:
             out = _derive_from_id(out)
@@ -95,16 +146,25 @@ class Tokenizer:
                 continue
             kind = TOKEN_KIND[tok]
             col = out[raw]
+            adds = []
             if col.dtype == pl.List(pl.Utf8):
                 uniq = col.explode().drop_nulls().unique().to_list()
                 mapping = dict(zip(uniq, self.tokens(kind, uniq), strict=True))
                 new = col.list.eval(pl.element().replace_strict(mapping, default=None))
+                problems = {v: p for v in uniq if (p := identity_problem(raw, v)) is not None}
+                if problems:
+                    adds.append(col.list.eval(pl.element().replace_strict(problems, default=None))
+                                .list.drop_nulls().list.first().alias(PROBLEM_PREFIX + raw))
             else:
                 col = col.cast(pl.Utf8)
                 uniq = col.drop_nulls().unique().to_list()
                 mapping = dict(zip(uniq, self.tokens(kind, uniq), strict=True))
                 new = col.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
-            out = out.with_columns(new.alias(tok)).drop(raw)
+                problems = {v: p for v in uniq if (p := identity_problem(raw, v)) is not None}
+                if problems:
+                    adds.append(col.replace_strict(problems, default=None, return_dtype=pl.Utf8)
+                                .alias(PROBLEM_PREFIX + raw))
+            out = out.with_columns(new.alias(tok), *adds).drop(raw)
         return out
 
 

@@ -66,6 +66,9 @@ def _token(id_token: str | None, id_number: str | None) -> str:
         typer.echo("error: give exactly one of --id-token or --id-number", err=True)
         raise typer.Exit(2)
     if id_number:
+        if (problem := pii.id_no_problem(id_number)) is not None:
+            typer.echo(f"error: --id-number: {problem}", err=True)
+            raise typer.Exit(2)
         try:
             return pii.tokenizer().token("id", id_number)  # type: ignore[return-value]
         except pii.PiiKeyError as exc:
