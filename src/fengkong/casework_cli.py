@@ -38,10 +38,12 @@ def register(app: typer.Typer) -> None:
         """Newest label per subject with a 0/1 target (fraud/bad = 1, good = 0); request labels carry
         ``event_id`` so they join the modeling pack's training sample."""
         from fengkong.casework import export_labels
+        from fengkong.outpath import check_out
         from fengkong.store.labels import SUBJECT_KINDS
 
         if kind != "all" and kind not in SUBJECT_KINDS:
             _fail(f"--kind must be one of {', '.join(SUBJECT_KINDS)}, all; not {kind!r}")
+        check_out(out)
         st = _store(db)
         try:
             n = export_labels(st, out, None if kind == "all" else kind)

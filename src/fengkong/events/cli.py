@@ -22,7 +22,10 @@ def validate(
     from fengkong.events import files as eventio
     from fengkong.events import pii
     from fengkong.events.model import EventValidationError
+    from fengkong.outpath import check_out
 
+    check_out(quarantine, "--quarantine")
+    check_out(out, "--out")
     console = Console()
     tok = None
     try:

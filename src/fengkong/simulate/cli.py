@@ -44,7 +44,10 @@ def simulate(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from fengkong.events import pii
+    from fengkong.outpath import check_out
     from fengkong.simulate import SimConfig, SimConfigError, simulate_world
+
+    check_out(out, kind="dir")
 
     console = Console(stderr=True)
     values = {k: v for k, v in locals().items() if k in {f.name for f in dataclasses.fields(SimConfig)}

@@ -391,6 +391,9 @@ def backtest(
                                         "with no Spark twin (e.g. a provider's)."),
 ) -> None:
     """Vectorised backtest with point-in-time features: outcome mix, rule hits, bad rates, swap set."""
+    from fengkong.outpath import check_out
+
+    check_out(out, kind="dir")
     if engine == "spark":
         from fengkong.spark.cli import backtest_spark
 
