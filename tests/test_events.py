@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import polars as pl
 import pytest
@@ -161,3 +162,39 @@ def test_docs_events_md_is_current():
 
     doc = Path(__file__).parents[1] / "docs" / "events.md"
     assert doc.read_text(encoding="utf-8") == render(), "regenerate: fengkong events schema > docs/events.md"
+
+
+@pytest.mark.parametrize("field,value,msg", [
+    ("ts", "9999-12-31T00:00:00+08:00", "outside 1970-01-01 .. 2099-12-31"),
+    ("ts", "1900-01-01T00:00:00+08:00", "outside 1970-01-01 .. 2099-12-31"),  # no LMT +08:05:43 offsets
+    ("event_id", "", "required field is empty"),
+    ("event_id", "x" * 200, "at most 128 printable characters"),
+    ("event_id", "a\x00b", "at most 128 printable characters"),
+    ("amount_fen", 10**30, "does not fit in Int64"),
+    ("amount_fen", 10**16, "above the maximum 1e+15"),
+    ("term_months", 70_000, "does not fit in Int16"),
+    ("contact_tokens", "tok1", "expected a list of strings"),
+])
+def test_issue20_item7_online_validation_gaps(field, value, msg):
+    from fengkong.events import EventValidationError, validate_event
+
+    ev = {"event_id": "A1", "event_type": "application", "ts": "2026-03-01T10:00:00+08:00", "customer_id": "C1",
+          "product": "credit_line", "amount_fen": 500_000, "term_months": 12, field: value}
+    with pytest.raises(EventValidationError, match=re.escape(msg)) as e:
+        validate_event(ev)
+    assert e.value.field == field
+
+
+def test_issue20_item7_files_apply_the_same_rules(tmp_path):
+    from fengkong.events import files as eventio
+
+    f = tmp_path / "application.csv"
+    f.write_text("event_id,event_type,ts,customer_id,product,amount_fen,term_months\n"
+                 "A1,application,2026-03-01T10:00:00+08:00,C1,credit_line,500000,12\n"
+                 "A2,application,9999-12-31T00:00:00+08:00,C1,credit_line,500000,12\n"
+                 " ,application,2026-03-01T10:00:00+08:00,C1,credit_line,500000,12\n"
+                 "A4,application,2026-03-01T10:00:00+08:00,C1,credit_line,10000000000000000,12\n")
+    res = eventio.read_events(f)
+    assert res.frame["event_id"].to_list() == ["A1"]
+    got = {(e.row, e.field) for e in res.errors}
+    assert got == {(2, "ts"), (3, "event_id"), (4, "amount_fen")}

@@ -100,6 +100,13 @@ class Deployments:
             strategy.check_models()
         except Exception as exc:  # a model artifact that does not load is refused here
             raise DeployError(str(exc)) from exc
+        from fengkong.runtime import check_applicable
+        from fengkong.strategy import StrategyError
+
+        try:
+            check_applicable(strategy)
+        except StrategyError as exc:
+            raise DeployError(exc.message) from exc
         try:
             sv, created = self.store.versions.deploy(strategy)
         except VersionError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import import_module
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 
 GROUP = "fengkong.evaluators"
@@ -18,3 +19,32 @@ def evaluators() -> dict[str, ModuleType]:
     """The registered evaluator modules by pack name (fraud first, then by name)."""
     eps = sorted(entry_points(group=GROUP), key=lambda e: (e.name != "fraud", e.name))
     return {ep.name: import_module(ep.value) for ep in eps}
+
+
+def drop_fields(world: Path, fields: list[str], out: Path) -> Path:
+    """A copy of ``world`` in ``out`` with ``fields`` set to null in every event file that has them — the
+    data a lender without those inputs (bureau, device integrity, operator checks…) would have. Labels,
+    outcomes and the manifest are copied as they are. Required fields cannot be dropped."""
+    import shutil
+
+    import polars as pl
+
+    from fengkong.events.model import EVENT_TYPES, UNION_FIELDS
+
+    unknown = [f for f in fields if f not in UNION_FIELDS]
+    if unknown:
+        raise ValueError(f"--drop-fields: {unknown[0]!r} is not an event field")
+    required = [f for f in fields if UNION_FIELDS[f].required]
+    if required:
+        raise ValueError(f"--drop-fields: {required[0]!r} is required in every event and cannot be dropped")
+    out.mkdir(parents=True, exist_ok=True)
+    for p in Path(world).iterdir():
+        if p.is_dir():
+            continue
+        if p.suffix == ".parquet" and p.stem in EVENT_TYPES:
+            df = pl.read_parquet(p)
+            cols = [f for f in fields if f in df.columns]
+            df.with_columns([pl.lit(None, dtype=df.schema[c]).alias(c) for c in cols]).write_parquet(out / p.name)
+        else:
+            shutil.copy2(p, out / p.name)
+    return out

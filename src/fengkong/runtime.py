@@ -18,9 +18,47 @@ def resolve_state(state: str | None = None) -> str:
     return state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / DEFAULT_STATE_FILE)
 
 
-def open_feature_state(state: str | None = None, db: str | None = None, redis_prefix: str = "fk:") -> Any:
+class StateInUseError(RuntimeError):
+    """Another deciding process holds this SQLite feature state."""
+
+
+def claim_state(state: str | None = None) -> Any:
+    """Hold a SQLite feature state for this deciding process (released when the returned handle is closed or
+    the process exits); None for memory / Redis state. A second process deciding on the same file would fold
+    its events into one watermark in arrival order, not time order, and silently diverge from one process
+    deciding the whole stream: it is refused with :class:`StateInUseError` instead."""
+    import fcntl
+
+    state = resolve_state(state)
+    if state == "memory" or state.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    path = Path(state + ".lock")
+    if not path.parent.is_dir():
+        return None  # the store itself reports the missing folder
+    fh = path.open("a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        fh.close()
+        raise StateInUseError(f"feature state {state} is in use by another deciding process (pid {holder}); "
+                              "decide one stream in one process, or run `fengkong serve` with a redis:// "
+                              "state for several") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    return fh
+
+
+def open_feature_state(state: str | None = None, db: str | None = None, redis_prefix: str = "fk:",
+                       max_ahead: str | None = "5m") -> Any:
     """The standard online features over ``state`` (SQLite path, ``memory`` or ``redis://`` URL) plus every
-    registered feature provider opened against the same state and the decision store ``db``."""
+    registered feature provider opened against the same state and the decision store ``db``.
+
+    ``max_ahead``: events further ahead of this machine's clock are refused (live traffic; None for a
+    replay of a future-dated history)."""
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.providers import ProviderContext, open_features
@@ -33,7 +71,8 @@ def open_feature_state(state: str | None = None, db: str | None = None, redis_pr
         store = RedisStore(state, prefix=redis_prefix)
     else:
         store = SQLiteStore(state)
-    return open_features(OnlineFeatures(load_features(), store), ProviderContext(state=state, db=db))
+    return open_features(OnlineFeatures(load_features(), store, max_ahead=max_ahead),
+                         ProviderContext(state=state, db=db))
 
 
 def open_engine(store: Any, state: str | None = None, db: str | None = None, strategy: Any = None,
@@ -51,3 +90,20 @@ def strategy_kinds() -> dict[str, str]:
     from fengkong.features.providers import combined_kinds
 
     return combined_kinds(load_features().kinds)
+
+
+def check_applicable(strategy: Any) -> None:
+    """Raise a StrategyError when the strategy reads a standard feature that has no value for its event type
+    (it would be null on every event, and a rule treating null as 0 would fire on defaults)."""
+    from fengkong.features import load_features
+    from fengkong.strategy import StrategyError
+
+    fs = load_features()
+    for name in sorted(strategy.used_features):
+        if name not in fs.by_name:
+            continue  # a provider's feature: its pack says where it applies
+        types = fs.applies(name)
+        if strategy.event_type not in types:
+            raise StrategyError(f"strategy {strategy.name} ({strategy.event_type} events) reads feature {name!r}, "
+                                f"which has no value for {strategy.event_type} events (it applies to "
+                                f"{', '.join(types) or 'no event type'})")

@@ -106,3 +106,26 @@ def test_feature_state_failure_decides_by_the_fallback_and_records_it(svc):
     assert d["reason_codes"] == ["ENGINE_ERROR"] and d["error"].startswith("features:")
     assert svc.store.decisions.get(r["event_id"])["outcome"] == d["outcome"]
     assert "fengkong_fallback_decisions_total" in svc.client.get("/metrics").text
+
+
+def test_a_future_dated_event_is_a_422_and_the_next_events_are_decided(make_svc):
+    """Issue 20 item 1: one clock-skewed event is refused alone; it neither poisons nor is recorded."""
+    import datetime as dt
+
+    from fengkong.events import TZ
+    from fengkong.service.loadgen import mix
+
+    svc = make_svc()
+    reqs = mix(4, customers=2, seed=3, purchase_share=0.0)
+    future = dict(reqs[0], event_id="FUTURE-1", ts=(dt.datetime.now(TZ) + dt.timedelta(days=365)).isoformat())
+    r = svc.post("/v1/decisions", future)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][-1] == "ts" and "ahead of this machine's clock" in r.json()["detail"][0]["msg"]
+    assert svc.get("/v1/decisions/FUTURE-1").status_code == 404
+    for q in reqs:
+        d = svc.post("/v1/decisions", q)
+        assert d.status_code == 200 and "ENGINE_ERROR" not in d.json()["reason_codes"], d.text
+    late = dict(reqs[0], event_id="LATE-1", ts=(dt.datetime.fromisoformat(reqs[-1]["ts"]) - dt.timedelta(days=2))
+                .isoformat())
+    r = svc.post("/v1/events", late)
+    assert r.status_code == 422 and "late" in r.json()["detail"][0]["msg"]

@@ -197,9 +197,13 @@ class Engine:
         error: str | None = None
         feats: Mapping[str, Any] = {}
         if self.features is not None:
+            from fengkong.features.online import LateEventError
+
             try:
                 feats = self.features.read_update(event)
-            except Exception as exc:  # store down, late event, …: decide with the fallback
+            except LateEventError:  # the caller's error (too late, or ahead of the clock): not decided, not recorded
+                raise
+            except Exception as exc:  # store down, …: decide with the fallback
                 error = f"features: {type(exc).__name__}: {exc}"
         ev = None
         if error is None:
@@ -241,3 +245,26 @@ class Engine:
                 stored = self._store_call("looking up the request id", self.store.decisions.get, rid)
                 return Decision.from_dict(stored or d.to_dict(), replayed=True)
         return d
+
+    def ingest(self, event: Mapping[str, Any]) -> Decision | None:
+        """Decide ``event`` when a strategy is active for its type; otherwise fold it into the feature state
+        and record it as ingested (idempotent by event id: a second delivery folds nothing twice).
+
+        Returns the Decision, or None for an event that was only ingested. Raises EventValidationError for a
+        bad, late or future-dated event (nothing folded, nothing recorded)."""
+        try:
+            return self.decide(event)
+        except NoStrategyError:
+            pass
+        from fengkong.events import validate_event
+        from fengkong.events.canonical import digest, jsonable
+
+        clean = validate_event(event) if self.validate else dict(event)
+        if self.features is not None:
+            self.features.update(clean)
+        if self.store is not None:
+            from fengkong.store.ingested import record_event
+
+            self._store_call(f"recording event {clean['event_id']!r} as ingested", record_event, self.store,
+                             clean, digest(clean), jsonable(clean))
+        return None

@@ -17,7 +17,13 @@ Rules that hold for every event:
   returned from the stored decision online).
 - `ts` is timezone-aware. Text without an offset is rejected; values are stored in
   Asia/Shanghai (the business calendar).
-- Money is integer fen (`*_fen`, 1 yuan = 100 fen); rates are annual decimals (0.18 = 18 %).
+- `event_id` is 1–128 printable characters; `ts` lies in 1970-01-01 .. 2099-12-31.
+- Money is integer fen (`*_fen`, 1 yuan = 100 fen, at most 10^15 fen); integers must fit their
+  column's type; rates are annual decimals (0.18 = 18 %).
+- Online (`fengkong decide`, `fengkong ingest`, the service) an event more than 5 minutes ahead of the
+  machine's clock, or older than the feature state's newest event minus the late tolerance (1 hour), is
+  refused on its own (`field 'ts'`, exit 1 / HTTP 422): it is not decided, not recorded and does not
+  move the state's watermark; the events after it are decided as usual.
 - Identity elements (ID number, name, phone, bank card, contact and representative phones) are
   never stored: only their keyed tokens (`*_token`, see [pii.md](pii.md)). A file may carry the
   raw columns `id_no`, `name`, `phone`, `bank_card`, `contact_phones`, `rep_phone`; they are
@@ -62,6 +68,23 @@ print(res.quarantine_path)     #> application.csv.quarantine.jsonl
 
 A single event (the online path) is checked by `fengkong.events.validate_event(dict)`, which
 raises `EventValidationError` naming the field; unknown fields are an error there too.
+
+## From files to a stream
+
+`fengkong events convert` writes the events of a world directory (`<type>.parquet` files) or of one
+file as JSON Lines in time order (`ts`, then `event_id`) — the input of `fengkong decide`, `fengkong
+ingest` and `POST /v1/events`. Each file is validated first (bad rows quarantined and named on stderr);
+only the fields an event sets are written; timestamps keep their offset.
+
+```sh
+fengkong events convert application.csv --out events.jsonl
+#> 2 events written to events.jsonl
+head -1 events.jsonl
+#> {"event_id":"A1","event_type":"application","ts":"2026-03-01T10:00:00+08:00","customer_id":"C1","product":"credit_line","amount_fen":500000,"term_months":12}
+```
+
+`--types disbursement,transfer` keeps some event types, `--limit N` the first N events, `--out -`
+(the default) writes to stdout.
 """
 
 

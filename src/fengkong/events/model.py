@@ -127,8 +127,26 @@ class Field:
         return "str"
 
 
+#: Money fields (``*_fen``) above this (¥10 trillion) are an input error, not a loan.
+MONEY_MAX_FEN = 10**15
+#: Timestamps outside [TS_MIN, TS_MAX) are an input error (before 1970 the zone has local mean time offsets).
+TS_MIN = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+TS_MAX = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+#: Longest ``event_id`` accepted.
+EVENT_ID_MAX = 128
+
+
 def _f(name: str, dtype: pl.DataType, doc: str, **kw: Any) -> Field:
+    if name.endswith("_fen") and kw.get("max") is None:
+        kw["max"] = MONEY_MAX_FEN
     return Field(name, dtype, doc, **kw)
+
+
+def int_bounds(f: Field) -> tuple[int, int]:
+    """The range an integer field's dtype holds (values outside it are an error, not a wrap-around)."""
+    bits = {pl.Int8: 8, pl.Int16: 16, pl.Int32: 32, pl.Int64: 64}.get(type(f.dtype) if not isinstance(f.dtype, type)
+                                                                   else f.dtype, 64)
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 S, I16, I32, I64, F64, B = pl.Utf8, pl.Int16, pl.Int32, pl.Int64, pl.Float64, pl.Boolean
@@ -368,7 +386,7 @@ def to_union(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def parse_ts(value: Any) -> dt.datetime:
-    """Parse a timezone-aware timestamp; naive timestamps are an error."""
+    """Parse a timezone-aware timestamp; naive timestamps and years outside 1970–2099 are an error."""
     if isinstance(value, dt.datetime):
         ts = value
     elif isinstance(value, str):
@@ -380,6 +398,8 @@ def parse_ts(value: Any) -> dt.datetime:
         raise EventValidationError("ts", f"expected an ISO-8601 timestamp, got {type(value).__name__}")
     if ts.tzinfo is None:
         raise EventValidationError("ts", "timestamp has no timezone offset")
+    if not TS_MIN <= ts < TS_MAX:
+        raise EventValidationError("ts", f"{ts.isoformat()} is outside 1970-01-01 .. 2099-12-31")
     return ts.astimezone(TZ)
 
 
@@ -415,7 +435,10 @@ def _coerce(f: Field, value: Any) -> Any:
         elif (isinstance(value, float) and value.is_integer()) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit()):
             out = int(value)
         else:
-            raise EventValidationError(f.name, f"not an integer: {value!r}")
+            raise EventValidationError(f.name, f"not an integer: {str(value)[:40]!r}")
+        lo, hi = int_bounds(f)
+        if not lo <= out <= hi:
+            raise EventValidationError(f.name, f"{out} does not fit in {f.dtype}")
         return out
     if kind == "float":
         if isinstance(value, bool):
@@ -428,13 +451,15 @@ def _coerce(f: Field, value: Any) -> Any:
             raise EventValidationError(f.name, f"not a finite number: {value!r}")
         return out
     if kind == "list":
-        if isinstance(value, str):
-            value = [v for v in value.split("|") if v]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise EventValidationError(f.name, "expected a list of strings")
         return list(value)
     if not isinstance(value, str):
         raise EventValidationError(f.name, f"expected text, got {type(value).__name__}")
+    if f.required and not value.strip():
+        raise EventValidationError(f.name, "required field is empty")
+    if f.name == "event_id" and (len(value) > EVENT_ID_MAX or not value.isprintable()):
+        raise EventValidationError(f.name, f"must be at most {EVENT_ID_MAX} printable characters")
     return value
 
 

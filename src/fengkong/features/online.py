@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from fengkong.events import UNION_FIELDS
+from fengkong.events import UNION_FIELDS, EventValidationError
 from fengkong.features.plan import compile_reader, compile_writer
 from fengkong.features.spec import UNITS, Feature, FeatureSet, parse_window
 from fengkong.features.stores import decode_event
@@ -42,8 +42,12 @@ def _ids(tx: Any) -> dict[str, int]:
     return idx
 
 
-class LateEventError(ValueError):
-    """An event is older than the store's watermark minus the late tolerance; it was not folded in."""
+class LateEventError(EventValidationError):
+    """An event is older than the store's watermark minus the late tolerance, or further ahead of this
+    machine's clock than ``max_ahead``; it was not folded in and the watermark did not move."""
+
+    def __init__(self, reason: str):
+        super().__init__("ts", reason)
 
 
 def ts_us(ts: dt.datetime) -> int:
@@ -305,10 +309,15 @@ def _write_list(tx: Any, e: dict, t: int, eid: str, horizon: int, stream: _Strea
 class OnlineFeatures:
     """Incremental features for one :class:`FeatureSet` against a state store."""
 
-    def __init__(self, fs: FeatureSet, store: Any, late_tolerance: str = "1h", expire_every: int = 100_000):
+    def __init__(self, fs: FeatureSet, store: Any, late_tolerance: str = "1h", expire_every: int = 100_000,
+                 max_ahead: str | None = None):
+        """``late_tolerance``: how far behind the newest event seen an event may still be folded in.
+        ``max_ahead``: how far ahead of this machine's clock an event may be (None: no bound, for replays of
+        histories); a further one is refused, so one clock-skewed event cannot move the watermark."""
         self.fs = fs
         self.store = store
         self.late_us = parse_window(late_tolerance, "late_tolerance") or 0
+        self.max_ahead_us = None if max_ahead is None else parse_window(max_ahead, "max_ahead") or 0
         self.expire_every = expire_every
         self._since_expire = 0
         self.streams: dict[str, _Stream] = {}
@@ -457,9 +466,14 @@ class OnlineFeatures:
             self.expire()
 
     def _check_late(self, tx: Any, t: int) -> None:
+        if self.max_ahead_us is not None:
+            ahead = t - ts_us(dt.datetime.now(dt.UTC))
+            if ahead > self.max_ahead_us:
+                raise LateEventError(f"event is {ahead / 1e6:.0f}s ahead of this machine's clock (limit "
+                                     f"{self.max_ahead_us / 1e6:.0f}s); not folded in")
         wm = tx.get("wm")
         if wm is not None and t < wm - self.late_us:
-            raise LateEventError(f"event is {(wm - t) / 1e6:.0f}s older than the newest event seen "
+            raise LateEventError(f"late: event is {(wm - t) / 1e6:.0f}s older than the newest event seen "
                                  f"(tolerance {self.late_us / 1e6:.0f}s); not folded in")
 
     def _read(self, tx: Any, e: dict, t: int, check_late: bool) -> dict:

@@ -49,9 +49,12 @@ def communities(links: pl.DataFrame, min_applicants: int = 3, max_element_applic
     e = ring_edges(links, max_element_applicants)
     if e.height == 0:
         return pl.DataFrame(schema={"community": pl.Int64, "app": pl.Utf8})
-    keys = pl.concat([e.select(pl.col("app").alias("key")), e.select(pl.col("elem").alias("key"))]).unique(
-        maintain_order=True).with_row_index("i")
-    ee = e.join(keys.rename({"key": "app", "i": "s"}), on="app").join(keys.rename({"key": "elem", "i": "d"}), on="elem")
+    # node ids and edge order fixed by sorting: Leiden's result depends on both, and Polars' parallel joins and
+    # group-bys do not keep an order, so without this the same world gave different rings run to run
+    keys = (pl.concat([e.select(pl.col("app").alias("key")), e.select(pl.col("elem").alias("key"))]).unique()
+            .sort("key").with_row_index("i"))
+    ee = (e.join(keys.rename({"key": "app", "i": "s"}), on="app").join(keys.rename({"key": "elem", "i": "d"}), on="elem")
+          .sort("s", "d"))
     labels = leiden_labels(ee["s"].to_numpy().astype(np.int64), ee["d"].to_numpy().astype(np.int64), keys.height,
                            ee["weight"].to_numpy(), resolution, seed)
     lab = keys.with_columns(pl.Series("community", labels))

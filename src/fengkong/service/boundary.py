@@ -10,14 +10,12 @@ identity data in a token field (a 422 naming it), so nothing downstream ever see
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from fengkong.events import EventValidationError, fields_of, parse_ts, pii
+from fengkong.events.canonical import canonical, digest, jsonable  # noqa: F401  (re-exported)
 
 #: Plaintext identity fields accepted at the boundary, per event type (those whose token column it has).
 RAW_FIELDS = tuple(pii.RAW_TO_TOKEN)
@@ -106,23 +104,3 @@ def tokenise_event(raw: Mapping[str, Any], tok: pii.Tokenizer) -> dict[str, Any]
             _check_plain(k, v)
     return event
 
-
-def _default(v: Any) -> Any:
-    if isinstance(v, dt.datetime | dt.date):
-        return v.isoformat()
-    raise TypeError(type(v).__name__)
-
-
-def canonical(event: Mapping[str, Any]) -> bytes:
-    """Canonical JSON of a validated event (sorted keys, ISO timestamps) — what the payload digest covers."""
-    return orjson.dumps(dict(event), default=_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME)
-
-
-def digest(event: Mapping[str, Any]) -> str:
-    """sha256 of :func:`canonical`: the same request id with another digest is a different request (409)."""
-    return hashlib.sha256(canonical(event)).hexdigest()
-
-
-def jsonable(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The validated event as plain JSON types."""
-    return orjson.loads(canonical(event))

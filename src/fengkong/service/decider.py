@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from fengkong.events import EventValidationError, validate_event
+from fengkong.events import validate_event
 from fengkong.service.boundary import digest, jsonable, tokenise_event
 
 log = logging.getLogger(__name__)
@@ -233,8 +233,8 @@ class DecisionService:
 
             try:
                 feats.update(clean)  # idempotent by event id: a retry after a crash folds nothing twice
-            except LateEventError as exc:
-                raise EventValidationError("ts", str(exc)) from None
+            except LateEventError:
+                raise
             except Exception as exc:
                 raise Unavailable(f"feature state: {type(exc).__name__}: {exc}") from exc
         body = jsonable(clean)

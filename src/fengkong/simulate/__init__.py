@@ -3,7 +3,24 @@
 ``simulate_world(out_dir, SimConfig(...))`` writes every event type, outcomes, labels and a manifest.
 """
 
+import sys
+import types
+from typing import Any
+
 from fengkong.simulate.config import SimConfig, SimConfigError
 from fengkong.simulate.world import PATTERNS, plaintext_identities, simulate_world
 
 __all__ = ["PATTERNS", "SimConfig", "SimConfigError", "plaintext_identities", "simulate_world"]
+
+
+class _CallablePackage(types.ModuleType):
+    """``fk.simulate`` is both this package and the public function: importing the package replaces the
+    ``fengkong.simulate`` attribute, so the package itself answers the call."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from fengkong.api import simulate
+
+        return simulate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

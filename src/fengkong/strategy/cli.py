@@ -133,44 +133,77 @@ def _pretty(d: Any) -> str:
             f"[dim]{d.strategy}@{d.version} {d.role} {d.latency_ms:.2f} ms{extra}[/dim]")
 
 
+_STATE_HELP = ("Feature state: SQLite path (default $FENGKONG_STATE or ./fengkong_state.db), 'memory', or a "
+               "redis:// URL.")
+
+
 def decide(
     source: str = typer.Argument(..., help="EVENT.json, a JSON Lines file, or - to read JSON Lines from stdin."),
     strategy: Path = typer.Option(None, "--strategy", help="Use this strategy file instead of the active one."),
     db: str = typer.Option(None, "--db", help=DB_HELP),
-    state: str = typer.Option(None, "--state", help="Feature state: SQLite path (default $FENGKONG_STATE or "
-                              "./fengkong_state.db), 'memory', or a redis:// URL."),
+    state: str = typer.Option(None, "--state", help=_STATE_HELP),
     no_features: bool = typer.Option(False, "--no-features", help="Decide without online feature state."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per decision."),
 ) -> None:
     """Decide events with the active strategy of their type; every decision is recorded before it is printed.
 
-    Exit 0 when every event was decided, 1 when some events were invalid (each named on stderr), 2 for a
-    bad input file, 3 when the store failed: the decisions printed before the error line are recorded;
-    the event named in it and the ones after it were not decided and must be sent again."""
+    Exit 0 when every event was decided, 1 when some events were invalid, late (older than the state's
+    newest event minus the late tolerance) or ahead of this machine's clock (each named on stderr, then a
+    count), 2 for a bad input file, 3 when the store failed: the decisions printed before the error line are
+    recorded; the event named in it and the ones after it were not decided and must be sent again. Events
+    of a type with no active strategy are errors here; `fengkong ingest` folds them into the state."""
+    _run(source, strategy, db, state, no_features, json_out, ingest=False)
+
+
+def ingest(
+    source: str = typer.Argument(..., help="EVENT.json, a JSON Lines file, or - to read JSON Lines from stdin."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    state: str = typer.Option(None, "--state", help=_STATE_HELP),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per event."),
+) -> None:
+    """Feed a stream of every event type: decide those with an active strategy, fold the rest into the
+    feature state and record them as ingested. Exit status as for `fengkong decide`."""
+    _run(source, None, db, state, False, json_out, ingest=True)
+
+
+def _run(source: str, strategy: Path | None, db: str | None, state: str | None, no_features: bool,
+         json_out: bool, ingest: bool) -> None:
     from fengkong.engine import Engine, NoStrategyError
     from fengkong.events import EventValidationError
+    from fengkong.runtime import StateInUseError, claim_state
     from fengkong.store import StoreError
 
     out = _console()
     err = _console(stderr=True)
+    try:
+        held = None if no_features else claim_state(state)
+    except StateInUseError as exc:
+        _fail(str(exc))
     st = _store(db)
     fixed = _load_ref(str(strategy), db) if strategy else None
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
-    failures = 0
+    failures = total = ingested = 0
     try:
         for n, obj in _read_events(source):
+            total += 1
             try:
                 if isinstance(obj, Exception):
                     raise obj
                 if not isinstance(obj, dict):
                     raise ValueError(f"line {n}: an event must be a JSON object")
-                d = eng.decide(obj)
+                d = eng.ingest(obj) if ingest else eng.decide(obj)
             except StoreError as exc:
                 _fail(f"line {n}: {exc}; this event and the ones after it were not decided (send them again)", 3)
             except (EventValidationError, NoStrategyError, ValueError) as exc:
                 failures += 1
                 msg = str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
                 err.print(f"[red]error:[/red] {msg}", markup=True)
+                continue
+            if d is None:
+                ingested += 1
+                if json_out:
+                    sys.stdout.write(json.dumps({"request_id": obj.get("event_id"), "event_type": obj.get(
+                        "event_type"), "decided": False, "ingested": True}) + "\n")
                 continue
             if json_out:
                 sys.stdout.write(json.dumps({**d.to_dict(), "replayed": d.replayed}, ensure_ascii=False,
@@ -181,7 +214,13 @@ def decide(
                 sys.stdout.flush()
     finally:
         st.close()
+        if held is not None:
+            held.close()
+        if ingest and not json_out:
+            err.print(f"{total - failures - ingested} decided, {ingested} ingested without a decision, "
+                      f"{failures} failed")
     if failures:
+        err.print(f"{failures} of {total} events failed (not decided, not recorded)")
         raise typer.Exit(1)
 
 
@@ -190,20 +229,33 @@ def decide(
 
 @strategy_app.command("validate")
 def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."),
+             events: Path = typer.Option(None, "--events", exists=True, file_okay=False,
+                                         help="Also report, on this world / event directory, how often each "
+                                              "rule's inputs are missing (a rule whose input is always "
+                                              "missing can never fire as written)."),
              json_out: bool = typer.Option(False, "--json")) -> None:
     """Type-check strategy files against the event schema and the feature library."""
+    from fengkong.runtime import check_applicable
     from fengkong.strategy import StrategyError, load_strategy
 
     results = []
+    loaded = []
     for f in files:
         try:
             s = load_strategy(f, features=_kinds())
             s.check_models()
+            try:
+                check_applicable(s)
+            except StrategyError as exc:
+                raise StrategyError(exc.message, str(f)) from None
             results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
                             "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
+            loaded.append((results[-1], s))
         except StrategyError as exc:
             results.append({"file": str(f), "ok": False, "error": str(exc), "line": exc.line, "column": exc.col})
     ok = all(r["ok"] for r in results)
+    if events is not None and loaded:
+        _coverage(loaded, events)
     if json_out:
         typer.echo(json.dumps({"ok": ok, "results": results}))
     else:
@@ -212,9 +264,43 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
             if r["ok"]:
                 con.print(f"[green]ok[/green] {r['file']}: {r['name']} v{r['version']} ({r['event_type']}, "
                           f"{r['nodes']} nodes, {r['rules']} rules)")
+                for w in r.get("warnings", []):
+                    con.print(f"  [yellow]warning:[/yellow] {w}", markup=True)
+                if "inputs" in r:
+                    _print_coverage(con, r["inputs"])
             else:
                 _console(stderr=True).print(f"[red]error:[/red] {r['error']}", markup=True)
     raise typer.Exit(0 if ok else 2)
+
+
+def _coverage(loaded: list[tuple[dict, Any]], events: Path) -> None:
+    """Add each strategy's per-rule input null shares (and warnings for inputs always missing) to its result."""
+    from fengkong.events.files import read_world
+    from fengkong.features import load_features
+    from fengkong.features.providers import ProviderContext, backfill_all
+    from fengkong.strategy.coverage import input_null_rates, never_firing
+
+    try:
+        ev = read_world(events)
+    except ValueError as exc:
+        _fail(f"--events: {exc}")
+    used = set().union(*(set(s.used_features) for _, s in loaded))
+    feats = backfill_all(ev, load_features(), ProviderContext(state="memory"), names=used) if used else None
+    for r, s in loaded:
+        rates = input_null_rates(s, ev, feats)
+        r["inputs"] = rates.to_dicts()
+        r["warnings"] = [f"rule {rule} can never fire on {events}: an input it reads is missing on every "
+                         f"{s.event_type} event" for rule in never_firing(rates)]
+
+
+def _print_coverage(con: Any, rows: list[dict]) -> None:
+    from rich.table import Table
+
+    t = Table("rule", "input", "source", "missing", box=None, padding=(0, 2))
+    for x in rows:
+        share = "-" if x["null_share"] is None else f"{x['null_share']:.1%}"
+        t.add_row(x["rule"], x["input"], x["source"], share)
+    con.print(t)
 
 
 @strategy_app.command("deploy")
@@ -401,24 +487,15 @@ def backtest(
         lists = _store(db).lists.snapshot() if db else {}
         backtest_spark(s, other, events, labels, out, master, extra_features, lists, json_out, _console(stderr=json_out))
         return
-    from fengkong.events.files import read_world
-    from fengkong.features import load_features
-    from fengkong.features.providers import ProviderContext, backfill_all
+    from fengkong.api import backtest as run_backtest
     from fengkong.strategy import backtest as bt
 
-    fs = load_features()
     s = _load_ref(strategy, db)
     other = _load_ref(against, db) if against else None
-    used = set(s.used_features) | (set(other.used_features) if other else set())
     con = _console(stderr=json_out)
-    with con.status("reading events and backfilling features…"):
-        ev = read_world(events)
-        feats = backfill_all(ev, fs, ProviderContext(state="memory", db=db), names=used)
-    frame = bt.prepare_frame(ev, s, features=feats)
-    lab_path = labels or (events / "outcomes.parquet")
-    lab = bt.load_labels(lab_path) if lab_path.exists() else None
     lists = _store(db).lists.snapshot() if db else {}
-    res = bt.run(s, frame, lab, other, lists)
+    with con.status("reading events, backfilling features and deciding…"):
+        res = run_backtest(s, events, labels, other, lists, db=db)
     if out:
         paths = bt.write_csv(res, out)
         paths.append(bt.write_html(res, out / "report.html"))
@@ -430,6 +507,47 @@ def backtest(
 
 
 # ---------------------------------------------------------------- audit, lists
+
+
+@audit_app.command("query")
+def audit_query(
+    request_id: str = typer.Option(None, "--request-id", help="One decision by its request id."),
+    customer: str = typer.Option(None, "--customer", help="Decisions of one customer_id."),
+    since: str = typer.Option(None, "--since", help="Event time from (ISO date = whole day, or timestamp)."),
+    until: str = typer.Option(None, "--until", help="Event time to (a date is inclusive, a timestamp exclusive)."),
+    limit: int = typer.Option(None, "--limit", min=1, help="At most N decisions (default: 50 shown, all exported)."),
+    out: Path = typer.Option(None, "--out", help="Export to a .jsonl or .csv file instead of printing."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per decision on stdout."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Decisions of the audit log by request id, customer and event-time range, in chain order (print or export)."""
+    from fengkong.store.audit_query import export, query
+
+    st = _store(db)
+    try:
+        rows = query(st, request_id, customer, since, until, limit if (limit or out or json_out) else 50)
+        if out is not None:
+            n = export(rows, out)
+            _console().print(f"{n} decisions written to {out}")
+            return
+        if json_out:
+            for r in rows:
+                sys.stdout.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+            return
+        from rich.table import Table
+
+        t = Table("seq", "request", "event time", "customer", "strategy", "outcome", "reasons")
+        shown = 0
+        for r in rows:
+            shown += 1
+            t.add_row(str(r["seq"]), r["request_id"], (r["event_ts"] or "")[:19], r["customer_id"] or "-",
+                      f"{r['strategy']}@{r['version']}", r["outcome"], ",".join(r["reason_codes"]) or "-")
+        _console().print(t)
+        _console().print(f"{shown} decisions")
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        st.close()
 
 
 @audit_app.command("verify")
@@ -506,6 +624,7 @@ def lists_show(name: str = typer.Argument(None), db: str = typer.Option(None, "-
 
 def register(app: typer.Typer) -> None:
     app.command("decide")(decide)
+    app.command("ingest")(ingest)
     app.command("backtest")(backtest)
     app.add_typer(strategy_app, name="strategy")
     app.add_typer(audit_app, name="audit")

@@ -65,6 +65,8 @@ async def decide_batch(batch: Batch, request: Request, who: Principal = Depends(
             results.append({"index": i, "status": 200, "decision": out.body()})
         except Conflict as exc:
             results.append({"index": i, "status": 409, "detail": str(exc)})
+        except EventValidationError as exc:  # late or ahead of the clock: this event only, the others stand
+            results.append({"index": i, "status": 422, "detail": str(exc)})
     return json_response({"results": results})
 
 

@@ -1,0 +1,181 @@
+"""The public Python API (``import fengkong as fk``): what the CLI does, as functions for notebooks and jobs.
+
+Each function is a thin, documented door to the module that owns the work; the CLI commands call the same
+functions. Heavy modules are imported on first use, so ``import fengkong`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+
+def simulate(out: str | Path, customers: int = 3000, months: int = 3, seed: int = 7, **config: Any) -> Path:
+    """Write a deterministic synthetic credit world (``<type>.parquet`` files, outcomes, labels) to ``out``.
+
+    ``config``: any other :class:`fengkong.simulate.SimConfig` field (``start``, ring sizes, shares…)."""
+    from fengkong.simulate import SimConfig, simulate_world
+
+    simulate_world(out, SimConfig(customers=customers, months=months, seed=seed, **config))
+    return Path(out)
+
+
+def read_world(directory: str | Path, event_types: Iterable[str] | None = None) -> pl.DataFrame:
+    """Every event of a world directory, validated, in time order, as one frame in the union schema."""
+    from fengkong.events.files import read_world as _read_world
+    from fengkong.events.model import EVENT_TYPES
+
+    return _read_world(directory, tuple(event_types) if event_types else EVENT_TYPES)
+
+
+def read_events(path: str | Path, event_type: str | None = None, tokenizer: Any = None) -> Any:
+    """One event file (Parquet, CSV, JSON Lines) validated row by row: ``.frame`` good rows, ``.errors`` the
+    bad ones (also quarantined beside the file)."""
+    from fengkong.events.files import read_events as _read_events
+
+    return _read_events(path, event_type=event_type, tokenizer=tokenizer)
+
+
+def load_features(path: str | Path | None = None) -> Any:
+    """A feature set from a YAML file (default: the standard library)."""
+    from fengkong.features import load_features as _load
+
+    return _load(path) if path is not None else _load()
+
+
+def backfill(events: pl.DataFrame, features: Any = None, names: Iterable[str] | None = None,
+             db: str | None = None) -> pl.DataFrame:
+    """Point-in-time features for every event (state strictly before it, ties by event order): the standard
+    library (or ``features``) plus every registered pack's features; ``names`` limits the columns; ``db``
+    is the decision store the packs read (identity locks, lists)."""
+    from fengkong.features.providers import ProviderContext, backfill_all
+
+    fs = features if features is not None else load_features()
+    wanted = list(dict.fromkeys(names)) if names else None
+    out = backfill_all(events, fs, ProviderContext(state="memory", db=db), names=set(wanted) if wanted else None)
+    if wanted:
+        missing = [n for n in wanted if n not in out.columns]
+        if missing:
+            raise ValueError(f"no feature named {missing[0]!r}")
+        out = out.select(["event_id", *wanted])
+    return out
+
+
+def load_strategy(path: str | Path) -> Any:
+    """Type-check and compile a strategy file against the event schema and every feature a pack provides;
+    a feature with no value for the strategy's event type is an error."""
+    from fengkong.runtime import check_applicable, strategy_kinds
+    from fengkong.strategy import load_strategy as _load
+
+    s = _load(path, features=strategy_kinds())
+    check_applicable(s)
+    return s
+
+
+def example_strategy(event_type: str) -> Path:
+    """The shipped reference strategy for an event type (``application``, ``purchase``, ``transfer``…)."""
+    p = Path(__file__).parent / "strategies" / f"{event_type}.yaml"
+    if not p.is_file():
+        shipped = sorted(x.stem for x in p.parent.glob("*.yaml"))
+        raise ValueError(f"no shipped strategy for {event_type!r} (one of {', '.join(shipped)})")
+    return p
+
+
+def backtest(strategy: Any, events: pl.DataFrame | str | Path, labels: pl.DataFrame | str | Path | None = None,
+             against: Any = None, lists: Mapping[str, Any] | None = None, features: pl.DataFrame | None = None,
+             db: str | None = None) -> Any:
+    """Vectorised backtest: outcome mix, rule hits, bad rate by outcome (with ``labels``: event_id + bad) and
+    the swap set against a second strategy. ``strategy``/``against``: a Strategy or a file; ``events``: a
+    frame or a world directory (whose ``outcomes.parquet`` is the default labels)."""
+    from fengkong.strategy import backtest as bt
+
+    s = strategy if hasattr(strategy, "evaluate") else load_strategy(strategy)
+    other = against if against is None or hasattr(against, "evaluate") else load_strategy(against)
+    if not isinstance(events, pl.DataFrame):
+        world = Path(events)
+        events = read_world(world)
+        if labels is None and (world / "outcomes.parquet").exists():
+            labels = world / "outcomes.parquet"
+    if isinstance(labels, str | Path):
+        labels = bt.load_labels(labels)
+    if features is None:
+        used = set(s.used_features) | (set(other.used_features) if other else set())
+        features = backfill(events, names=used, db=db) if used else None
+    frame = bt.prepare_frame(events, s, features=features)
+    return bt.run(s, frame, labels, other, lists or {})
+
+
+def open_store(url: str | None = None) -> Any:
+    """The decision store (audit log, strategy versions, routing, lists, cases) at a SQLAlchemy URL
+    (default ``$FENGKONG_DB`` or ``./fengkong.db``), migrated to the current schema."""
+    from fengkong.store import open_store as _open
+
+    return _open(url)
+
+
+def open_engine(store: Any = None, state: str | None = "memory", strategy: Any = None) -> Any:
+    """An :class:`fengkong.engine.Engine` with the standard online features and every pack's, deciding
+    against ``store``'s active strategies (or one fixed ``strategy``); ``state``: ``memory``, a SQLite path
+    or a ``redis://`` URL."""
+    from fengkong.runtime import open_engine as _open
+
+    s = strategy if strategy is None or hasattr(strategy, "evaluate") else load_strategy(strategy)
+    return _open(store, state=state, strategy=s)
+
+
+def evaluate(world: str | Path, packs: Iterable[str] | None = None) -> dict[str, Any]:
+    """Every registered pack's detectors measured against the patterns planted in a simulated world
+    (recall, precision, costs), keyed by pack."""
+    from fengkong.evaluation import evaluators
+
+    mods = evaluators()
+    wanted = list(packs) if packs else list(mods)
+    unknown = [p for p in wanted if p not in mods]
+    if unknown:
+        raise ValueError(f"unknown pack {unknown[0]!r} (one of {', '.join(mods)})")
+    return {p: mods[p].evaluate_world(Path(world)) for p in wanted}
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A priced offer: the repayment schedule, its annualised cost by every method and the cap check."""
+
+    schedule: Any
+    cost: Any
+    cap: Any
+
+    @property
+    def apr_irr(self) -> float:
+        """The annualised comprehensive cost by the IRR method (monthly IRR × 12)."""
+        return float(self.cost.apr_irr)
+
+
+def price(principal: float, term: int, rate: float | None = None, method: str = "equal_installment",
+          fee_rate: float | None = None, upfront_fee: float | None = None, start: dt.date | str | None = None,
+          lender_type: str | None = None, channel: str | None = None, config: str | Path | None = None) -> Offer:
+    """Schedule, annualised cost and cap check of one offer (amounts in yuan, rates annual decimals; the
+    schedule's money is integer fen), as ``fengkong price`` prints it."""
+    from fengkong.pricing import annualised_cost, build_schedule, check_offer, product_from_mapping
+    from fengkong.pricing.config import load_config
+
+    cfg = load_config(config)
+    rp = cfg.section("risk_pricing")
+    day = start or dt.date.today()
+    p = product_from_mapping({}, principal=principal, term=term, method=method, rate=rate, fee_rate=fee_rate,
+                             upfront_fee=upfront_fee, start=day.isoformat() if isinstance(day, dt.date) else day)
+    sched = build_schedule(p, cfg)
+    cost = annualised_cost(sched)
+    cap = check_offer(cost, p.start, lender_type or rp["lender_type"], channel or rp["channel"], cfg)
+    return Offer(sched, cost, cap)
+
+
+def load_scorecard(path: str | Path) -> Any:
+    """A scorecard saved by ``Scorecard.save`` / ``fengkong scorecard fit --out``."""
+    from fengkong.modeling import Scorecard
+
+    return Scorecard.load(path)

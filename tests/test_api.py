@@ -1,0 +1,59 @@
+"""The public API: ``import fengkong as fk`` names, lazily loaded, and the CLI calling the same functions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import fengkong as fk
+
+
+def test_every_public_name_resolves():
+    for name in fk.__all__:
+        assert getattr(fk, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        fk.nope  # noqa: B018
+
+
+def test_import_is_cheap():
+    """``import fengkong`` loads neither Polars nor the engine until a name is used."""
+    code = "import sys, fengkong; print('polars' in sys.modules, 'fengkong.engine' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_backfill_names_select_columns_and_unknown_is_an_error(tmp_path):
+    world = fk.simulate(tmp_path / "w", customers=300, months=3, seed=3)
+    ev = fk.read_world(world)
+    assert fk.backfill(ev, names=["app_cnt_id_7d"]).columns == ["event_id", "app_cnt_id_7d"]
+    with pytest.raises(ValueError, match="no feature named 'nope'"):
+        fk.backfill(ev, names=["app_cnt_id_7d", "nope"])
+    res = fk.backtest(fk.example_strategy("application"), world)
+    assert res.n == ev.filter(ev["event_type"] == "application").height
+    with pytest.raises(ValueError, match="no shipped strategy for 'x'"):
+        fk.example_strategy("x")
+
+
+def test_the_backtest_command_is_the_api_function(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import fengkong.api as api
+    from fengkong.cli import _register_all, app
+
+    if not any(getattr(c, "name", None) == "backtest" for c in app.registered_commands):
+        _register_all()
+    world = fk.simulate(tmp_path / "w", customers=200, months=3, seed=5)
+    seen = []
+    real = api.backtest
+
+    def spy(*a, **kw):
+        seen.append(a[1])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(api, "backtest", spy)
+    r = CliRunner().invoke(app, ["backtest", str(fk.example_strategy("application")), "--events", str(world),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    assert seen == [world]
