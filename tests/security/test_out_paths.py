@@ -30,6 +30,8 @@ def _args(tmp_path, model_dir):
         ["features", "backfill", "--events", str(tmp_path), "--out", str(missing / "f.parquet")],
         ["labels", "export", "--out", str(missing / "l.csv"), "--db", f"sqlite:///{tmp_path / 's.db'}"],
         ["demo", "--out", str(missing / "d")],
+        ["strategy", "examples", str(missing / "s")],
+        ["audit", "query", "--customer", "C1", "--out", str(missing / "a.csv"), "--db", f"sqlite:///{tmp_path / 's.db'}"],
         ["backtest", "src/fengkong/strategies/application.yaml", "--events", str(tmp_path), "--out", str(missing / "bt")],
         ["postloan", "report", "--world", str(tmp_path), "--out", str(missing / "r")],
         ["postloan", "evidence", "--events", str(tmp_path), "--out", str(missing / "e"), "--month", "2026-01"],

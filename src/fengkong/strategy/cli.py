@@ -454,7 +454,10 @@ def examples(directory: Path = typer.Argument(..., help="Where to copy the shipp
     """Copy the shipped reference strategies (application, purchase) into DIRECTORY."""
     import shutil
 
-    directory.mkdir(parents=True, exist_ok=True)
+    from fengkong.outpath import check_out
+
+    check_out(directory, "DIRECTORY", kind="dir")
+    directory.mkdir(exist_ok=True)
     for f in sorted(SHIPPED.glob("*.yaml")):
         shutil.copy(f, directory / f.name)
         _console().print(f"wrote {directory / f.name}")
@@ -521,8 +524,10 @@ def audit_query(
     db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Decisions of the audit log by request id, customer and event-time range, in chain order (print or export)."""
+    from fengkong.outpath import check_out
     from fengkong.store.audit_query import export, query
 
+    check_out(out)
     st = _store(db)
     try:
         rows = query(st, request_id, customer, since, until, limit if (limit or out or json_out) else 50)
