@@ -11,17 +11,19 @@ DB_HELP = "Store URL (SQLAlchemy); default $FENGKONG_DB or ./fengkong.db."
 
 
 def _fail(msg: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {msg}")
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]error:[/red] {escape(msg)}")
     raise typer.Exit(2)
 
 
 def _store(db: str | None):
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _fail(open_error_line(exc))
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=False)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped at 80 columns
 
 #: Modules that contribute commands. Each defines ``register(app: typer.Typer) -> None``
 #: and imports its heavy dependencies inside the command bodies, so ``fengkong --help`` stays fast.
@@ -58,7 +58,13 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     pii.install_log_redaction()
     _register_all()
-    app(prog_name="fengkong")
+    from fengkong.store.errors import StoreError
+
+    try:
+        app(prog_name="fengkong")
+    except StoreError as exc:  # a store that fails mid-command: one line naming it, not a traceback
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

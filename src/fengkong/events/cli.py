@@ -26,7 +26,7 @@ def validate(
 
     check_out(quarantine, "--quarantine")
     check_out(out, "--out")
-    console = Console()
+    console = Console(soft_wrap=True, highlight=False)  # one error per line, unwrapped when piped
     tok = None
     try:
         try:

@@ -61,8 +61,37 @@ class LoadResult:
 
 
 def _read_raw(path: Path) -> pl.DataFrame:
-    """Read a file with every scalar column as text (lists kept as text too, for one code path)."""
+    """Read a file with every scalar column as text; an unreadable file is one EventValidationError naming it."""
+    try:
+        return _read_raw_file(path)
+    except EventValidationError:
+        raise
+    except pl.exceptions.NoDataError:
+        raise EventValidationError("path", "empty file (no header, no rows)") from None
+    except UnicodeDecodeError as exc:
+        raise EventValidationError("path", f"not UTF-8 text (undecodable byte at offset {exc.start}; a binary "
+                                           "file?)") from None
+    except (pl.exceptions.PolarsError, OSError, csv.Error) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        what = "Parquet" if path.suffix.lower() == ".parquet" else "event"
+        raise EventValidationError("path", f"not a readable {what} file ({type(exc).__name__}: {first})") from None
+
+
+def _check_text(path: Path) -> None:
+    """A CSV / JSON Lines file must start as UTF-8 text (Polars would read a binary header lossily)."""
+    import codecs
+
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\x00" in head:
+        raise EventValidationError("path", "a binary file (NUL bytes), not CSV or JSON Lines text")
+    codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # UnicodeDecodeError → one line
+
+
+def _read_raw_file(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".jsonl", ".ndjson", ".json"):
+        _check_text(path)
     if suffix == ".parquet":
         return pl.read_parquet(path)
     if suffix == ".csv":
@@ -345,7 +374,12 @@ def read_world(
         if not validate:
             parts.append(to_union(pl.read_parquet(p)))
             continue
-        res = read_events(p, et)
+        try:
+            res = read_events(p, et)
+        except EventValidationError as exc:
+            if exc.field != "path" or exc.reason.startswith(p.name):
+                raise
+            raise EventValidationError("path", f"{p.name}: {exc.reason}") from None
         if res.errors:
             (on_bad_rows or _warn_bad_rows)(p, res)
         parts.append(to_union(res.frame))

@@ -49,13 +49,13 @@ def registry_path(db: str | None, registry: Path | None = None) -> Path:
 
 def _locks(db: str | None, registry: Path | None = None, lists: bool = True):
     from fengkong.fraud.locks import IdentityLocks
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     path = registry_path(db, registry)
     try:
         st = open_store(db) if lists else None
     except Exception as exc:
-        _fail(f"--db: cannot open the decision store: {type(exc).__name__}: {exc}")
+        _fail(f"--db: {open_error_line(exc)}")
     return IdentityLocks(path, lists=st.lists if st is not None else None)
 
 

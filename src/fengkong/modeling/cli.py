@@ -13,8 +13,9 @@ scorecard_app = typer.Typer(help="Build, apply and evaluate WOE scorecards.", no
 
 def _fail(msg: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[red]error:[/red] {msg}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(msg)}", highlight=False)
     raise typer.Exit(2)
 
 

@@ -139,12 +139,12 @@ def consume(
 
 
 def _store(db: str | None) -> Any:
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _fail(open_error_line(exc))
 
 
 @keys_app.command("create")

@@ -49,7 +49,7 @@ def simulate(
 
     check_out(out, kind="dir")
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     values = {k: v for k, v in locals().items() if k in {f.name for f in dataclasses.fields(SimConfig)}
               and v is not None}
     fields = {f.name: f for f in dataclasses.fields(SimConfig)}

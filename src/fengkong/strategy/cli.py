@@ -26,17 +26,19 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    _console(stderr=True).print(f"[red]error:[/red] {msg}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    _console(stderr=True).print(f"[red]error:[/red] {escape(msg)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
 def _store(db: str | None) -> Any:
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _fail(open_error_line(exc))
 
 
 def _kinds() -> dict[str, str]:
