@@ -137,3 +137,24 @@ def test_explicit_audit_key_differs_from_the_derived_one(tmp_path, monkeypatch):
     res = st.decisions.verify()
     assert not res.ok and "another audit key" in res.reason
     st.close()
+
+
+def test_service_chains_under_its_configured_key_file(tmp_path, monkeypatch):
+    from fengkong.events import pii
+    from fengkong.service.app import build_state
+    from fengkong.service.settings import Settings
+    from fengkong.store.audit_key import derive, key_id
+
+    kf = tmp_path / "svc.key"
+    kf.write_text("cd" * 32)
+    kf.chmod(0o600)
+    monkeypatch.delenv(pii.KEY_ENV)
+    monkeypatch.setenv(pii.KEY_FILE_ENV, str(tmp_path / "absent.key"))
+    st = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    import types
+
+    build_state(Settings(pii_key_file=str(kf)), store=st, engine=types.SimpleNamespace())
+    st.decisions.append(_meta(1), {"i": 1})
+    assert st.decisions._kid == key_id(derive(bytes.fromhex("cd" * 32)))
+    assert st.decisions.verify().ok
+    st.close()

@@ -15,8 +15,13 @@ class AuditKeyError(RuntimeError):
     """No usable audit-chain key (the message names the cause)."""
 
 
+def derive(tokenisation_key: bytes) -> bytes:
+    """The audit key derived from a tokenisation key: HMAC-SHA256(key, "fengkong/audit-chain/v1")."""
+    return hmac.new(tokenisation_key, DERIVE_LABEL, hashlib.sha256).digest()
+
+
 def audit_key() -> bytes:
-    """The key: ``$FENGKONG_AUDIT_KEY`` (64+ hex digits), else HMAC-SHA256(tokenisation key, label)."""
+    """The key: ``$FENGKONG_AUDIT_KEY`` (64+ hex digits), else :func:`derive` of the tokenisation key."""
     env = os.environ.get(KEY_ENV)
     if env is not None and env.strip():
         from fengkong.events.pii import PiiKeyError, parse_hex_key
@@ -31,7 +36,7 @@ def audit_key() -> bytes:
         base = load_key()
     except PiiKeyError as exc:
         raise AuditKeyError(f"no audit key: set {KEY_ENV} (64 hex digits) or a tokenisation key ({exc})") from None
-    return hmac.new(base, DERIVE_LABEL, hashlib.sha256).digest()
+    return derive(base)
 
 
 def key_id(key: bytes) -> str:

@@ -93,6 +93,12 @@ class DecisionLog:
         self._cp_insert = (f"INSERT INTO fk_audit_checkpoints (chain, seq, head_hash, at, key_id, mac) "
                            f"VALUES ({', '.join([self._ph] * 6)})")
 
+    def use_key(self, key: bytes) -> None:
+        """Chain under this key instead of the one from the environment (the service's configured key file)."""
+        from fengkong.store.audit_key import key_id
+
+        self._key, self._kid = key, key_id(key)
+
     def key(self) -> bytes:
         """The audit key (resolved once; :class:`~fengkong.store.audit_key.AuditKeyError` names a missing one)."""
         if self._key is None:
