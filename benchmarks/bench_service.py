@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import machine, write_section
+from _results import machine, use_quick_results, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -93,7 +93,10 @@ ANCHOR = r"""
 import sys
 import uvicorn
 from fastapi import FastAPI, Request
-from fengkong.service.app import json_response
+try:
+    from fengkong.service.respond import json_response
+except ImportError:  # a baseline tree from before service/respond.py
+    from fengkong.service.app import json_response
 app = FastAPI()
 BODY = {"ok": True, "outcome": "approve", "version": "1"}
 @app.post("/const")
@@ -214,8 +217,7 @@ def rss_mb(pid: int) -> float:
 def make_store(url: str) -> str:
     from fengkong.runtime import strategy_kinds
     from fengkong.store import open_store
-    from fengkong.strategy import load_strategy
-    from fengkong.strategy.cli import SHIPPED
+    from fengkong.strategy import SHIPPED, load_strategy
 
     st = open_store(url)
     for f in ("application.yaml", "purchase.yaml"):
@@ -350,7 +352,7 @@ def kill_test(tmp: Path, tmpls: list[dict], seconds: float) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="Short runs (smoke test of the script).")
+    ap.add_argument("--quick", action="store_true", help="Short runs (smoke test of the script); writes benchmarks/RESULTS-quick.md.")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--memory-seconds", type=float, default=None)
     ap.add_argument("--baseline-src", type=Path, default=None,
@@ -358,6 +360,8 @@ def main() -> None:
                          "`git archive REV src | tar -x -C DIR`): before/after figures in the same run.")
     ap.add_argument("--baseline-label", default="baseline", help="Name of the baseline in the table (e.g. a rev).")
     args = ap.parse_args()
+    if args.quick:
+        use_quick_results()
     secs = args.seconds or (3 if args.quick else 12)
     mem_secs = args.memory_seconds or (6 if args.quick else 180)
     os.environ["FENGKONG_PII_KEY"] = KEY_HEX

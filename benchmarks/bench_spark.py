@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import machine, write_section
 
 #: Simulated (customers, months) per size in millions of events (≈ 8.8 events per customer-month).
-WORLDS = {1: (38_000, 3), 2: (38_000, 6), 5: (95_000, 6), 20: (190_000, 12)}
+#: Size 0 is the smoke test of ``run_all.py --quick`` (about 50 000 events).
+WORLDS = {0: (2_000, 3), 1: (38_000, 3), 2: (38_000, 6), 5: (95_000, 6), 20: (190_000, 12)}
 
 POLARS_JOB = """
 import resource, sys, time, json
@@ -118,7 +119,7 @@ def world(base: Path, size: int) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="1,5", help="millions of events, from 1, 5, 20")
+    ap.add_argument("--sizes", default="1,5", help="millions of events, from 1, 2, 5, 20 (0: a 2 000-customer smoke test)")
     ap.add_argument("--engines", default="polars,spark")
     ap.add_argument("--polars-limit-gb", type=float, default=14.0)
     ap.add_argument("--spark-driver-gb", type=int, default=6)
@@ -161,7 +162,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
         p = next((r for r in rows if r["size"] == size and r["engine"] == "polars" and r["ok"]), None)
         s = next((r for r in rows if r["size"] == size and r["engine"] == "spark" and r["ok"]), None)
         if p and s:
-            ratios.append(f"- {size} M: Spark / Polars wall time {s['wall'] / p['wall']:.1f}×, "
+            ratios.append(f"- {f'{size} M' if size else 'size 0 (smoke world)'}: Spark / Polars wall time {s['wall'] / p['wall']:.1f}×, "
                           f"peak memory {s['peak_gb'] / p['peak_gb']:.2f}×")
     md = (f"`python benchmarks/bench_spark.py` on {machine()} (shared, loaded by other jobs). Standard library "
           f"(59 features) backfill of a simulated world; Spark `local[2]`, driver {args.spark_driver_gb} GB, "

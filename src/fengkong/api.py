@@ -19,10 +19,9 @@ def simulate(out: str | Path, customers: int = 3000, months: int = 3, seed: int 
     """Write a deterministic synthetic credit world (``<type>.parquet`` files, outcomes, labels) to ``out``.
 
     ``config``: any other :class:`fengkong.simulate.SimConfig` field (``start``, ring sizes, shares…)."""
-    from fengkong.simulate import SimConfig, simulate_world
+    from fengkong.simulate import write_world
 
-    simulate_world(out, SimConfig(customers=customers, months=months, seed=seed, **config))
-    return Path(out)
+    return write_world(out, customers, months, seed, **config)
 
 
 def read_world(directory: str | Path, event_types: Iterable[str] | None = None) -> pl.DataFrame:

@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=False)
-err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped at 80 columns
+err_console = Console(stderr=True)
 
 #: Modules that contribute commands. Each defines ``register(app: typer.Typer) -> None``
 #: and imports its heavy dependencies inside the command bodies, so ``fengkong --help`` stays fast.
@@ -31,7 +31,7 @@ COMMAND_MODULES: list[str] = [
     "fengkong.pricing.cli",
     "fengkong.simulate.cli",
     "fengkong.modeling.cli",
-    "fengkong.strategy.cli",
+    "fengkong.strategy_cli",
     "fengkong.postloan.cli",
     "fengkong.demo",
     "fengkong.service.cli",
@@ -58,13 +58,13 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     pii.install_log_redaction()
     _register_all()
-    from fengkong.store.errors import StoreError
+    from fengkong.errors import FengkongError, one_line
 
     try:
         app(prog_name="fengkong")
-    except StoreError as exc:  # a store that fails mid-command: one line naming it, not a traceback
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(2)
+    except FengkongError as exc:  # anything a command did not report itself: one line, its exit status
+        err_console.print(f"error: {pii.redact(one_line(exc))}", markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from fengkong.errors import InputError
 from fengkong.store.schema import deploy_requests
 from fengkong.store.versions import Routing, StoredVersion, VersionError, route_of
 
@@ -28,7 +29,7 @@ DEPLOY_ROLES = frozenset({"deployer", "admin"})
 ACTIVATE_ROLES = ("champion", "challenger", "shadow", "off")
 
 
-class DeployError(ValueError):
+class DeployError(InputError, ValueError):
     """A deployment step was refused (same person approving, unknown request, not a deployer, …)."""
 
 

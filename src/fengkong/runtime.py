@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from fengkong.errors import ConflictError
+
 DEFAULT_STATE_FILE = "fengkong_state.db"
 
 
@@ -18,7 +20,7 @@ def resolve_state(state: str | None = None) -> str:
     return state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / DEFAULT_STATE_FILE)
 
 
-class StateInUseError(RuntimeError):
+class StateInUseError(ConflictError, RuntimeError):
     """Another deciding process holds this SQLite feature state."""
 
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.errors import InputError
 
-class EvaluationError(ValueError):
+
+class EvaluationError(InputError, ValueError):
     """The world directory cannot be evaluated; the message names the file."""
 
 

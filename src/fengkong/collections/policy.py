@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from fengkong.errors import InputError
 from fengkong.events import TZ
 
 POLICY_FILE = Path(__file__).with_name("contact_policy.yaml")
@@ -36,7 +37,7 @@ CODES = ("LOAN_FROZEN", "COMPLAINT_UNDER_REVIEW", "NEGOTIATED_PLAN", "QUIET_HOUR
          "THIRD_PARTY_OPTED_OUT", "UNREGISTERED_NUMBER", "AGENCY_NOT_LISTED", "VISIT_ALONE", "MISSING_FIELD")
 
 
-class PolicyError(ValueError):
+class PolicyError(InputError, ValueError):
     """The policy file is malformed; the message names the version and the key."""
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.errors import InputError
+
 FREEZE_LIST = "collection_freeze"
 ACCOUNT_LIST = "risky_account"
 #: Days to verify and answer a credit-report dispute (《征信业管理条例》 Art 25, COLLECTIONS.md C13 [V]).
@@ -25,7 +27,7 @@ CREDIT_DISPUTE_DAYS = 20
 SOURCE = "complaints"
 
 
-class NotMeError(ValueError):
+class NotMeError(InputError, ValueError):
     """A "not me" request names nothing that can be acted on; the message names the field."""
 
 

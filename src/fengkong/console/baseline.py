@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fengkong.console.rollup import value_bucket
+from fengkong.errors import ConfigurationError
 
 #: The file ``fengkong scorecard fit`` writes into its model directory (fengkong.modeling.cli.DEV_SCORES).
 DEV_SCORES = "development_scores.parquet"
@@ -15,7 +16,7 @@ DEV_SCORES = "development_scores.parquet"
 NOT_VALUES = ("bad", "target", "y", "label")
 
 
-class BaselineError(ValueError):
+class BaselineError(ConfigurationError, ValueError):
     """The configured baseline cannot be read; the message names the path and the problem."""
 
 

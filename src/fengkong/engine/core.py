@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fengkong.engine.decision import Decision
+from fengkong.errors import NotFoundError
 from fengkong.strategy import NodeError, Strategy, strategy_from_text
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def _store_errors() -> tuple[type[BaseException], ...]:
 _STORE_ERRORS: tuple[type[BaseException], ...] | None = None
 
 
-class NoStrategyError(LookupError):
+class NoStrategyError(NotFoundError, LookupError):
     """No strategy is active for the event's type (and product)."""
 
 

@@ -40,7 +40,7 @@ def demo_story(world_dir: str | Path, db_url: str | None = None, console: Any = 
     from rich.console import Console
     from rich.table import Table
 
-    from fengkong.engine import Engine
+    from fengkong.engine.core import Engine
     from fengkong.engine.replay import replay
     from fengkong.events.files import read_world
     from fengkong.features import load_features

@@ -1,7 +1,7 @@
 """Event records, their one tabular schema, and validation of single events.
 
 Every risk question starts with an event. This module owns what an event *is*: its
-fields, types, allowed values and meaning. It imports nothing else of fengkong.
+fields, types, allowed values and meaning. It imports nothing else of fengkong but the error root.
 File reading with row-level quarantine lives in :mod:`fengkong.events.files`.
 """
 
@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
+
+from fengkong.errors import InputError
 
 TZ_NAME = "Asia/Shanghai"
 TZ = ZoneInfo(TZ_NAME)
@@ -84,7 +86,7 @@ CONTACT_OUTCOMES: tuple[str, ...] = ("connected", "no_answer", "refused", "inval
                                      "promise_to_pay", "plan_agreed", "opt_out")
 
 
-class EventValidationError(ValueError):
+class EventValidationError(InputError, ValueError):
     """An event (or a row of an event file) broke a field rule."""
 
     def __init__(self, field: str, reason: str, row: int | None = None):

@@ -13,10 +13,11 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.events import UNION_FIELDS
 
 
-class FeatureSpecError(ValueError):
+class FeatureSpecError(InputError, ValueError):
     """A feature declaration is invalid; the message names the feature and the field."""
 
 

@@ -18,10 +18,12 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.errors import ConfigurationError
+
 PROVIDER_GROUP = "fengkong.feature_providers"
 
 
-class ProviderError(RuntimeError):
+class ProviderError(ConfigurationError, RuntimeError):
     """A feature provider is misdeclared (missing attribute, clashing feature name)."""
 
 

@@ -21,12 +21,13 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
-from fengkong.store import walcheckpoint
+from fengkong import walcheckpoint
+from fengkong.errors import UnavailableError
 
 R = TypeVar("R")
 
 
-class StoreUnavailableError(RuntimeError):
+class StoreUnavailableError(UnavailableError, RuntimeError):
     """The state store cannot be reached or used; the message names the store."""
 
 

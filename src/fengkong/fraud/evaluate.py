@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.strategy.spec import ACTION_RANK
 
 #: Merchant cash-out score at or above which the weekly batch lists a merchant.
@@ -33,7 +34,7 @@ PATTERN_RULES = {"multi_head": ("VEL_ID_7D",)}
 PURCHASE_STRATEGY = Path(__file__).parents[1] / "strategies" / "purchase.yaml"
 
 
-class EvaluationError(ValueError):
+class EvaluationError(InputError, ValueError):
     """The world directory cannot be evaluated; the message names the file."""
 
 

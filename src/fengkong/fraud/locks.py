@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.events import TZ
 
 REASON_LOCKED = "IDENTITY_LOCKED"
@@ -41,7 +42,7 @@ CREATE TRIGGER IF NOT EXISTS fraud_audit_no_delete BEFORE DELETE ON fraud_audit
 """
 
 
-class LockError(ValueError):
+class LockError(InputError, ValueError):
     """A lock request was not acceptable; the message names the field."""
 
 

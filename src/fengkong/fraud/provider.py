@@ -20,18 +20,10 @@ from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.graph import AssociationGraph
 from fengkong.fraud.links import DEFAULT_DPD, LINK_FIELDS
 from fengkong.fraud.locks import IdentityLocks
+from fengkong.fraud.signal_defs import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
 
 #: The reference application strategy that carries the fraud rules (what ``fengkong decide`` runs).
 STRATEGY = Path(__file__).parents[1] / "strategies" / "application.yaml"
-
-#: Identity-theft signals (DOMAIN.md §4.1) counted into ``idt_signal_count``.
-IDT_SIGNALS = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_phone_new", "fr_ip_far",
-               "fr_fast_form", "fr_night", "fr_device_shared", "fr_phone_new_to_applicant",
-               "fr_device_new_to_applicant")
-
-#: The signals about the person and the device itself; place, hour and device sharing are only context.
-IDT_CORE = ("fr_liveness_fail", "fr_device_tampered", "fr_phone_not_owner", "fr_phone_new", "fr_fast_form",
-            "fr_phone_new_to_applicant")
 
 SIGNAL_KINDS: dict[str, str] = {
     "fr_liveness_fail": "bool", "fr_device_tampered": "bool", "fr_phone_not_owner": "bool", "fr_phone_new": "bool",
@@ -45,10 +37,6 @@ _GRAPH_KINDS = {k: ("bool" if k in ("graph_applicant_known", "graph_device_new_t
                 for k in GRAPH_FEATURES}
 #: Every feature name the fraud rules may use, with its kind (for the strategy type checker).
 FRAUD_FEATURE_KINDS: dict[str, str] = {**_GRAPH_KINDS, **SIGNAL_KINDS}
-
-#: Declared monthly income (fen) above which a thin-file applicant's claim counts as "high".
-HIGH_INCOME_FEN = 1_500_000
-
 
 def _lt(v: Any, x: float) -> bool:
     return v is not None and v < x

@@ -14,7 +14,7 @@ import polars as pl
 
 from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.graph import AssociationGraph
-from fengkong.fraud.provider import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
+from fengkong.fraud.signal_defs import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
 
 #: Purchases whose amount is a whole multiple of this many fen (100 yuan) and at least ROUND_MIN are "round".
 ROUND_UNIT_FEN = 10_000

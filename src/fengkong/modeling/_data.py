@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from fengkong.errors import InputError
 
-class TargetError(ValueError):
+
+class TargetError(InputError, ValueError):
     """The target column is missing, has missing values, or is not binary."""
 
 

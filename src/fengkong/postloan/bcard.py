@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.postloan.portfolio import as_of_date, installments, loans_table
 
 FEATURES = ("max_dpd_so_far", "late_installments", "paid_installments", "share_to_persons_cash_30d",
@@ -23,7 +24,7 @@ FEATURES = ("max_dpd_so_far", "late_installments", "paid_installments", "share_t
             "principal_yuan", "term_months")
 
 
-class BehaviourDataError(ValueError):
+class BehaviourDataError(InputError, ValueError):
     """Too few loans with a complete performance window to fit a B card; the message says how many."""
 
 

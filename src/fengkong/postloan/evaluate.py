@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.postloan.alerts import DESTINATION_RULES, Alerts, decide_history
 from fengkong.postloan.taxonomy import load_taxonomy
 
@@ -20,7 +21,7 @@ from fengkong.postloan.taxonomy import load_taxonomy
 TARGET_RECALL, TARGET_PRECISION, GOOD_ALERT_MAX = 0.95, 0.90, 0.005
 
 
-class EvaluationError(ValueError):
+class EvaluationError(InputError, ValueError):
     """The world directory cannot be evaluated; the message names the file."""
 
 

@@ -11,11 +11,13 @@ from typing import Any
 import polars as pl
 import yaml
 
+from fengkong.errors import InputError
+
 DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
 UNKNOWN = "UNKNOWN"
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(InputError, ValueError):
     """The dictionary file is malformed; the message names the file and the entry."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.postloan.config import DAY_US, DEFAULT, TraceConfig
 from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
 
@@ -36,7 +37,7 @@ _TR_COLS = ("event_id", "ts", "customer_id", "card_token", "direction", "counter
             "counterparty_category", "counterparty_name", "amount_fen")
 
 
-class TracingError(ValueError):
+class TracingError(InputError, ValueError):
     """The events cannot be traced (a required column is missing); the message names it."""
 
 

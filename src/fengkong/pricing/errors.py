@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from fengkong.errors import InputError
 
-class PricingError(ValueError):
+
+class PricingError(InputError, ValueError):
     """Bad pricing input or configuration; ``field`` names what to fix."""
 
     def __init__(self, field: str, reason: str):

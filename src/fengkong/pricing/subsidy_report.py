@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from fengkong.pricing.report import _png, _table, _workbook, _write_html, _xlsx_sheet, pct, yuan
+from fengkong.pricing.render import _png, _table, _workbook, _write_html, _xlsx_sheet, pct, yuan
 from fengkong.pricing.subsidy import SubsidyRules
 from fengkong.pricing.subsidy_ledger import SubsidyRun
 

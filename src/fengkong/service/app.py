@@ -7,7 +7,6 @@ web console) mount into the same app and reuse them with :mod:`fengkong.service.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -15,35 +14,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from fengkong.service.respond import json_response
 from fengkong.service.settings import Settings
 
 log = logging.getLogger("fengkong.service")
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """An orjson-encoded JSON response (the fast path for decisions)."""
-    return Response(orjson.dumps(body, default=str, option=orjson.OPT_NON_STR_KEYS), status_code=status, media_type="application/json",
-                    headers=headers)
-
-
-async def run_engine(request: Request, fn: Any, *args: Any) -> Any:
-    """Run ``fn`` on the engine thread, bounded by ``request_timeout_s`` (a 503 after that; retry same id)."""
-    from fengkong.service.decider import Unavailable
-
-    app = request.app
-    fut = app.state.service.submit(fn, *args)
-    if fut.done():  # inline engine: already decided
-        return fut.result()
-    timeout = app.state.settings.request_timeout_s
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
-    except TimeoutError:
-        raise Unavailable(f"not decided within {timeout:g} s; send it again with the same request_id "
-                          f"(it is decided at most once)") from None
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -82,6 +59,16 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DeployError, simple(409))
     app.add_exception_handler(StrategyError, simple(422))
     app.add_exception_handler(UserError, simple(422))
+
+    from fengkong.errors import FengkongError
+
+    async def _fengkong(request: Request, exc: Exception) -> Response:  # any other error of ours: its own status
+        status = getattr(exc, "http_status", 400)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return json_response({"detail": redact(str(exc)) if status < 500 else type(exc).__name__ + ": " +
+                              redact(str(exc))}, status, headers)
+
+    app.add_exception_handler(FengkongError, _fengkong)
 
 
 #: WAL pages (4 KiB) past which a pooled store connection checkpoints inside its own commit (SQLite's default: 1000)

@@ -94,8 +94,7 @@ def ensure_strategies(db: str) -> list[str]:
     """Embedded default: deploy and activate the shipped reference strategies when the store routes nothing."""
     from fengkong.deploy import Deployments
     from fengkong.runtime import strategy_kinds
-    from fengkong.strategy import load_strategy
-    from fengkong.strategy.cli import SHIPPED
+    from fengkong.strategy import SHIPPED, load_strategy
 
     st = _store(db)
     try:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fengkong.errors import ConflictError, NotFoundError, UnavailableError
 from fengkong.events import validate_event
 from fengkong.service.boundary import digest, jsonable, tokenise_event
 
@@ -23,15 +24,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Conflict(Exception):
+class Conflict(ConflictError):
     """The request id was already used with a different payload (HTTP 409)."""
 
 
-class NotFound(LookupError):
+class NotFound(NotFoundError, LookupError):
     """Nothing with this id (HTTP 404)."""
 
 
-class Unavailable(RuntimeError):
+class Unavailable(UnavailableError, RuntimeError):
     """A dependency failed or the decision did not finish in time; nothing was returned (HTTP 503)."""
 
 

@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from fengkong.errors import InputError
 from fengkong.store.schema import jobs
 
 log = logging.getLogger(__name__)
 
 
-class JobError(ValueError):
+class JobError(InputError, ValueError):
     """A job request names something unusable (events outside the data directory, unknown strategy)."""
 
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fengkong.errors import ConfigurationError
+
 ENV_SETTINGS = "FENGKONG_SERVICE_SETTINGS"  # JSON handed from `fengkong serve` to its worker processes
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """The configuration is unusable; ``problems`` lists every problem found (one line each)."""
 
     def __init__(self, problems: list[str]):

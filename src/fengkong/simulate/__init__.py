@@ -5,12 +5,19 @@
 
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 from fengkong.simulate.config import SimConfig, SimConfigError
 from fengkong.simulate.world import PATTERNS, plaintext_identities, simulate_world
 
-__all__ = ["PATTERNS", "SimConfig", "SimConfigError", "plaintext_identities", "simulate_world"]
+__all__ = ["PATTERNS", "SimConfig", "SimConfigError", "plaintext_identities", "simulate_world", "write_world"]
+
+
+def write_world(out: str | Path, customers: int = 3000, months: int = 3, seed: int = 7, **config: Any) -> Path:
+    """``fk.simulate``: write a deterministic world to ``out`` (``config``: any other SimConfig field)."""
+    simulate_world(out, SimConfig(customers=customers, months=months, seed=seed, **config))
+    return Path(out)
 
 
 class _CallablePackage(types.ModuleType):
@@ -18,9 +25,7 @@ class _CallablePackage(types.ModuleType):
     ``fengkong.simulate`` attribute, so the package itself answers the call."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from fengkong.api import simulate
-
-        return simulate(*args, **kwargs)
+        return write_world(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallablePackage

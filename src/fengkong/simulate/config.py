@@ -7,8 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from fengkong.errors import InputError
 
-class SimConfigError(ValueError):
+
+class SimConfigError(InputError, ValueError):
     """A simulation parameter is out of range; the message names the parameter."""
 
     def __init__(self, param: str, reason: str):

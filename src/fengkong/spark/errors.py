@@ -1,5 +1,8 @@
 """The one error the Spark backends raise for declarations they cannot execute."""
 
 
-class SparkUnsupportedError(RuntimeError):
+from fengkong.errors import InputError
+
+
+class SparkUnsupportedError(InputError, RuntimeError):
     """A feature, provider or strategy construct has no Spark execution; the message names it."""

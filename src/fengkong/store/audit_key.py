@@ -6,12 +6,14 @@ import hashlib
 import hmac
 import os
 
+from fengkong.errors import ConfigurationError
+
 KEY_ENV = "FENGKONG_AUDIT_KEY"
 #: HMAC label deriving the audit key from the tokenisation key (a different key for a different purpose).
 DERIVE_LABEL = b"fengkong/audit-chain/v1"
 
 
-class AuditKeyError(RuntimeError):
+class AuditKeyError(ConfigurationError, RuntimeError):
     """No usable audit-chain key (the message names the cause)."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from fengkong.errors import InputError
 from fengkong.store.schema import case_events, cases
 
 #: Queues of the inbox (a pack may add its own; these are the ones the console knows by name).
@@ -29,7 +30,7 @@ DEFAULT_SLA_HOURS = {"identity": 4, "ring": 24, "multi_head": 24, "cash_out": 24
                      "complaints": 48, "collections": 24, "review": 8}
 
 
-class CaseError(ValueError):
+class CaseError(InputError, ValueError):
     """A case action that is not allowed in the case's state (the message says why)."""
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from fengkong.errors import ConflictError
+
 GENESIS = "0" * 64
 #: Columns covered by the hash, in this order (``record`` is hashed as its stored text).
 HASHED = ("seq", "request_id", "event_type", "event_ts", "customer_id", "strategy_name", "strategy_version",
@@ -54,7 +56,7 @@ def checkpoint_mac(key: bytes, chain: str, seq: int, head: str, at: str, kid: st
     return hmac.new(key, f"fk-checkpoint\n{chain}\n{seq}\n{head}\n{at}\n{kid}".encode(), hashlib.sha256).hexdigest()
 
 
-class DuplicateRequest(Exception):
+class DuplicateRequest(ConflictError):
     """A decision with this request id is already stored (returned by the caller instead)."""
 
 
@@ -112,7 +114,7 @@ class DecisionLog:
         self._proxy = self.engine.raw_connection()
         self._raw = self._proxy.driver_connection  # the DBAPI connection itself: no proxy per call
         if self.dialect == "sqlite" and not self._wal_thread:
-            from fengkong.store import walcheckpoint
+            from fengkong import walcheckpoint
 
             path = self.engine.url.database or ""
             walcheckpoint.start(self._raw, path)  # WAL fsyncs off the decision path
@@ -135,7 +137,7 @@ class DecisionLog:
             with contextlib.suppress(Exception):  # anchor the head this process wrote (best effort)
                 self.checkpoint()
         if self._wal_thread:
-            from fengkong.store import walcheckpoint
+            from fengkong import walcheckpoint
 
             walcheckpoint.release(self._wal_thread)
             self._wal_thread = ""

@@ -7,8 +7,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from fengkong.errors import UnavailableError
 
-class StoreError(RuntimeError):
+
+class StoreError(UnavailableError, RuntimeError):
     """The store could not be read or written. ``store`` is its URL without the password."""
 
     def __init__(self, store: str, action: str, cause: BaseException):

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from fengkong.errors import InputError
 from fengkong.store.schema import api_keys, users
 
 #: The roles of the service and console.
@@ -19,7 +20,7 @@ ROLES = ("decision_client", "analyst", "deployer", "reviewer", "supervisor", "in
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
-class UserError(ValueError):
+class UserError(InputError, ValueError):
     """A bad user or key request (unknown role, duplicate name, weak password)."""
 
 

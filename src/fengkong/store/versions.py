@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from fengkong.errors import ConflictError
 from fengkong.store.schema import routing, strategy_versions
 
 
-class VersionError(ValueError):
+class VersionError(ConflictError, ValueError):
     """Deploy/activate/rollback refused (unknown version, changed content under an existing version, …)."""
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from fengkong.strategy.errors import StrategyError
 from fengkong.strategy.located import Loc
+from fengkong.strategy.valuetypes import NUMERIC, comparable, unify
 
-NUMERIC = ("int", "float")
 KEYWORDS = {"and", "or", "not", "in", "between", "true", "false", "null"}
 
 _TOKEN = re.compile(
@@ -254,26 +254,6 @@ def _lit_type(v: Any) -> str:
     if isinstance(v, float):
         return "float"
     return "str"
-
-
-def comparable(a: str, b: str) -> bool:
-    if "null" in (a, b):
-        return True
-    if a in NUMERIC and b in NUMERIC:
-        return True
-    return a == b
-
-
-def unify(a: str, b: str) -> str | None:
-    if a == "null":
-        return b
-    if b == "null":
-        return a
-    if a == b:
-        return a
-    if a in NUMERIC and b in NUMERIC:
-        return "float"
-    return None
 
 
 class Checker:

@@ -18,9 +18,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fengkong.strategy.expr import NUMERIC, Node, PlGen, PyGen, unify
+from fengkong.strategy.valuetypes import NUMERIC, unify
+
+if TYPE_CHECKING:  # the expression's nodes and code generators: annotations only (expr imports this module)
+    from fengkong.strategy.expr import Node, PlGen, PyGen
 
 TYPES = ("int", "float", "bool", "str", "datetime", "date", "list")
 

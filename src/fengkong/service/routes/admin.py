@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from fengkong.service.app import json_response
 from fengkong.service.auth import Principal, permission
 from fengkong.service.models import KeyIn, UserIn
+from fengkong.service.respond import json_response
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from fengkong.events import EventValidationError
-from fengkong.service.app import json_response, run_engine
 from fengkong.service.auth import Principal, permission
 from fengkong.service.decider import NotFound
 from fengkong.service.models import (
@@ -18,6 +17,7 @@ from fengkong.service.models import (
     EventAccepted,
     event_dict,
 )
+from fengkong.service.respond import json_response, run_engine
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 _ERR = {401: {"description": "no or bad credentials"}, 403: {"description": "role missing"},

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fengkong.service.app import json_response
+from fengkong.service.respond import json_response
 
 router = APIRouter(tags=["health"])
 

@@ -12,9 +12,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fengkong.events import EventValidationError, pii
-from fengkong.service.app import json_response, run_engine
 from fengkong.service.auth import Principal, permission
 from fengkong.service.models import IdentityIn, ListEntryIn, ListExpireIn, NotMeIn
+from fengkong.service.respond import json_response, run_engine
 
 router = APIRouter(prefix="/v1", tags=["lists and identity"])
 _NAME_RE = r"^[A-Za-z0-9_.:-]+$"

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from fengkong.deploy import Deployments, diff_strategies, routing_dict
 from fengkong.events import EventValidationError
-from fengkong.service.app import json_response, run_engine
 from fengkong.service.auth import Principal, permission
 from fengkong.service.decider import NotFound
 from fengkong.service.models import ActivateIn, BacktestIn, DeployIn, RejectIn, RollbackIn
+from fengkong.service.respond import json_response, run_engine
 
 router = APIRouter(prefix="/v1", tags=["strategies"])
 

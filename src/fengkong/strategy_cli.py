@@ -11,12 +11,13 @@ from typing import Any
 
 import typer
 
+from fengkong.strategy import SHIPPED
+
 strategy_app = typer.Typer(help="Validate, deploy, activate and roll back strategies.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the decision audit log.", no_args_is_help=True)
 lists_app = typer.Typer(help="Block / allow / watch lists used by in_list() in strategies.", no_args_is_help=True)
 
 DB_HELP = "Store URL (SQLAlchemy); default $FENGKONG_DB or ./fengkong.db."
-SHIPPED = Path(__file__).resolve().parents[1] / "strategies"
 
 
 def _console(stderr: bool = False) -> Any:
