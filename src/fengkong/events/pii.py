@@ -19,6 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
+from fengkong.errors import ConfigurationError
+
 KEY_ENV = "FENGKONG_PII_KEY"
 KEY_FILE_ENV = "FENGKONG_PII_KEY_FILE"
 DEFAULT_KEY_FILE = Path(".fengkong") / "pii.key"
@@ -45,8 +47,8 @@ TOKEN_KIND: dict[str, str] = {
 TOKEN_HEX_CHARS = 24
 
 
-class PiiKeyError(RuntimeError):
-    """No usable tokenisation key was configured."""
+class PiiKeyError(ConfigurationError, RuntimeError):
+    """No usable tokenisation key was configured (the message names the cause)."""
 
 
 def normalise(kind: str, value: str) -> str:
