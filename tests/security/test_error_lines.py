@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-SRC = str(Path(__file__).parents[2] / "src")
+import fengkong
+
+SRC = str(Path(fengkong.__file__).parents[1])  # the subprocess runs the fengkong this test imports
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
