@@ -75,9 +75,9 @@ def test_analyst_edits_backtests_deploys_challenger_and_second_user_approves_cha
     _login(page, live_server, "analyst")
     page.goto(f"{live_server}/console/strategy")
     page.screenshot(path=str(shots / "console-strategy.png"), full_page=True)
-    page.goto(f"{live_server}/console/strategy/edit?name=application_reference&version=1.1")
+    page.goto(f"{live_server}/console/strategy/edit?name=application_reference&version=1.2")
     text = page.locator("#text").input_value()
-    broken = text.replace('version: "1.1"', 'version: "1.3"', 1).replace("liveness_score < 0.6",
+    broken = text.replace('version: "1.2"', 'version: "1.3"', 1).replace("liveness_score < 0.6",
                                                                           "liveness_scor < 0.6", 1)
     page.locator("#text").fill(broken)
     page.get_by_role("button", name="校验").click()
@@ -108,7 +108,7 @@ def test_analyst_edits_backtests_deploys_challenger_and_second_user_approves_cha
     row.get_by_label("部署为").select_option("champion")
     row.get_by_role("button", name="部署").click()
     page.wait_for_load_state()
-    assert demo_store.versions.routing("application").champion == ("application_reference", "1.1")  # pending
+    assert demo_store.versions.routing("application").champion == ("application_reference", "1.2")  # pending
     dep = browser.new_page(viewport={"width": 1400, "height": 900})
     _login(dep, live_server, "deployer")
     dep.goto(f"{live_server}/console/strategy")

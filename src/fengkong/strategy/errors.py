@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from fengkong.errors import FengkongError, InputError
 
-class StrategyError(ValueError):
+
+class StrategyError(InputError, ValueError):
     """A strategy file is invalid: unknown name, type mismatch, cycle, bad node, bad YAML."""
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None, col: int | None = None):
@@ -15,8 +17,10 @@ class StrategyError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class NodeError(RuntimeError):
+class NodeError(FengkongError, RuntimeError):
     """A node failed while a decision was being made (bad model file, store down, …)."""
+
+    http_status = 500
 
     def __init__(self, node: str, cause: BaseException):
         self.node = node
