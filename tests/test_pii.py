@@ -28,7 +28,7 @@ def test_masks():
 def test_key_file_created_with_restrictive_mode(tmp_path, monkeypatch):
     monkeypatch.delenv(pii.KEY_ENV, raising=False)
     path = tmp_path / "k" / "pii.key"
-    with pytest.raises(pii.PiiKeyError, match="no PII key"):
+    with pytest.raises(pii.PiiKeyError, match="no tokenisation key"):
         pii.load_key(key_file=path)
     key = pii.load_key(create=True, key_file=path)
     assert len(key) == 32 and os.stat(path).st_mode & 0o777 == 0o600

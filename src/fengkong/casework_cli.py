@@ -11,17 +11,19 @@ DB_HELP = "Store URL (SQLAlchemy); default $FENGKONG_DB or ./fengkong.db."
 
 
 def _fail(msg: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {msg}")
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]error:[/red] {escape(msg)}")
     raise typer.Exit(2)
 
 
 def _store(db: str | None):
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _fail(open_error_line(exc))
 
 
 def register(app: typer.Typer) -> None:
@@ -38,10 +40,12 @@ def register(app: typer.Typer) -> None:
         """Newest label per subject with a 0/1 target (fraud/bad = 1, good = 0); request labels carry
         ``event_id`` so they join the modeling pack's training sample."""
         from fengkong.casework import export_labels
+        from fengkong.outpath import check_out
         from fengkong.store.labels import SUBJECT_KINDS
 
         if kind != "all" and kind not in SUBJECT_KINDS:
             _fail(f"--kind must be one of {', '.join(SUBJECT_KINDS)}, all; not {kind!r}")
+        check_out(out)
         st = _store(db)
         try:
             n = export_labels(st, out, None if kind == "all" else kind)

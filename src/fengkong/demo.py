@@ -210,6 +210,9 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(DemoConfig.seed, help="Simulation seed."),
     ) -> None:
         """Simulate a small credit world and run fengkong end to end over it (zero configuration)."""
+        from fengkong.outpath import check_out
+
+        check_out(out, kind="dir")
         console = Console(record=True)
         run(out, DemoConfig(customers=customers, seed=seed), console)
         console.print(f"\n[green]Demo finished.[/green] Outputs in {out}/")

@@ -27,17 +27,19 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    _console(stderr=True).print(f"[red]error:[/red] {msg}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    _console(stderr=True).print(f"[red]error:[/red] {escape(msg)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
 def _store(db: str | None) -> Any:
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _fail(open_error_line(exc))
 
 
 def _kinds() -> dict[str, str]:
@@ -455,7 +457,10 @@ def examples(directory: Path = typer.Argument(..., help="Where to copy the shipp
     """Copy the shipped reference strategies (application, purchase) into DIRECTORY."""
     import shutil
 
-    directory.mkdir(parents=True, exist_ok=True)
+    from fengkong.outpath import check_out
+
+    check_out(directory, "DIRECTORY", kind="dir")
+    directory.mkdir(exist_ok=True)
     for f in sorted(SHIPPED.glob("*.yaml")):
         shutil.copy(f, directory / f.name)
         _console().print(f"wrote {directory / f.name}")
@@ -478,6 +483,9 @@ def backtest(
                                         "with no Spark twin (e.g. a provider's)."),
 ) -> None:
     """Vectorised backtest with point-in-time features: outcome mix, rule hits, bad rates, swap set."""
+    from fengkong.outpath import check_out
+
+    check_out(out, kind="dir")
     if engine == "spark":
         from fengkong.spark.cli import backtest_spark
 
@@ -519,8 +527,10 @@ def audit_query(
     db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Decisions of the audit log by request id, customer and event-time range, in chain order (print or export)."""
+    from fengkong.outpath import check_out
     from fengkong.store.audit_query import export, query
 
+    check_out(out)
     st = _store(db)
     try:
         rows = query(st, request_id, customer, since, until, limit if (limit or out or json_out) else 50)
@@ -550,18 +560,38 @@ def audit_query(
 
 @audit_app.command("verify")
 def audit_verify(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool = typer.Option(False, "--json")) -> None:
-    """Recompute the hash chain of the decision log; exit 1 naming the first broken record."""
+    """Recompute the keyed chain of the decision log and its signed checkpoints; exit 1 naming the first problem."""
     st = _store(db)
     res = st.decisions.verify()
     st.close()
     if json_out:
         typer.echo(json.dumps(res.__dict__))
     elif res.ok:
-        _console().print(f"[green]ok[/green]: {res.checked} decisions, hash chain intact")
+        cp = f"last signed checkpoint at seq {res.checkpoint}" if res.checkpoint else "no signed checkpoint yet"
+        _console().print(f"[green]ok[/green]: {res.checked} decisions, keyed hash chain intact, {cp}")
     else:
         _console(stderr=True).print(f"[red]broken[/red] at record seq {res.first_bad_seq} "
                                     f"(request {res.request_id}): {res.reason}", markup=True)
     raise typer.Exit(0 if res.ok else 1)
+
+
+@audit_app.command("seal")
+def audit_seal(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Check the chain (unkeyed records of older stores included), then sign a checkpoint at its head."""
+    st = _store(db)
+    try:
+        res = st.decisions.verify(allow_unsealed=True)
+        if not res.ok:
+            _console(stderr=True).print(f"[red]not sealed[/red]: broken at record seq {res.first_bad_seq}: "
+                                        f"{res.reason}", markup=True)
+            raise typer.Exit(1)
+        try:
+            seq = st.decisions.checkpoint()
+        except RuntimeError as exc:  # no audit key
+            _fail(str(exc))
+    finally:
+        st.close()
+    _console().print(f"[green]sealed[/green]: {res.checked} decisions, signed checkpoint at seq {seq}")
 
 
 @lists_app.command("add")

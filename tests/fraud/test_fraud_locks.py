@@ -85,9 +85,9 @@ def test_cli_lock_not_me_audit(tmp_path):
         write_events(ev.filter(pl.col("event_type") == et), world / f"{et}.parquet")
     db = f"sqlite:///{tmp_path / 'store.db'}"  # the decision store URL, as for `fengkong decide --db`
     r = CliRunner()
-    res = r.invoke(app, ["fraud", "lock", "--id-number", "110101199001011234", "--reason", "lost", "--db", db])
+    res = r.invoke(app, ["fraud", "lock", "--id-number", "110101199001011237", "--reason", "lost", "--db", db])
     assert res.exit_code == 0, res.output
-    assert "locked" in res.output and "110101199001011234" not in res.output
+    assert "locked" in res.output and "110101199001011237" not in res.output
     res = r.invoke(app, ["fraud", "not-me", "-a", "a1", "--world", str(world), "--id-token", "IDV", "--db", db,
                          "--json"])
     assert res.exit_code == 0, res.output

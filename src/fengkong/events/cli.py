@@ -22,8 +22,11 @@ def validate(
     from fengkong.events import files as eventio
     from fengkong.events import pii
     from fengkong.events.model import EventValidationError
+    from fengkong.outpath import check_out
 
-    console = Console()
+    check_out(quarantine, "--quarantine")
+    check_out(out, "--out")
+    console = Console(soft_wrap=True, highlight=False)  # one error per line, unwrapped when piped
     tok = None
     try:
         try:

@@ -61,8 +61,37 @@ class LoadResult:
 
 
 def _read_raw(path: Path) -> pl.DataFrame:
-    """Read a file with every scalar column as text (lists kept as text too, for one code path)."""
+    """Read a file with every scalar column as text; an unreadable file is one EventValidationError naming it."""
+    try:
+        return _read_raw_file(path)
+    except EventValidationError:
+        raise
+    except pl.exceptions.NoDataError:
+        raise EventValidationError("path", "empty file (no header, no rows)") from None
+    except UnicodeDecodeError as exc:
+        raise EventValidationError("path", f"not UTF-8 text (undecodable byte at offset {exc.start}; a binary "
+                                           "file?)") from None
+    except (pl.exceptions.PolarsError, OSError, csv.Error) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        what = "Parquet" if path.suffix.lower() == ".parquet" else "event"
+        raise EventValidationError("path", f"not a readable {what} file ({type(exc).__name__}: {first})") from None
+
+
+def _check_text(path: Path) -> None:
+    """A CSV / JSON Lines file must start as UTF-8 text (Polars would read a binary header lossily)."""
+    import codecs
+
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\x00" in head:
+        raise EventValidationError("path", "a binary file (NUL bytes), not CSV or JSON Lines text")
+    codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # UnicodeDecodeError → one line
+
+
+def _read_raw_file(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".jsonl", ".ndjson", ".json"):
+        _check_text(path)
     if suffix == ".parquet":
         return pl.read_parquet(path)
     if suffix == ".csv":
@@ -152,6 +181,9 @@ def _cast_text(col: pl.Expr, f: Field) -> pl.Expr:
     return col.cast(f.dtype, strict=False)
 
 
+_PII_PROBLEM = "__identity_problem__"  # = pii.PROBLEM_PREFIX
+
+
 def validate_frame(raw: pl.DataFrame, event_type: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw frame into (good typed rows, error table with row/field/reason)."""
     fields = fields_of(event_type)
@@ -164,6 +196,10 @@ def validate_frame(raw: pl.DataFrame, event_type: str) -> tuple[pl.DataFrame, pl
     known = {f.name for f in fields}
     for name in df.columns:
         if name in ("__row", "__bad_json__"):
+            continue
+        if name.startswith(_PII_PROBLEM):  # an invalid ID / mobile number found while tokenising
+            field = name[len(_PII_PROBLEM):]
+            checks.append(pl.when(pl.col(name).is_not_null()).then(pl.lit(f"{field}\x1f") + pl.col(name)))
             continue
         if name not in known:
             reason = f"unknown field for event type {event_type!r}"
@@ -286,7 +322,12 @@ def read_events(
     raw_pii = [c for c in pii.RAW_TO_TOKEN if c in raw.columns]
     if raw_pii:
         if tokenizer is None:
-            raise EventValidationError(raw_pii[0], "raw identity data given but no tokenisation key configured")
+            try:
+                pii.load_key()
+                cause = "no tokenisation key was passed (tokenizer=None)"
+            except pii.PiiKeyError as exc:
+                cause = str(exc)
+            raise EventValidationError(raw_pii[0], f"raw identity data given but {cause}")
         raw = tokenizer.tokenise_frame(raw)  # type: ignore[attr-defined]
     good, errs = validate_frame(raw, et)
     result = LoadResult(frame=good, errors=[RowError(r, f, m) for r, f, m in errs.iter_rows()])
@@ -298,6 +339,7 @@ def read_events(
             (pl.col("field") + pl.lit(": ") + pl.col("reason")).alias("_errors"))
         bad = (raw.with_row_index("_row", offset=1).cast({"_row": pl.UInt32})
                .join(reasons.rename({"row": "_row"}), on="_row", how="inner"))
+        bad = bad.drop([c for c in bad.columns if c.startswith(_PII_PROBLEM)])
         bad = bad.select([pl.col(c).cast(pl.Utf8) if bad.schema[c] not in (pl.Utf8, pl.List(pl.Utf8), pl.UInt32)
                           else pl.col(c) for c in bad.columns])
         qpath.parent.mkdir(parents=True, exist_ok=True)
@@ -332,7 +374,12 @@ def read_world(
         if not validate:
             parts.append(to_union(pl.read_parquet(p)))
             continue
-        res = read_events(p, et)
+        try:
+            res = read_events(p, et)
+        except EventValidationError as exc:
+            if exc.field != "path" or exc.reason.startswith(p.name):
+                raise
+            raise EventValidationError("path", f"{p.name}: {exc.reason}") from None
         if res.errors:
             (on_bad_rows or _warn_bad_rows)(p, res)
         parts.append(to_union(res.frame))

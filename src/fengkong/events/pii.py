@@ -48,7 +48,7 @@ TOKEN_HEX_CHARS = 24
 
 
 class PiiKeyError(ConfigurationError, RuntimeError):
-    """No usable tokenisation key was configured."""
+    """No usable tokenisation key was configured (the message names the cause)."""
 
 
 def normalise(kind: str, value: str) -> str:
@@ -63,6 +63,53 @@ def normalise(kind: str, value: str) -> str:
     elif kind == "name":
         v = re.sub(r"\s+", "", v)
     return v
+
+
+#: GB 11643 / ISO 7064 MOD 11-2 weights of the first 17 digits and the check character per remainder.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_FORMAT = re.compile(r"\d{17}[\dX]")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+#: Raw fields holding mobile numbers (checked like ``phone``).
+PHONE_FIELDS = ("phone", "contact_phones", "rep_phone")
+
+
+def id_no_problem(value: str) -> str | None:
+    """Why ``value`` is not an 18-digit resident ID number (GB 11643 checksum, real birth date), or None."""
+    import datetime as dt
+
+    v = normalise("id", value)
+    if not _ID_FORMAT.fullmatch(v):
+        return "not an 18-digit resident ID number (17 digits and a check digit 0-9 or X)"
+    if _ID_CHECK[sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True)) % 11] != v[17]:
+        return "resident ID number check digit does not match (GB 11643, ISO 7064 MOD 11-2)"
+    try:
+        dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+    except ValueError:
+        return "resident ID number holds no valid birth date"
+    if not 1900 <= int(v[6:10]) <= 2100:
+        return "resident ID number holds no valid birth date"
+    return None
+
+
+def phone_problem(value: str) -> str | None:
+    """Why ``value`` is not a mainland mobile number (11 digits starting 13-19; +86, spaces, dashes allowed)."""
+    if not _MOBILE.fullmatch(normalise("phone", value)):
+        return "not a mainland mobile number (11 digits starting 13-19)"
+    return None
+
+
+def identity_problem(field: str, value: str) -> str | None:
+    """The problem of one raw identity value of ``field`` (ID number and mobile fields are checked), or None."""
+    if field == "id_no":
+        return id_no_problem(value)
+    if field in PHONE_FIELDS:
+        return phone_problem(value)
+    return None
+
+
+#: Prefix of the per-field problem columns :meth:`Tokenizer.tokenise_frame` adds (the reader rejects those rows).
+PROBLEM_PREFIX = "__identity_problem__"
 
 
 class Tokenizer:
@@ -88,7 +135,11 @@ class Tokenizer:
         return [self.token(kind, v) for v in values]
 
     def tokenise_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Replace raw identity columns of a frame by token columns; derive age/gender from ID numbers."""
+        """Replace raw identity columns of a frame by token columns; derive age/gender from ID numbers.
+
+        Invalid ID numbers and mobile numbers get a ``__identity_problem__<field>`` column with the reason
+        (never the value); :func:`fengkong.events.files.validate_frame` rejects those rows.
+        """
         out = frame
         if "id_no" in frame.columns:
             out = _derive_from_id(out)
@@ -97,16 +148,25 @@ class Tokenizer:
                 continue
             kind = TOKEN_KIND[tok]
             col = out[raw]
+            adds = []
             if col.dtype == pl.List(pl.Utf8):
                 uniq = col.explode().drop_nulls().unique().to_list()
                 mapping = dict(zip(uniq, self.tokens(kind, uniq), strict=True))
                 new = col.list.eval(pl.element().replace_strict(mapping, default=None))
+                problems = {v: p for v in uniq if (p := identity_problem(raw, v)) is not None}
+                if problems:
+                    adds.append(col.list.eval(pl.element().replace_strict(problems, default=None))
+                                .list.drop_nulls().list.first().alias(PROBLEM_PREFIX + raw))
             else:
                 col = col.cast(pl.Utf8)
                 uniq = col.drop_nulls().unique().to_list()
                 mapping = dict(zip(uniq, self.tokens(kind, uniq), strict=True))
                 new = col.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
-            out = out.with_columns(new.alias(tok)).drop(raw)
+                problems = {v: p for v in uniq if (p := identity_problem(raw, v)) is not None}
+                if problems:
+                    adds.append(col.replace_strict(problems, default=None, return_dtype=pl.Utf8)
+                                .alias(PROBLEM_PREFIX + raw))
+            out = out.with_columns(new.alias(tok), *adds).drop(raw)
         return out
 
 
@@ -130,27 +190,54 @@ def _derive_from_id(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(adds) if adds else frame
 
 
-def load_key(create: bool = False, key_file: Path | None = None) -> bytes:
-    """The tokenisation key: ``$FENGKONG_PII_KEY`` (hex), else a key file.
+#: Hex digits a configured tokenisation (or audit) key must have: 32 bytes.
+KEY_HEX_DIGITS = 64
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
-    The key file is ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``. With ``create``
-    a missing file is made with a fresh random key and mode 0600.
+
+def parse_hex_key(value: str, source: str) -> bytes:
+    """A key from its hex text; the error names ``source`` and the cause (not hex / too short), never the value."""
+    v = value.strip()
+    if not _HEX.fullmatch(v):
+        raise PiiKeyError(f"{source} is not hex (need {KEY_HEX_DIGITS} hex digits)")
+    if len(v) < KEY_HEX_DIGITS:
+        raise PiiKeyError(f"{source} is too short: {len(v)} hex digits, need {KEY_HEX_DIGITS}")
+    if len(v) % 2:
+        raise PiiKeyError(f"{source} has an odd number of hex digits ({len(v)})")
+    return bytes.fromhex(v)
+
+
+def key_path(key_file: Path | None = None) -> Path:
+    """The key file looked at: ``key_file``, ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``."""
+    return Path(key_file or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
+
+
+def load_key(create: bool = False, key_file: Path | None = None) -> bytes:
+    """The tokenisation key: ``$FENGKONG_PII_KEY`` (64 hex digits), else the key file.
+
+    The key file is ``key_file``, ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``. Only with
+    ``create`` (``fengkong demo``) is a missing file made, with a fresh random key and mode 0600; otherwise
+    :class:`PiiKeyError` names the cause: not set, file missing or unreadable, not hex, too short.
     """
     env = os.environ.get(KEY_ENV)
-    if env:
-        try:
-            return bytes.fromhex(env.strip())
-        except ValueError:
-            raise PiiKeyError(f"{KEY_ENV} must be hex-encoded") from None
-    path = Path(key_file or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
+    if env is not None and env.strip():
+        return parse_hex_key(env, KEY_ENV)
+    path = key_path(key_file)
     if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise PiiKeyError(f"key file {path} is readable by others (mode {mode:o}); chmod 600 it")
-        return bytes.fromhex(path.read_text().strip())
+        try:
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                raise PiiKeyError(f"key file {path} is readable by others (mode {mode:o}); chmod 600 it")
+            text = path.read_text()
+        except OSError as exc:
+            raise PiiKeyError(f"key file {path} is unreadable: {exc.strerror or type(exc).__name__}") from None
+        except UnicodeDecodeError:
+            raise PiiKeyError(f"key file {path} is not hex (need {KEY_HEX_DIGITS} hex digits)") from None
+        return parse_hex_key(text, f"key file {path}")
     if not create:
         raise PiiKeyError(
-            f"no PII key: set {KEY_ENV} (hex) or {KEY_FILE_ENV}, or run `fengkong demo` to create {path}"
+            f"no tokenisation key: {KEY_ENV} is not set and the key file {path} does not exist; set {KEY_ENV} "
+            f"({KEY_HEX_DIGITS} hex digits) or {KEY_FILE_ENV} (`fengkong demo` creates a demo key)"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)

@@ -41,6 +41,9 @@ def backfill_cmd(
 
     from rich.progress import Progress
 
+    from fengkong.outpath import check_out
+
+    check_out(out, kind="dir" if engine == "spark" else "file")
     if engine == "spark":
         from fengkong.spark.cli import backfill_spark
 
@@ -61,7 +64,6 @@ def backfill_cmd(
             bar.update(task, advance=1, description=f"backfill {name}")
 
         table = backfill(df, fs, progress=step)
-    out.parent.mkdir(parents=True, exist_ok=True)
     table.write_parquet(out)
     secs = time.perf_counter() - t0
     if as_json:

@@ -49,13 +49,13 @@ def registry_path(db: str | None, registry: Path | None = None) -> Path:
 
 def _locks(db: str | None, registry: Path | None = None, lists: bool = True):
     from fengkong.fraud.locks import IdentityLocks
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     path = registry_path(db, registry)
     try:
         st = open_store(db) if lists else None
     except Exception as exc:
-        _fail(f"--db: cannot open the decision store: {type(exc).__name__}: {exc}")
+        _fail(f"--db: {open_error_line(exc)}")
     return IdentityLocks(path, lists=st.lists if st is not None else None)
 
 
@@ -66,6 +66,9 @@ def _token(id_token: str | None, id_number: str | None) -> str:
         typer.echo("error: give exactly one of --id-token or --id-number", err=True)
         raise typer.Exit(2)
     if id_number:
+        if (problem := pii.id_no_problem(id_number)) is not None:
+            typer.echo(f"error: --id-number: {problem}", err=True)
+            raise typer.Exit(2)
         try:
             return pii.tokenizer().token("id", id_number)  # type: ignore[return-value]
         except pii.PiiKeyError as exc:

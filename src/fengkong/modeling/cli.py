@@ -13,8 +13,9 @@ scorecard_app = typer.Typer(help="Build, apply and evaluate WOE scorecards.", no
 
 def _fail(msg: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[red]error:[/red] {msg}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(msg)}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -51,15 +52,25 @@ def _check_out(path: Path, option: str = "--out") -> None:
         _fail(f"{option} {path}: unsupported output type {suffix or '(no suffix)'!r}; use .csv, .parquet or .xlsx")
     if path.is_dir():
         _fail(f"{option} {path} is a directory; give a file name ending in .csv, .parquet or .xlsx")
+    _check_parent(path, option)
+
+
+def _check_parent(path: Path, option: str, kind: str = "file") -> None:
+    from fengkong.outpath import out_problem
+
+    problem = out_problem(path, kind)
+    if problem is not None:
+        _fail(f"{option} {path}: {problem}")
 
 
 def _write_table(df: Any, path: Path) -> None:
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix in (".parquet", ".pq"):
         df.write_parquet(path)
     elif suffix == ".xlsx":
-        df.write_excel(path, worksheet="scores", autofit=False)
+        from fengkong.workbook import write_table
+
+        write_table(df, path, worksheet="scores", autofit=False)
     elif suffix == ".csv":
         df.write_csv(path)
     else:  # _check_out runs first; this is a programming error
@@ -126,6 +137,7 @@ def fit_cmd(
         _fail("--holdout must be in [0, 0.9)")
     if not max_psi > 0:
         _fail("--max-psi must be positive")
+    _check_parent(out, "--out", "dir")
     specials = _special_values(special_values)
     df = _load(data)
     y = _target(df, target, bad_value)
@@ -152,7 +164,7 @@ def fit_cmd(
 
         tr, te = train_test_split(idx, test_size=holdout, stratify=y, random_state=SPLIT_SEED)
         tr, te = np.sort(tr), np.sort(te)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(exist_ok=True)  # the model directory itself; its parent must exist
     with con.status("fitting the scorecard…"):
         try:
             sc = Scorecard(categorical=cats or None, special_values=sv, stability_column=stability_column,
@@ -226,6 +238,7 @@ def score_cmd(
     if engine == "spark":
         from fengkong.spark.cli import score_spark
 
+        _check_parent(out, "--out", "dir")
         score_spark(_model(model), data, out, master, as_json)
         return
     _check_out(out)
@@ -286,6 +299,8 @@ def report_cmd(
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         _fail(f"--out {out}: the report is HTML; give a file name ending in .html (the workbook is written next "
               "to it as .xlsx)")
+    if out is not None:
+        _check_parent(out, "--out")
     sc = _model(model)
     base = model if model.is_dir() else model.parent
     meta_f = base / "meta.json"

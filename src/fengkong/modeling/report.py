@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -285,14 +284,9 @@ def _pct(v: float) -> str:
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "var"
-    out, i = base, 1
-    while out.lower() in used:
-        suffix = f"~{i}"
-        out = base[: 31 - len(suffix)] + suffix
-        i += 1
-    used.add(out.lower())
-    return out
+    from fengkong.workbook import sheet_name
+
+    return sheet_name(name, used)
 
 
 _PCT_COLS = ("share", "bad_rate", "missing_share", "cum_bad_share", "cum_good_share", "cum_count_share",
@@ -311,10 +305,10 @@ def excel_report(
 
 def excel_report_samples(path: str | Path, sc: Scorecard, samples: list[Sample]) -> Path:
     """The workbook over prepared samples: the first is the reference (development), the last is evaluated."""
-    import xlsxwriter
+    from fengkong.workbook import open_workbook
 
     p = Path(path)
-    wb = xlsxwriter.Workbook(str(p), {"nan_inf_to_errors": True})
+    wb = open_workbook(p)
     hdr = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"})
     band = wb.add_format({"bold": True, "bg_color": "#B8CCE4", "border": 1, "align": "center"})
     pct = wb.add_format({"num_format": "0.00%", "border": 1})

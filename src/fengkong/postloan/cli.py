@@ -165,8 +165,10 @@ def evidence_cmd(events: Path = _EVENTS, out: Path = typer.Option(..., "--out"),
                  month: str = typer.Option(None, "--month", help="Period pack for this month, YYYY-MM."),
                  db: str = typer.Option(None, "--db", help="Store whose case timeline supplies the actions taken.")) -> None:
     """Write effective-control evidence packs (HTML + Excel) per loan and/or per month."""
+    from fengkong.outpath import check_out
     from fengkong.postloan.evidence import loan_pack, period_pack, write_pack
 
+    check_out(out, kind="dir")
     _, res = _history(events)
     st = None
     if db:
@@ -206,8 +208,10 @@ def report_cmd(world: Path = typer.Option(..., "--world", "--events", exists=Tru
 
     from fengkong.events import EventValidationError
     from fengkong.events.files import read_world
+    from fengkong.outpath import check_out
     from fengkong.postloan.report import build, write_report
 
+    check_out(out, kind="dir")
     try:
         events = read_world(world)
     except EventValidationError as exc:

@@ -113,16 +113,16 @@ def write_pack(pack: dict[str, Any], out_dir: str | Path, name: str) -> tuple[Pa
     h = out / f"{name}.html"
     h.write_text("".join(parts), encoding="utf-8")
     x = out / f"{name}.xlsx"
-    import xlsxwriter
+    from fengkong.workbook import open_workbook, write_frame
 
-    with xlsxwriter.Workbook(str(x)) as wb:
-        pl.DataFrame({"item": list(scalars), "value": [str(v) for v in scalars.values()]}).write_excel(
-            wb, worksheet="summary", autofit=True)
+    with open_workbook(x) as wb:
+        write_frame(pl.DataFrame({"item": list(scalars), "value": [str(v) for v in scalars.values()]}),
+                    wb, "summary", autofit=True)
         for k, f in frames.items():
             f2 = f.with_columns([pl.col(c).cast(pl.Utf8) for c, t in f.schema.items() if isinstance(t, pl.Datetime)])
-            f2.write_excel(wb, worksheet=k[:31], autofit=True)
+            write_frame(f2, wb, k, autofit=True)
         if pack.get("chains"):
             rows = [{"rule": ch["rule"], **{k: (None if v is None else str(v)) for k, v in s.items()}}
                     for ch in pack["chains"] for s in ch["path"]]
-            pl.DataFrame(rows).write_excel(wb, worksheet="evidence_chains", autofit=True)
+            write_frame(pl.DataFrame(rows), wb, "evidence_chains", autofit=True)
     return h, x

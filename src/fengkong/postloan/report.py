@@ -122,16 +122,16 @@ def write_report(rep: dict[str, Any], out_dir: str | Path, name: str = "portfoli
     h = out / f"{name}.html"
     h.write_text("".join(parts), encoding="utf-8")
     x = out / f"{name}.xlsx"
-    import xlsxwriter
+    from fengkong.workbook import open_workbook, write_frame
 
     sheets = {"vintage30": v, "vintage30_ever": ve, "roll_rates": rep["roll_rates"],
               "flow_rates": rep["flow_rates"], "payment_defaults": rep["payment_defaults"]}
     if b is not None:
         sheets["bcard_points"] = b.points
         sheets["bcard_metrics"] = pl.DataFrame({"metric": list(b.metrics), "value": [float(x) for x in b.metrics.values()]})
-    with xlsxwriter.Workbook(str(x), {"nan_inf_to_errors": True}) as wb:
+    with open_workbook(x) as wb:
         for k, f in sheets.items():
-            f.with_columns([pl.col(c).cast(pl.Utf8) for c, t in f.schema.items()
-                            if isinstance(t, pl.Datetime | pl.Date)]).fill_nan(None).write_excel(
-                wb, worksheet=k, autofit=True)
+            write_frame(f.with_columns([pl.col(c).cast(pl.Utf8) for c, t in f.schema.items()
+                                        if isinstance(t, pl.Datetime | pl.Date)]).fill_nan(None),
+                        wb, k, autofit=True)
     return h, x

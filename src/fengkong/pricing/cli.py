@@ -107,7 +107,10 @@ def price(
     """
     import yaml
 
+    from fengkong.outpath import check_out
     from fengkong.pricing import annualised_cost, build_schedule, check_offer, prepay, product_from_mapping
+
+    check_out(disclosure_out, "--disclosure-html")
     from fengkong.pricing.config import load_config
     from fengkong.pricing.errors import PricingError
     from fengkong.pricing.riskprice import pd_from_score, priced_product, quote
@@ -221,6 +224,10 @@ def compliance(
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Quarter-to-date cost compliance of newly issued loans: caps, weighted average, drivers, projection."""
+    from fengkong.outpath import check_out
+
+    check_out(html_out, "--html")
+    check_out(xlsx_out, "--xlsx")
     from fengkong.events import EventValidationError
     from fengkong.pricing.compliance import monitor
     from fengkong.pricing.config import load_config
@@ -326,6 +333,10 @@ def subsidy_run(
     claims (the claim is the subsidy actually deducted)."""
     import polars as pl
 
+    from fengkong.outpath import check_out
+
+    check_out(html_out, "--html")
+    check_out(xlsx_out, "--xlsx")
     from fengkong.events import EventValidationError
     from fengkong.events import files as eventio
     from fengkong.pricing.config import load_config

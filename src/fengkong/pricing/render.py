@@ -74,7 +74,9 @@ def _write_html(path: Path, title: str, parts: list[str]) -> None:
 
 
 def _xlsx_sheet(wb, name: str, rows: list[dict[str, Any]], cols: list[tuple[str, str, str]], fmts) -> None:
-    ws = wb.add_worksheet(name)
+    from fengkong.workbook import sheet_name
+
+    ws = wb.add_worksheet(sheet_name(name))
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
@@ -103,10 +105,10 @@ def _xlsx_sheet(wb, name: str, rows: list[dict[str, Any]], cols: list[tuple[str,
 
 
 def _workbook(path: Path):
-    import xlsxwriter
+    from fengkong.workbook import open_workbook
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = open_workbook(path)
     fmts = {"head": wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1}),
             "yuan": wb.add_format({"num_format": "#,##0.00"}), "pct": wb.add_format({"num_format": "0.00%"}),
             "pp": wb.add_format({"num_format": "+0.000;-0.000"}), "title": wb.add_format({"bold": True, "font_size": 13})}

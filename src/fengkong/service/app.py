@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -115,6 +117,12 @@ def build_state(settings: Settings, store: Any = None, engine: Any = None, token
         return eng
 
     tokenizer = tokenizer if tokenizer is not None else settings.tokenizer()
+    if settings.pii_key_file and not os.environ.get("FENGKONG_AUDIT_KEY", "").strip():
+        from fengkong.events import pii
+        from fengkong.store.audit_key import derive
+
+        # the audit chain's key follows the configured key file (not only $FENGKONG_PII_KEY_FILE)
+        store.decisions.use_key(derive(pii.load_key(key_file=Path(settings.pii_key_file))))
     metrics = Metrics()
     service = DecisionService(store, make_engine, tokenizer, metrics, inline=settings.engine_inline)
     return {"settings": settings, "store": store, "engine": service.engine, "tokenizer": tokenizer, "metrics": metrics,

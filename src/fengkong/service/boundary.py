@@ -2,7 +2,8 @@
 
 Callers send ``id_no``, ``name``, ``phone``, ``bank_card``, ``contact_phones`` and ``rep_phone`` as their app
 has them; :func:`tokenise_event` replaces each by its keyed token (``fengkong.events.pii``), derives age and gender
-from an 18-digit ID number, redacts ID/card/phone-looking numbers in free text, and refuses plaintext
+from an 18-digit ID number (after checking it: GB 11643 check digit, birth date; mobile numbers 1[3-9] + 9
+digits), redacts ID/card/phone-looking numbers in free text, and refuses plaintext
 identity data in a token field (a 422 naming it), so nothing downstream ever sees it.
 """
 
@@ -84,8 +85,13 @@ def tokenise_event(raw: Mapping[str, Any], tok: pii.Tokenizer) -> dict[str, Any]
         if isinstance(value, list):
             if not all(isinstance(x, str) for x in value):
                 raise EventValidationError(r, "expected a list of strings")
+            for i, x in enumerate(value):
+                if (problem := pii.identity_problem(r, x)) is not None:
+                    raise EventValidationError(f"{r}[{i}]", problem)
             event[col] = [t for t in tok.tokens(kind, value) if t is not None]
         elif isinstance(value, str):
+            if (problem := pii.identity_problem(r, value)) is not None:
+                raise EventValidationError(r, problem)  # the value itself is never echoed
             if r == "id_no":
                 _derive(event, value, names)
             event[col] = tok.token(kind, value)

@@ -66,10 +66,6 @@ def serve(
     s = _settings(config, host=host, port=port, workers=workers, replicas=replicas, db=db, redis=redis, state=state,
                   four_eyes=four_eyes, data_dir=data_dir, world=world, baseline=baseline,
                   log_level=log_level)
-    key_path = Path(s.pii_key_file or os.environ.get(pii.KEY_FILE_ENV) or pii.DEFAULT_KEY_FILE)
-    if not os.environ.get(pii.KEY_ENV) and not key_path.exists():
-        s.tokenizer()
-        typer.echo(f"fengkong serve: created a new tokenisation key in {key_path} (keep it: tokens depend on it)")
     typer.echo(f"fengkong serve: {s.describe()}")
     if s.embedded and not s.shared:
         deployed = ensure_strategies(s.store_url)
@@ -142,12 +138,12 @@ def consume(
 
 
 def _store(db: str | None) -> Any:
-    from fengkong.store import open_store
+    from fengkong.store import open_error_line, open_store
 
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(f"cannot open the store: {type(exc).__name__}: {exc}")
+        _fail(open_error_line(exc))
 
 
 @keys_app.command("create")

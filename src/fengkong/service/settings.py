@@ -161,31 +161,18 @@ class Settings:
     def _key_problems(self) -> list[str]:
         from fengkong.events import pii
 
-        env = os.environ.get(pii.KEY_ENV)
-        if env:
-            try:
-                key = bytes.fromhex(env.strip())
-            except ValueError:
-                return [f"{pii.KEY_ENV}: the tokenisation key must be hex-encoded"]
-            return [] if len(key) >= 16 else [f"{pii.KEY_ENV}: the tokenisation key must be at least 16 bytes"]
-        path = Path(self.pii_key_file or os.environ.get(pii.KEY_FILE_ENV) or pii.DEFAULT_KEY_FILE)
-        if not path.exists():
-            if self.embedded and not self.shared:
-                return []  # embedded mode creates one on first start (said at start-up)
-            return [f"pii_key_file: no tokenisation key ({pii.KEY_ENV} unset, {path} missing); every replica "
-                    f"needs the same key"]
         try:
-            pii.load_key(key_file=path)
-        except (pii.PiiKeyError, ValueError) as exc:
-            return [f"pii_key_file: {exc}"]
+            pii.load_key(key_file=Path(self.pii_key_file) if self.pii_key_file else None)
+        except pii.PiiKeyError as exc:
+            name = pii.KEY_ENV if os.environ.get(pii.KEY_ENV, "").strip() else "pii_key_file"
+            return [f"{name}: {exc}; every replica needs the same key"]
         return []
 
     def tokenizer(self) -> Any:
-        """The tokeniser with the configured key (embedded mode creates a key file on first start)."""
+        """The tokeniser with the configured key (never a new one: ``fengkong demo`` creates a demo key)."""
         from fengkong.events import pii
 
-        create = self.embedded and not self.shared
-        return pii.tokenizer(create=create, key_file=Path(self.pii_key_file) if self.pii_key_file else None)
+        return pii.tokenizer(key_file=Path(self.pii_key_file) if self.pii_key_file else None)
 
 
 _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}

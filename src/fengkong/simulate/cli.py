@@ -44,9 +44,12 @@ def simulate(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from fengkong.events import pii
+    from fengkong.outpath import check_out
     from fengkong.simulate import SimConfig, SimConfigError, simulate_world
 
-    console = Console(stderr=True)
+    check_out(out, kind="dir")
+
+    console = Console(stderr=True, soft_wrap=True)
     values = {k: v for k, v in locals().items() if k in {f.name for f in dataclasses.fields(SimConfig)}
               and v is not None}
     fields = {f.name: f for f in dataclasses.fields(SimConfig)}
@@ -78,7 +81,7 @@ def simulate(
             except ValueError:
                 raise SimConfigError("start", f"not an ISO date: {values['start']!r}") from None
         cfg = SimConfig(**values).validate()
-        tok = pii.tokenizer(create=True)
+        tok = pii.tokenizer()  # never a fresh key: tokens of the same person must not change
     except (SimConfigError, pii.PiiKeyError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -1019,7 +1019,7 @@ def simulate_world(out_dir: str | Path, config: SimConfig | None = None, tokeniz
     ``manifest.json``. Same config and same PII key ⇒ byte-identical files.
     """
     cfg = (config or SimConfig()).validate()
-    tok = tokenizer if tokenizer is not None else pii.tokenizer(create=True)
+    tok = tokenizer if tokenizer is not None else pii.tokenizer()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     steps = ["people", "applications", "customers", "loans", "purchases", "repayments", "transfers",

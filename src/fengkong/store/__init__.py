@@ -12,7 +12,7 @@ from fengkong.store.admin_log import AdminLog
 from fengkong.store.cases import Case, CaseError, Cases
 from fengkong.store.decisions import DecisionLog, DuplicateRequest, VerifyResult
 from fengkong.store.engine_url import create, resolve_url
-from fengkong.store.errors import STORE_ERRORS, StoreError, safe_url
+from fengkong.store.errors import STORE_ERRORS, StoreError, StoreOpenError, open_error_line, safe_url
 from fengkong.store.labels import Labels
 from fengkong.store.lists import Lists
 from fengkong.store.users import ROLES, UserError, Users
@@ -28,10 +28,15 @@ class Store:
         self.url = resolve_url(url)
         #: The URL for messages (password hidden).
         self.name = safe_url(self.url)
-        self.engine: Any = create(self.url)
-        if migrate:
-            _migrate.upgrade(self.engine)
-        self.decisions = DecisionLog(self.engine)
+        try:
+            self.engine: Any = create(self.url)
+            if migrate:
+                _migrate.upgrade(self.engine)
+            self.decisions = DecisionLog(self.engine)
+        except (*STORE_ERRORS, OSError) as exc:
+            from fengkong.store.errors import StoreOpenError, open_failure
+
+            raise StoreOpenError(self.name, exc, open_failure(self.url, exc)) from exc
         self.versions = Versions(self.engine)
         self.lists = Lists(self.engine)
         self.cases = Cases(self.engine)
@@ -69,12 +74,14 @@ __all__ = [
     "Routing",
     "Store",
     "StoreError",
+    "StoreOpenError",
     "StoredVersion",
     "UserError",
     "Users",
     "VerifyResult",
     "VersionError",
     "Versions",
+    "open_error_line",
     "open_store",
     "resolve_url",
     "route_of",

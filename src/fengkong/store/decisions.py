@@ -1,16 +1,21 @@
-"""The decision audit log: append-only, each row hash-chained to the previous one.
+"""The decision audit log: append-only, each row chained to the previous one under a key kept outside the DB.
 
-``hash = sha256(prev_hash + "\\n" + canonical JSON of the row)``; editing, deleting or reordering a
-row breaks the chain at that row, which :meth:`DecisionLog.verify` reports. Appends are serialised
-(SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock) so the chain stays linear
-with several writer processes.
+``hash = HMAC-SHA256(audit key, "v2\\n" + prev_hash + "\\n" + canonical JSON of the row)`` (``hv = 2``; rows
+of older stores keep their unkeyed ``sha256`` hash, ``hv = 1``). Every ``checkpoint_every`` records and when
+a writer closes, a signed checkpoint (seq + head hash + HMAC) is stored in ``fk_audit_checkpoints``, so
+cutting the tail below the last checkpoint is detected too. Appends are serialised (SQLite
+``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock) so the chain stays linear with several
+writer processes. See docs/strategies.md, "The audit chain", for what is and is not detected.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import hmac
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,16 +29,31 @@ GENESIS = "0" * 64
 #: Columns covered by the hash, in this order (``record`` is hashed as its stored text).
 HASHED = ("seq", "request_id", "event_type", "event_ts", "customer_id", "strategy_name", "strategy_version",
           "outcome", "record", "created_at", "prev_hash")
-COLUMNS = (*HASHED, "hash")
-_LOCK_KEY = 7_415_523_113
+COLUMNS = (*HASHED, "hv", "hash")
+_LOCK_KEY = 7_415_523_113  # advisory-lock id of the decision chain (PostgreSQL)
 #: A record's stored text: compact UTF-8 JSON, keys sorted, datetimes (and anything else) as ``str(v)``.
-_RECORD_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # advisory-lock id of the decision chain (PostgreSQL)
+_RECORD_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+CHAIN = "decisions"
+#: Hash versions: 1 = unkeyed sha256 (stores written before the key), 2 = HMAC-SHA256 under the audit key.
+UNKEYED, KEYED = 1, 2
+CHECKPOINT_ENV = "FENGKONG_AUDIT_CHECKPOINT_EVERY"
 
 
-def chain_hash(row: dict[str, Any]) -> str:
-    """sha256 over the previous hash, the row's metadata (a JSON list) and its record text."""
+def _body(row: dict[str, Any]) -> str:
     meta = json.dumps([row[k] for k in HASHED if k != "record"], separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{row['prev_hash']}\n{meta}\n{row['record']}".encode()).hexdigest()
+    return f"{row['prev_hash']}\n{meta}\n{row['record']}"
+
+
+def chain_hash(row: dict[str, Any], key: bytes | None = None) -> str:
+    """The row's link: HMAC-SHA256 under ``key`` (hv 2), or the legacy unkeyed sha256 without one (hv 1)."""
+    if key is None:
+        return hashlib.sha256(_body(row).encode()).hexdigest()
+    return hmac.new(key, f"v2\n{_body(row)}".encode(), hashlib.sha256).hexdigest()
+
+
+def checkpoint_mac(key: bytes, chain: str, seq: int, head: str, at: str, kid: str) -> str:
+    """HMAC of one checkpoint: the chain's name, the seq it covers, the head hash there, when, which key."""
+    return hmac.new(key, f"fk-checkpoint\n{chain}\n{seq}\n{head}\n{at}\n{kid}".encode(), hashlib.sha256).hexdigest()
 
 
 class DuplicateRequest(ConflictError):
@@ -47,6 +67,9 @@ class VerifyResult:
     first_bad_seq: int | None = None
     request_id: str | None = None
     reason: str | None = None
+    #: Seq of the newest signed checkpoint (None: none) and how many records are unkeyed (older stores).
+    checkpoint: int | None = None
+    unkeyed: int = 0
 
 
 class DecisionLog:
@@ -65,6 +88,27 @@ class DecisionLog:
         self._last = "SELECT seq, hash FROM fk_decisions ORDER BY seq DESC LIMIT 1"
         self._get = f"SELECT record FROM fk_decisions WHERE request_id = {self._ph}"
         self._lock = threading.Lock()  # one DBAPI connection: serialise use from several threads
+        self._key: bytes | None = None
+        self._kid = ""
+        self._since_checkpoint = 0  # records this process appended after its last checkpoint
+        self.checkpoint_every = int(os.environ.get(CHECKPOINT_ENV) or 1000)
+        self._cp_insert = (f"INSERT INTO fk_audit_checkpoints (chain, seq, head_hash, at, key_id, mac) "
+                           f"VALUES ({', '.join([self._ph] * 6)})")
+
+    def use_key(self, key: bytes) -> None:
+        """Chain under this key instead of the one from the environment (the service's configured key file)."""
+        from fengkong.store.audit_key import key_id
+
+        self._key, self._kid = key, key_id(key)
+
+    def key(self) -> bytes:
+        """The audit key (resolved once; :class:`~fengkong.store.audit_key.AuditKeyError` names a missing one)."""
+        if self._key is None:
+            from fengkong.store.audit_key import audit_key, key_id
+
+            self._key = audit_key()
+            self._kid = key_id(self._key)
+        return self._key
 
     def _connect(self) -> None:
         self._proxy = self.engine.raw_connection()
@@ -89,6 +133,9 @@ class DecisionLog:
         return self._raw.cursor()
 
     def close(self) -> None:
+        if self._since_checkpoint and self._key is not None:
+            with contextlib.suppress(Exception):  # anchor the head this process wrote (best effort)
+                self.checkpoint()
         if self._wal_thread:
             from fengkong import walcheckpoint
 
@@ -139,6 +186,12 @@ class DecisionLog:
     def append(self, meta: dict[str, Any], record: dict[str, Any]) -> int:
         """Append one decision; returns its seq. Raises DuplicateRequest if the request id is stored."""
         body = orjson.dumps(record, default=str, option=_RECORD_OPTS).decode()
+        try:
+            key = self.key()
+        except RuntimeError as exc:
+            from fengkong.store.errors import StoreError
+
+            raise StoreError(safe_name(self.engine), "appending to the audit log", exc) from None
         with self._lock:
             cur = self._cursor()
             try:
@@ -150,8 +203,14 @@ class DecisionLog:
                     row["seq"] = (last[0] + 1) if last else 1
                     row["prev_hash"] = last[1] if last else GENESIS
                     row["record"] = body
-                    row["hash"] = chain_hash(row)
+                    row["hv"] = KEYED
+                    row["hash"] = chain_hash(row, key)
                     cur.execute(self._insert, tuple(row[c] for c in COLUMNS))
+                    if self.checkpoint_every > 0 and row["seq"] % self.checkpoint_every == 0:
+                        self._write_checkpoint(cur, row["seq"], row["hash"])
+                        self._since_checkpoint = 0
+                    else:
+                        self._since_checkpoint += 1
                     self._commit(cur)
                     return row["seq"]
                 except BaseException as exc:
@@ -170,6 +229,42 @@ class DecisionLog:
                 with contextlib.suppress(Exception):
                     cur.close()
 
+    def _write_checkpoint(self, cur: Any, seq: int, head: str) -> None:
+        at = dt.datetime.now(dt.UTC).isoformat()
+        cur.execute(self._cp_insert, (CHAIN, seq, head, at, self._kid,
+                                      checkpoint_mac(self.key(), CHAIN, seq, head, at, self._kid)))
+
+    def checkpoint(self) -> int | None:
+        """Sign the current head (seq + hash) into ``fk_audit_checkpoints``; returns its seq (None: empty log)."""
+        self.key()
+        with self._lock:
+            cur = self._cursor()
+            try:
+                self._begin(cur)
+                try:
+                    cur.execute(self._last)
+                    last = cur.fetchone()
+                    if last is not None:
+                        self._write_checkpoint(cur, last[0], last[1])
+                    self._commit(cur)
+                except BaseException:
+                    self._rollback(cur)
+                    raise
+            finally:
+                with contextlib.suppress(Exception):
+                    cur.close()
+        self._since_checkpoint = 0
+        return None if last is None else int(last[0])
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """The signed checkpoints of the chain, oldest first."""
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(text(
+                "SELECT seq, head_hash, at, key_id, mac FROM fk_audit_checkpoints WHERE chain = :c ORDER BY id"),
+                {"c": CHAIN}).mappings().all()]
+
     def rows(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every row in chain order."""
         from sqlalchemy import text
@@ -185,30 +280,94 @@ class DecisionLog:
                 yield dict(r)
             last = res[-1]["seq"]
 
-    def verify(self) -> VerifyResult:
-        """Recompute the chain; report the first row whose link or content does not match."""
+    def verify(self, allow_unsealed: bool = False) -> VerifyResult:
+        """Recompute the chain under the audit key and check the signed checkpoints; report the first problem.
+
+        ``allow_unsealed`` accepts unkeyed records (hv 1) that no checkpoint covers (``fengkong audit seal``).
+        """
+        try:
+            key: bytes | None = self.key()
+        except RuntimeError as exc:
+            key, key_error = None, str(exc)
+        cps = self.checkpoints()
+        heads: dict[int, str] = {}
+        for cp in cps:
+            if key is None:
+                return VerifyResult(False, 0, cp["seq"], None, f"cannot check the signed checkpoints: {key_error}")
+            if not hmac.compare_digest(checkpoint_mac(key, CHAIN, cp["seq"], cp["head_hash"], cp["at"], cp["key_id"]),
+                                       cp["mac"]):
+                other = cp["key_id"] != self._kid
+                return VerifyResult(False, 0, cp["seq"], None,
+                                    f"checkpoint at seq {cp['seq']} " + (
+                                        f"was signed by another audit key (key id {cp['key_id']}, configured "
+                                        f"{self._kid})" if other else "does not match its signature (forged or edited)"))
+            heads[cp["seq"]] = cp["head_hash"]
+        last_cp = max(heads, default=None)
         prev = GENESIS
         expected_seq = None
-        n = 0
+        n = unkeyed = 0
+        last_unkeyed: int | None = None
+        keyed_seen = False
+        last_seq = 0
         for r in self.rows():
             n += 1
             if expected_seq is not None and r["seq"] != expected_seq:
                 return VerifyResult(False, n, r["seq"], r["request_id"],
-                                    f"gap in the chain: expected seq {expected_seq}, found {r['seq']}")
+                                    f"gap in the chain: expected seq {expected_seq}, found {r['seq']}", last_cp, unkeyed)
             if r["prev_hash"] != prev:
                 return VerifyResult(False, n, r["seq"], r["request_id"],
-                                    "prev_hash does not match the previous record (a record was deleted or edited)")
-            if chain_hash(r) != r["hash"]:
-                return VerifyResult(False, n, r["seq"], r["request_id"], "content does not match its hash (edited)")
+                                    "prev_hash does not match the previous record (a record was deleted or edited)",
+                                    last_cp, unkeyed)
+            hv = r.get("hv") or UNKEYED
+            if hv == UNKEYED:
+                if keyed_seen:
+                    return VerifyResult(False, n, r["seq"], r["request_id"],
+                                        "an unkeyed record after keyed ones (re-hashed without the key)", last_cp, unkeyed)
+                unkeyed += 1
+                last_unkeyed = r["seq"]
+                good = chain_hash(r) == r["hash"]
+            elif hv == KEYED:
+                if key is None:
+                    return VerifyResult(False, n, r["seq"], r["request_id"], f"cannot check keyed records: {key_error}",
+                                        last_cp, unkeyed)
+                keyed_seen = True
+                good = hmac.compare_digest(chain_hash(r, key), r["hash"])
+            else:
+                return VerifyResult(False, n, r["seq"], r["request_id"], f"unknown hash version {hv}", last_cp, unkeyed)
+            if not good:
+                return VerifyResult(False, n, r["seq"], r["request_id"],
+                                    "content does not match its hash (edited, or chained without the audit key)",
+                                    last_cp, unkeyed)
+            if r["seq"] in heads and heads[r["seq"]] != r["hash"]:
+                return VerifyResult(False, n, r["seq"], r["request_id"],
+                                    "record differs from the signed checkpoint at its seq (the chain was rewritten)",
+                                    last_cp, unkeyed)
             prev = r["hash"]
+            last_seq = r["seq"]
             expected_seq = r["seq"] + 1
-        return VerifyResult(True, n)
+        if last_cp is not None and last_cp > last_seq:
+            return VerifyResult(False, n, last_seq + 1, None,
+                                f"truncated: a signed checkpoint covers seq {last_cp}, the log ends at seq {last_seq}",
+                                last_cp, unkeyed)
+        if last_unkeyed is not None and not allow_unsealed and (last_cp is None or last_cp < last_unkeyed):
+            return VerifyResult(False, n, last_unkeyed, None,
+                                f"records up to seq {last_unkeyed} are unkeyed (written before the audit key) and no "
+                                "signed checkpoint covers them; check them, then run `fengkong audit seal`",
+                                last_cp, unkeyed)
+        return VerifyResult(True, n, checkpoint=last_cp, unkeyed=unkeyed)
 
     def count(self) -> int:
         from sqlalchemy import text
 
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM fk_decisions")).scalar() or 0)
+
+
+def safe_name(engine: Any) -> str:
+    """The store's URL for messages (password hidden)."""
+    from fengkong.store.errors import safe_url
+
+    return safe_url(engine.url)
 
 
 def _is_unique_violation(exc: BaseException) -> bool:

@@ -24,6 +24,21 @@ decisions = Table(
     Column("created_at", String(40), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    #: 1 = unkeyed sha256 (stores from before the audit key), 2 = HMAC-SHA256 under the audit key.
+    Column("hv", Integer, nullable=False, server_default="1"),
+)
+
+#: Signed checkpoints of the audit chain: the head (seq + hash) at a time, HMAC'd under the audit key.
+audit_checkpoints = Table(
+    "fk_audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chain", String(16), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("mac", String(64), nullable=False),
 )
 
 #: Deployed strategy versions; a (name, version) row is never changed once written.

@@ -128,6 +128,10 @@ def _token(request: Request, body: IdentityIn) -> str:
     if bool(body.id_no) == bool(body.id_token):
         raise EventValidationError("id_no", "give exactly one of id_no or id_token")
     if body.id_no:
+        from fengkong.events import pii
+
+        if (problem := pii.id_no_problem(body.id_no)) is not None:
+            raise EventValidationError("id_no", problem)
         return request.app.state.tokenizer.token("id", body.id_no)
     _not_plain("id_token", body.id_token or "")
     return body.id_token or ""
