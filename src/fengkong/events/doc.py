@@ -56,7 +56,18 @@ column (type, required, allowed values, range) and every bad row is reported as
 `row N: field 'F': reason` (rows are 1-based data rows; in a CSV, line = row + 1) and written,
 with its original values and reasons, to `<file>.quarantine.jsonl`. Good rows go on; the
 command exits 1 when anything was quarantined. Nothing is dropped silently: good rows +
-quarantined rows = rows read. In Python:
+quarantined rows = rows read. Each error is one line, never wrapped (also when the output is piped). A file
+that cannot be read at all — an empty CSV, a binary or non-UTF-8 file, a corrupt Parquet file — is one line
+naming it and exit 2:
+
+```sh
+: > empty.csv
+fengkong events validate empty.csv --type application || echo "exit $?"
+#> error: empty.csv: field 'path': empty file (no header, no rows)
+#> exit 2
+```
+
+In Python:
 
 ```python
 from fengkong.events import files as eventio
