@@ -127,17 +127,16 @@ def open_engine(store: Any = None, state: str | None = "memory", strategy: Any =
     return _open(store, state=state, strategy=s)
 
 
-def evaluate(world: str | Path, packs: Iterable[str] | None = None) -> dict[str, Any]:
-    """Every registered pack's detectors measured against the patterns planted in a simulated world
-    (recall, precision, costs), keyed by pack."""
-    from fengkong.evaluation import evaluators
+def evaluate(world: str | Path, packs: Iterable[str] | None = None, drop_fields: Iterable[str] | None = None,
+             with_tables: bool = False) -> Any:
+    """Every registered pack's detectors (or ``packs``) measured against the patterns planted in a simulated
+    world — recall, precision, costs — merged by pattern; ``drop_fields`` nulls those event fields first (the
+    figures for a lender without them). ``with_tables``: also the rendered table of each pack."""
+    from fengkong.evaluation import evaluate_packs
 
-    mods = evaluators()
-    wanted = list(packs) if packs else list(mods)
-    unknown = [p for p in wanted if p not in mods]
-    if unknown:
-        raise ValueError(f"unknown pack {unknown[0]!r} (one of {', '.join(mods)})")
-    return {p: mods[p].evaluate_world(Path(world)) for p in wanted}
+    merged, texts = evaluate_packs(Path(world), list(packs) if packs else None,
+                                   list(drop_fields) if drop_fields else None)
+    return (merged, texts) if with_tables else merged
 
 
 @dataclass(frozen=True)

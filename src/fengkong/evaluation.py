@@ -48,3 +48,35 @@ def drop_fields(world: Path, fields: list[str], out: Path) -> Path:
         else:
             shutil.copy2(p, out / p.name)
     return out
+
+
+def evaluate_packs(world: Path, packs: list[str] | None = None,
+                   dropped: list[str] | None = None) -> tuple[dict, list[str]]:
+    """Every (or the named) registered pack's evaluation of ``world``, optionally on a copy with the
+    ``dropped`` event fields nulled: (results merged by pattern, one rendered table per pack).
+
+    Raises ValueError naming an unknown pack, a field that cannot be dropped, or a pack's own failure."""
+    import tempfile
+
+    mods = evaluators()
+    unknown = sorted(set(packs or ()) - set(mods))
+    if unknown:
+        raise ValueError(f"--pack {', '.join(unknown)}: not a registered pack ({', '.join(mods)})")
+    with tempfile.TemporaryDirectory(prefix="fengkong-dropped-") as tmp:
+        if dropped:
+            world = drop_fields(world, dropped, Path(tmp) / "world")
+        merged: dict = {}
+        texts: list[str] = []
+        for name, mod in mods.items():
+            if packs and name not in packs:
+                continue
+            try:
+                res = mod.evaluate_world(world)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            merged.update(res)
+            texts.append(mod.render_table(res))
+    if dropped:
+        merged["dropped_fields"] = list(dropped)
+        texts.append(f"with these fields set to null first: {', '.join(dropped)}")
+    return merged, texts

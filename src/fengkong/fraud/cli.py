@@ -229,47 +229,14 @@ def evaluate(
                              "(e.g. bureau_score,is_emulator): the figures for a lender without those inputs."),
 ) -> None:
     """Run every pack's reference strategy over a simulated world and measure it against the planted patterns."""
-    import tempfile
+    from fengkong.evaluation import evaluate_packs  # what fk.evaluate runs
 
-    from fengkong.evaluation import drop_fields, evaluators
-
-    mods = evaluators()
-    unknown = sorted(set(pack or ()) - set(mods))
-    if unknown:
-        typer.echo(f"error: --pack {', '.join(unknown)}: not a registered pack ({', '.join(mods)})", err=True)
-        raise typer.Exit(2)
-    tmp = None
-    if drop:
-        tmp = tempfile.TemporaryDirectory(prefix="fengkong-dropped-")
-        try:
-            world = drop_fields(world, [f.strip() for f in drop.split(",") if f.strip()], Path(tmp.name) / "world")
-        except ValueError as exc:
-            tmp.cleanup()
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
     try:
-        _evaluate(mods, world, pack, as_json, drop)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-
-
-def _evaluate(mods: dict, world: Path, pack: list[str] | None, as_json: bool, drop: str | None) -> None:
-    merged: dict = {}
-    texts: list[str] = []
-    for name, mod in mods.items():
-        if pack and name not in pack:
-            continue
-        try:
-            res = mod.evaluate_world(world)
-        except ValueError as exc:
-            typer.echo(f"error: {name}: {exc}", err=True)
-            raise typer.Exit(2) from None
-        merged.update(res)
-        texts.append(mod.render_table(res))
-    if drop:
-        merged["dropped_fields"] = [f.strip() for f in drop.split(",") if f.strip()]
-        texts.append(f"with these fields set to null first: {', '.join(merged['dropped_fields'])}")
+        merged, texts = evaluate_packs(world, pack or None, [f.strip() for f in drop.split(",") if f.strip()]
+                                       if drop else None)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(merged, ensure_ascii=False) if as_json else "\n\n".join(texts))
 
 
