@@ -39,7 +39,7 @@ FEATURES = ("app_cnt_id_7d", "app_cnt_device_24h", "fr_dti", "fr_inquiries_30d",
 
 
 def fill_decisions(store, n: int, customers: int, seed: int = 1) -> float:
-    from fengkong.store.decisions import COLUMNS, GENESIS, chain_hash
+    from fengkong.store.decisions import COLUMNS, GENESIS, UNKEYED, chain_hash
 
     rng = random.Random(seed)
     t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -68,6 +68,7 @@ def fill_decisions(store, n: int, customers: int, seed: int = 1) -> float:
                "customer_id": rec["customer_id"], "strategy_name": rec["strategy"], "strategy_version": "1.2",
                "outcome": outcome, "record": json.dumps(rec, separators=(",", ":"), sort_keys=True),
                "created_at": ts, "prev_hash": prev}
+        row["hv"] = UNKEYED  # unkeyed links: a page-timing fill, never verified
         row["hash"] = prev = chain_hash(row)
         batch.append(tuple(row[c] for c in COLUMNS))
         if len(batch) == 50_000:
