@@ -240,3 +240,19 @@ def diff_strategies(a: Any, b: Any) -> dict[str, Any]:
                                      f"{a.name}@{a.version}", f"{b.name}@{b.version}", lineterm=""))
     return {"a": f"{a.name}@{a.version}", "b": f"{b.name}@{b.version}", "removed": sorted(ra.keys() - rb.keys()),
             "added": sorted(rb.keys() - ra.keys()), "changed": changed, "text": text}
+
+
+def version_rows(store: Any) -> list[dict[str, Any]]:
+    """Every deployed version with what it is on each route now (champion / challenger % / shadow)."""
+    routes = store.versions.routes()
+    active: dict[tuple[str, str], list[str]] = {}
+    for route, cfg in routes.items():
+        if cfg.champion:
+            active.setdefault(tuple(cfg.champion), []).append(f"champion of {route}")
+        for c in cfg.challengers:
+            active.setdefault((c["name"], c["version"]), []).append(f"challenger {c['percent']:g}% of {route}")
+        for s in cfg.shadows:
+            active.setdefault(tuple(s), []).append(f"shadow of {route}")
+    return [{"name": v.name, "version": v.version, "event_type": v.event_type, "product": v.product,
+             "sha256": v.sha256, "deployed_at": v.deployed_at, "active": active.get((v.name, v.version), [])}
+            for v in store.versions.list()]

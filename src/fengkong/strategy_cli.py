@@ -403,21 +403,13 @@ def rollback(target: str = typer.Argument(..., help="Route (event type[/product]
 @strategy_app.command("list")
 def list_cmd(db: str = typer.Option(None, "--db", help=DB_HELP), json_out: bool = typer.Option(False, "--json")) -> None:
     """Deployed versions and what is active per route."""
+    from fengkong.deploy import version_rows
+
     st = _store(db)
-    versions = st.versions.list()
-    routes = st.versions.routes()
-    st.close()
-    active: dict[tuple[str, str], list[str]] = {}
-    for route, cfg in routes.items():
-        if cfg.champion:
-            active.setdefault(tuple(cfg.champion), []).append(f"champion of {route}")
-        for c in cfg.challengers:
-            active.setdefault((c["name"], c["version"]), []).append(f"challenger {c['percent']:g}% of {route}")
-        for s in cfg.shadows:
-            active.setdefault(tuple(s), []).append(f"shadow of {route}")
-    rows = [{"name": v.name, "version": v.version, "event_type": v.event_type, "product": v.product,
-             "sha256": v.sha256, "deployed_at": v.deployed_at, "active": active.get((v.name, v.version), [])}
-            for v in versions]
+    try:
+        rows = version_rows(st)
+    finally:
+        st.close()
     if json_out:
         typer.echo(json.dumps({"versions": rows}))
         return

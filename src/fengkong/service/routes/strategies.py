@@ -29,20 +29,10 @@ async def _refresh(request: Request) -> None:
 
 
 def _listing(store: Any) -> dict[str, Any]:
-    versions = store.versions.list()
-    routes = store.versions.routes()
-    active: dict[tuple[str, str], list[str]] = {}
-    for route, cfg in routes.items():
-        if cfg.champion:
-            active.setdefault(tuple(cfg.champion), []).append(f"champion of {route}")
-        for c in cfg.challengers:
-            active.setdefault((c["name"], c["version"]), []).append(f"challenger {c['percent']:g}% of {route}")
-        for s in cfg.shadows:
-            active.setdefault(tuple(s), []).append(f"shadow of {route}")
-    return {"versions": [{"name": v.name, "version": v.version, "event_type": v.event_type, "product": v.product,
-                          "sha256": v.sha256, "deployed_at": v.deployed_at,
-                          "active": active.get((v.name, v.version), [])} for v in versions],
-            "routes": {r: routing_dict(c) for r, c in routes.items()}}
+    from fengkong.deploy import version_rows
+
+    return {"versions": version_rows(store),
+            "routes": {r: routing_dict(c) for r, c in store.versions.routes().items()}}
 
 
 @router.get("/strategies")
