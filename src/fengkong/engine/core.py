@@ -11,6 +11,7 @@ from typing import Any
 
 from fengkong.engine.decision import Decision
 from fengkong.errors import NotFoundError
+from fengkong.features.online import LateEventError
 from fengkong.strategy import NodeError, Strategy, strategy_from_text
 
 log = logging.getLogger(__name__)
@@ -171,19 +172,20 @@ class Engine:
     # ------------------------------------------------------------ deciding
 
     def decide(self, event: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
-               looked_up: bool = False) -> Decision:
+               looked_up: bool = False, validated: bool = False) -> Decision:
         """Decide one event (a dict as from ``fengkong.events.validate_event`` or raw JSON).
 
         ``extra``: fields added to the audit record beside the decision (e.g. the service's payload digest).
         ``looked_up``: the caller has just looked the request id up and found nothing, so the lookup is not
         repeated (a request id decided meanwhile by another process is still caught by the append).
+        ``validated``: ``event`` is already the output of ``validate_event`` (not validated again).
 
         The decision is returned only once it is recorded: if the store fails (looking up the request id,
         loading a strategy version or appending to the audit log) a :class:`fengkong.store.StoreError` is
         raised instead and nothing is returned for this event, so the caller knows to send it again.
         """
         t0 = time.perf_counter()
-        if self.validate:
+        if self.validate and not validated:
             from fengkong.events import validate_event
 
             event = validate_event(event)
@@ -198,8 +200,6 @@ class Engine:
         error: str | None = None
         feats: Mapping[str, Any] = {}
         if self.features is not None:
-            from fengkong.features.online import LateEventError
-
             try:
                 feats = self.features.read_update(event)
             except LateEventError:  # the caller's error (too late, or ahead of the clock): not decided, not recorded
@@ -253,14 +253,14 @@ class Engine:
 
         Returns the Decision, or None for an event that was only ingested. Raises EventValidationError for a
         bad, late or future-dated event (nothing folded, nothing recorded)."""
-        try:
-            return self.decide(event)
-        except NoStrategyError:
-            pass
         from fengkong.events import validate_event
         from fengkong.events.canonical import digest, jsonable
 
         clean = validate_event(event) if self.validate else dict(event)
+        try:
+            return self.decide(clean, validated=True)
+        except NoStrategyError:
+            pass
         if self.features is not None:
             self.features.update(clean)
         if self.store is not None:
