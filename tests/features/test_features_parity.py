@@ -39,6 +39,7 @@ EVERY_AGG = from_dicts([
     {"name": "tsl_{window}", "windows": ["1d", "lifetime"], "key": "customer_id", "agg": "time_since_last",
      "unit": "hours"},
     {"name": "tsf_{window}", "windows": ["1d", "lifetime"], "key": "customer_id", "agg": "time_since_first"},
+    {"name": "tsf_ip", "key": "ip", "agg": "time_since_first", "unit": "days"},  # a first-seen-only stream
     {"name": "pair_7d", "key": ["device_id", "ip"], "events": ["application", "purchase"], "window": "7d"},
     {"name": "flt_1d", "key": "merchant_id", "events": ["purchase"], "window": "1d",
      "filter": "not is_refund"},

@@ -23,6 +23,9 @@ from fengkong.features.stores import decode_event
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+#: Compaction runs once this many entries of a key have expired, or a quarter of them and at least ``_COMPACT_MIN``.
+_COMPACT_BATCH, _COMPACT_MIN = 64, 8
+
 #: Event-id markers (idempotency) are stored per hour of event time: one state key per hour, not per event.
 _ID_BUCKET_US = 3_600_000_000
 
@@ -63,6 +66,7 @@ class _Stream:
         self.sid = sid
         self.key = proto.key
         self.events = frozenset(proto.events)
+        self.filter_expr, self.value_expr = proto.filter, proto.value
         self.filter = proto.filter.python if proto.filter else None
         self.value = proto.value.python if proto.value else None
         self.features: list[Feature] = []
@@ -81,6 +85,9 @@ class _Stream:
         self.prefix = vk in ("int", "bool") and any(f.agg in ("sum", "mean") for f in self.features)
         #: last-seen time per value + its sorted list (O(log n) windowed distinct for text values)
         self.lastseen = vk == "str" and any(f.agg == "distinct" for f in self.features)
+        #: only time_since_first over the lifetime is read: once the summary holds the first time, an event
+        #: cannot change it (a later event is at or after the watermark minus the tolerance, past it)
+        self.first_only = all(f.agg == "time_since_first" and f.window_us is None for f in self.features)
 
     def new_state(self) -> dict:
         st: dict = {"t": array("q"), "c": None}
@@ -119,11 +126,12 @@ def _new_summary() -> dict:
 def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> None:
     """Fold entries with t < horizon into the lifetime summary (or drop them) — bounded memory.
 
-    Amortised: runs when at least a quarter of the entries (or 64) have expired.
+    Amortised: runs when 64 entries, or at least a quarter of the entries and 8 or more, have expired
+    (reads skip expired entries by their time, so compacting late never changes a value).
     """
     ts = st["t"]
     k = bisect_left(ts, horizon)
-    if k == 0 or (not force and k < 64 and 4 * k < len(ts)):
+    if k == 0 or (not force and k < _COMPACT_BATCH and (k < _COMPACT_MIN or 4 * k < len(ts))):
         return
     if stream.lifetime:
         c = st["c"] or _new_summary()
@@ -301,7 +309,7 @@ def _write_list(tx: Any, e: dict, t: int, eid: str, horizon: int, stream: _Strea
         cut = horizon - stream.keep_us
         if ts[0] < cut:
             k = bisect_left(ts, cut)
-            if k >= 64 or 4 * k >= len(ts):
+            if k >= _COMPACT_BATCH or (k >= _COMPACT_MIN and 4 * k >= len(ts)):
                 _compact(st, cut, stream, force=True)
         tx.put(key, st)
 
@@ -341,7 +349,7 @@ class OnlineFeatures:
         for et in {t for f in fs.features for t in (f.applies_to or ())} | {
                 t for s in self.streams.values() for t in s.events}:
             self._plan(et)
-        helpers = {"_agg": _agg, "_insert": _insert, "_compact": _compact, "_read_list": _read_list,
+        helpers = {"_COMPACT_BATCH": _COMPACT_BATCH, "_COMPACT_MIN": _COMPACT_MIN, "_agg": _agg, "_insert": _insert, "_compact": _compact, "_read_list": _read_list,
                    "_write_list": _write_list}
         self._readers = {et: compile_reader(p, helpers) for et, p in self._reads.items() if p}
         self._writers = {et: compile_writer(w, helpers) for et, w in self._writes.items() if w}

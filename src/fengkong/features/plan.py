@@ -8,27 +8,38 @@ are emitted as Python source with the constants inlined; everything else calls t
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
 
-from fengkong.features.spec import Feature
+from fengkong.features.spec import UNITS, Feature
 
 Reader = Callable[[Any, dict, int, dict], None]
 Writer = Callable[[Any, dict, int, str, int], None]
+
+
+def _field_var(field: str) -> str:
+    """The local a generated function binds an event field to (read once per event)."""
+    return "f_" + field
+
+
+def _bind_fields(streams: list[Any]) -> list[str]:
+    """Lines binding every key field of the (non-list) streams once: ``f_<field> = e.get(field)``."""
+    fields = dict.fromkeys(k for s in streams if not s.list_key for k in s.key)
+    return [f"    {_field_var(k)} = e.get({k!r})" for k in fields]
 
 
 def _key_code(stream: Any, var: str, ind: str) -> list[str]:
     """Lines setting ``var`` to the state key of ``e`` (None when a key field is missing)."""
     prefix = f"s|{stream.sid}|"
     if len(stream.key) == 1:
-        return [f"{ind}{var} = e.get({stream.key[0]!r})",
-                f"{ind}if {var} is not None:", f"{ind}    {var} = f{prefix + '{' + var + '}'!r}"]
-    lines = [f"{ind}_kv = ({', '.join(f'e.get({k!r})' for k in stream.key)},)",
-             f"{ind}{var} = None",
-             f"{ind}if {' and '.join(f'_kv[{j}] is not None' for j in range(len(stream.key)))}:",
-             f"{ind}    {var} = {prefix!r} + '\\x1f'.join([str(x) for x in _kv])"]
-    return lines
+        f = _field_var(stream.key[0])
+        return [f"{ind}{var} = None if {f} is None else f{prefix + '{' + f + '}'!r}"]
+    kv = ", ".join(_field_var(k) for k in stream.key)
+    return [f"{ind}{var} = None",
+            f"{ind}if {' and '.join(f'{_field_var(k)} is not None' for k in stream.key)}:",
+            f"{ind}    {var} = {prefix!r} + '\\x1f'.join([str(x) for x in ({kv},)])"]
 
 
 def _agg_code(f: Feature, j: str, stream: Any, ind: str) -> list[str]:
@@ -50,13 +61,24 @@ def _agg_code(f: Feature, j: str, stream: Any, ind: str) -> list[str]:
         extra_n = " + (c['nv'] if c else 0)" if w is None else ""
         return [*lines, f"{ind}cn = st['cn']", f"{ind}nn = cn[hi] - cn[lo]{extra_n}",
                 f"{ind}out[{name}] = tot / nn if nn else None"]
+    if f.agg in ("time_since_first", "time_since_last") and w is None:
+        per = repr(1.0 / UNITS[f.unit])
+        if f.agg == "time_since_first":
+            return [f"{ind}if c and c['fa']:", f"{ind}    out[{name}] = (t - c['fa'][0]) * {per}",
+                    f"{ind}elif hi:", f"{ind}    out[{name}] = (t - ts[0]) * {per}"]
+        return [f"{ind}if hi:", f"{ind}    out[{name}] = (t - ts[hi - 1]) * {per}",
+                f"{ind}elif c and c['la']:", f"{ind}    out[{name}] = (t - c['la'][0]) * {per}"]
+    if f.agg == "distinct" and stream.lastseen and w is not None:
+        return [f"{ind}if hi == len(ts):", f"{ind}    ls = st['ls']",
+                f"{ind}    out[{name}] = len(ls) - bisect_left(ls, t - {w})",
+                f"{ind}else:", f"{ind}    out[{name}] = _agg({j}, st, t)"]
     return [f"{ind}out[{name}] = _agg({j}, st, t)"]
 
 
 def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any]) -> Reader:
     """One function ``read(tx, e, t, out)`` filling ``out`` with every planned feature."""
     ns: dict[str, Any] = {"bisect_left": bisect_left, **helpers}
-    lines = ["def read(tx, e, t, out):", "    get = tx.get"]
+    lines = ["def read(tx, e, t, out):", "    get = tx.data.get", *_bind_fields([s for s, _ in plan])]
     for i, (stream, feats) in enumerate(plan):
         ns[f"S{i}"] = stream
         ns[f"F{i}"] = feats
@@ -68,9 +90,9 @@ def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any
         lines += _key_code(stream, "k", "    ")
         lines.append("    if k is not None:")
         lines.append("        st = get(k)")
+        zeros = [f for f in feats if f.agg in ("count", "sum", "distinct")]  # ``out`` starts as None everywhere
         lines.append("        if st is None:")
-        for f in feats:
-            lines.append(f"            out[{f.name!r}] = {0 if f.agg in ('count', 'sum', 'distinct') else None}")
+        lines += [f"            out[{f.name!r}] = 0" for f in zeros] or ["            pass"]
         lines.append("        else:")
         lines.append("            ts = st['t']")
         lines.append("            hi = bisect_left(ts, t)")
@@ -82,31 +104,113 @@ def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any
     return ns["read"]
 
 
+def _new_state_code(s: Any) -> str:
+    """A literal of the stream's empty state (what ``_Stream.new_state`` returns)."""
+    parts = ["'t': array('q')", "'c': None"]
+    if s.value is not None:
+        parts.append("'v': []")
+    if s.need_ids:
+        parts.append("'i': []")
+    if s.prefix:
+        parts += ["'cs': array('q', [0])", "'cn': array('q', [0])"]
+    if s.lastseen:
+        parts += ["'lv': {}", "'ls': array('q')"]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _append_code(s: Any, i: int, ind: str) -> list[str]:
+    """Lines appending the event at the end of ``st`` (``ts``, ``v`` bound): what ``_insert`` does there.
+
+    An entry goes last when its time is after the last one (or equal, when event ids do not order ties).
+    """
+    later = "t > ts[-1]" if s.need_ids else "t >= ts[-1]"
+    lines = [f"{ind}if not ts or {later}:", f"{ind}    ts.append(t)"]
+    if s.value is not None:
+        lines.append(f"{ind}    st['v'].append(v)")
+    if s.need_ids:
+        lines.append(f"{ind}    st['i'].append(eid)")
+    if s.prefix:
+        lines += [f"{ind}    cs = st['cs']",
+                  f"{ind}    try:",
+                  f"{ind}        cs.append(cs[-1] + (0 if v is None else int(v)))",
+                  f"{ind}    except OverflowError:  # sums beyond int64: exact Python integers",
+                  f"{ind}        cs = st['cs'] = list(cs)",
+                  f"{ind}        cs.append(cs[-1] + (0 if v is None else int(v)))",
+                  f"{ind}    cn = st['cn']",
+                  f"{ind}    cn.append(cn[-1] + (v is not None))"]
+    if s.lastseen:
+        lines += [f"{ind}    if v is not None:",
+                  f"{ind}        lv = st['lv']",
+                  f"{ind}        old = lv.get(v)",
+                  f"{ind}        if old is None or t > old:",
+                  f"{ind}            ls = st['ls']",
+                  f"{ind}            if old is not None:",
+                  f"{ind}                del ls[bisect_left(ls, old)]",
+                  f"{ind}            ls.insert(bisect_right(ls, t), t)",
+                  f"{ind}            lv[v] = t"]
+    lines += [f"{ind}else:", f"{ind}    _insert(st, S{i}, t, eid, v)"]
+    return lines
+
+
+def _inline(expr: Any, ns: dict[str, Any]) -> str:
+    """The Python source of a compiled filter/value expression, its constants added to ``ns``."""
+    ns.update(expr.python_names)
+    return expr.python_source
+
+
+_UNSET = object()
+
+
+def _shared_filters(streams: list[Any]) -> dict[str, str]:
+    """Filter sources used by more than one (non-list) stream → the local that memoises the result."""
+    seen: dict[str, int] = {}
+    for s in streams:
+        if not s.list_key and s.filter is not None:
+            seen[s.filter_expr.source] = seen.get(s.filter_expr.source, 0) + 1
+    return {src: f"flt{j}" for j, src in enumerate(src for src, n in seen.items() if n > 1)}
+
+
 def compile_writer(streams: list[Any], helpers: dict[str, Any]) -> Writer:
-    """One function ``write(tx, e, t, eid, horizon)`` inserting the event into every planned stream."""
-    ns: dict[str, Any] = {"bisect_left": bisect_left, **helpers}
-    lines = ["def write(tx, e, t, eid, horizon):", "    get = tx.get", "    put = tx.put"]
+    """One function ``write(tx, e, t, eid, horizon)`` inserting the event into every planned stream.
+
+    The common case (an entry later than every stored one) is appended inline; out-of-order entries go
+    through the generic ``_insert``. ``tx.data`` is read directly; ``tx.put`` keeps dirty tracking.
+    """
+    ns: dict[str, Any] = {"bisect_left": bisect_left, "bisect_right": bisect_right, "array": array, **helpers}
+    lines = ["def write(tx, e, t, eid, horizon):", "    get = tx.data.get", "    put = tx.put",
+             *_bind_fields(streams)]
+    shared = _shared_filters(streams)
+    for var in shared.values():  # a filter several streams use is evaluated once, when first needed
+        lines.append(f"    {var} = _UNSET")
+    ns["_UNSET"] = _UNSET
     for i, s in enumerate(streams):
         ns[f"S{i}"] = s
-        ns[f"FLT{i}"] = s.filter
-        ns[f"VAL{i}"] = s.value
         if s.list_key:
             lines.append(f"    _write_list(tx, e, t, eid, horizon, S{i})")
             continue
         lines += _key_code(s, "k", "    ")
-        cond = "k is not None" + (f" and FLT{i}(e)" if s.filter is not None else "")
-        lines += [f"    if {cond}:",
-                  "        st = get(k)",
-                  "        if st is None:",
-                  f"            st = S{i}.new_state()",
-                  f"        _insert(st, S{i}, t, eid, {f'VAL{i}(e)' if s.value is not None else 'None'})",
-                  "        ts = st['t']",
-                  f"        cut = horizon - {s.keep_us}",
-                  "        if ts[0] < cut:",
-                  "            n = bisect_left(ts, cut)",
-                  "            if n >= 64 or 4 * n >= len(ts):",
-                  f"                _compact(st, cut, S{i}, force=True)",
-                  "        put(k, st)"]
+        cond = "k is not None"
+        if s.filter is not None:
+            flt = _inline(s.filter_expr, ns)
+            var = shared.get(s.filter_expr.source)
+            cond += f" and {flt}" if var is None else f" and (({var} := {flt}) if {var} is _UNSET else {var})"
+        lines += [f"    if {cond}:", "        st = get(k)"]
+        if s.first_only:  # only the first time is read: once it is in the summary, later events change nothing
+            lines += ["        if st is None or st['c'] is None:"]
+            ind = "            "
+        else:
+            ind = "        "
+        lines += [f"{ind}v = {_inline(s.value_expr, ns) if s.value is not None else 'None'}",
+                  f"{ind}if st is None:",
+                  f"{ind}    st = {_new_state_code(s)}",
+                  f"{ind}ts = st['t']"]
+        lines += _append_code(s, i, ind)
+        lines += [f"{ind}cut = horizon - {s.keep_us}",
+                  f"{ind}if ts[0] < cut:",
+                  f"{ind}    n = bisect_left(ts, cut)",
+                  f"{ind}    if n >= _COMPACT_BATCH or (n >= _COMPACT_MIN and 4 * n >= len(ts)):",
+                  f"{ind}        _compact(st, cut, S{i}, force=True)",
+                  f"{ind}put(k, st)"]
     lines.append("    return None")
     exec(compile("\n".join(lines), "<fengkong.features.plan writer>", "exec"), ns)
     return ns["write"]
