@@ -174,10 +174,13 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any]) -> Writer:
     """One function ``write(tx, e, t, eid, horizon)`` inserting the event into every planned stream.
 
     The common case (an entry later than every stored one) is appended inline; out-of-order entries go
-    through the generic ``_insert``. ``tx.data`` is read directly; ``tx.put`` keeps dirty tracking.
+    through the generic ``_insert``. State values are updated in place in ``tx.data``; a store that
+    checkpoints (``tx.tracks_dirty``) has the changed keys marked and its write counter moved once.
     """
     ns: dict[str, Any] = {"bisect_left": bisect_left, "bisect_right": bisect_right, "array": array, **helpers}
-    lines = ["def write(tx, e, t, eid, horizon):", "    get = tx.data.get", "    put = tx.put",
+    lines = ["def write(tx, e, t, eid, horizon):", "    data = tx.data", "    get = data.get",
+             "    track = tx.tracks_dirty",  # False for the memory store: nothing is ever checkpointed
+             "    if track:", "        mark = tx.dirty.add", "        tx.writes += 1",
              *_bind_fields(streams)]
     shared = _shared_filters(streams)
     for var in shared.values():  # a filter several streams use is evaluated once, when first needed
@@ -202,7 +205,7 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any]) -> Writer:
             ind = "        "
         lines += [f"{ind}v = {_inline(s.value_expr, ns) if s.value is not None else 'None'}",
                   f"{ind}if st is None:",
-                  f"{ind}    st = {_new_state_code(s)}",
+                  f"{ind}    st = data[k] = {_new_state_code(s)}",
                   f"{ind}ts = st['t']"]
         lines += _append_code(s, i, ind)
         lines += [f"{ind}cut = horizon - {s.keep_us}",
@@ -210,7 +213,8 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any]) -> Writer:
                   f"{ind}    n = bisect_left(ts, cut)",
                   f"{ind}    if n >= _COMPACT_BATCH or (n >= _COMPACT_MIN and 4 * n >= len(ts)):",
                   f"{ind}        _compact(st, cut, S{i}, force=True)",
-                  f"{ind}put(k, st)"]
+                  f"{ind}if track:",
+                  f"{ind}    mark(k)"]
     lines.append("    return None")
     exec(compile("\n".join(lines), "<fengkong.features.plan writer>", "exec"), ns)
     return ns["write"]

@@ -73,6 +73,8 @@ class View:
     checkpoint (``dirty``) and a write counter (to know whether a failed operation touched anything)."""
 
     __slots__ = ("data", "dirty", "writes")
+    #: generated feature writers mark the keys they change in ``dirty`` (and bump ``writes``) when true
+    tracks_dirty = True
 
     def __init__(self, data: dict[str, Any] | None = None):
         self.data: dict[str, Any] = {} if data is None else data
@@ -103,6 +105,7 @@ class MemoryStore(View):
     """
 
     name = "memory"
+    tracks_dirty = False
 
     def __init__(self) -> None:
         super().__init__()
