@@ -182,6 +182,19 @@ def test_redis_server_going_away_raises_store_error(redis_url):
         of.read_update(_app(0, 0))
 
 
+def test_redis_store_loads_its_script_again_after_the_server_lost_it(redis_url):
+    s = RedisStore(redis_url, prefix=f"fktest:{uuid.uuid4().hex}:")
+    try:
+        of = OnlineFeatures(FS, s)
+        of.read_update(_app(0, 0))
+        s.client.script_flush()  # what a server restart or SCRIPT FLUSH does
+        assert of.read_update(_app(1, 1))["app_cnt_device_1h"] == 1
+        assert s.log_length() == 2
+    finally:
+        s.clear()
+        s.close()
+
+
 def test_sqlite_cache_sees_commits_of_another_connection(tmp_path):
     """Two stores (e.g. two worker processes) on one file: each sees the other's updates."""
     a, b = SQLiteStore(tmp_path / "state.db"), SQLiteStore(tmp_path / "state.db")

@@ -439,11 +439,12 @@ class RedisStore(_Replicated):
         self._redis = redis
         self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._k_log, self._k_head, self._k_base, self._k_state = (prefix + s for s in ("log", "head", "base", "state"))
+        self._conn: Any = None  # the connection of the per-event calls (see _call)
         try:
             self.client.ping()
+            self._sha = self.client.script_load(_APPEND)
         except redis.RedisError as exc:
             raise StoreUnavailableError(f"Redis state store {_safe(url)}: {exc}") from exc
-        self._script = self.client.register_script(_APPEND)
 
     def _fail(self, exc: BaseException) -> StoreUnavailableError:
         return StoreUnavailableError(f"Redis state store {_safe(self.url)}: {exc}")
@@ -462,8 +463,23 @@ class RedisStore(_Replicated):
                 [(b + 1 + i, body) for i, body in enumerate(log)])
 
     def _call(self, body: bytes) -> list:
-        return self._script(keys=[self._k_log, self._k_head, self._k_base], args=[self.seq, body],
-                            client=self.client)
+        """One EVALSHA of the append script on this store's own connection (no pool round per event);
+        the script is loaded again when the server lost it (NOSCRIPT, e.g. after a restart)."""
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = self.client.connection_pool.make_connection()
+        args = ("EVALSHA", self._sha, 3, self._k_log, self._k_head, self._k_base, self.seq, body)
+        try:
+            conn.send_command(*args)
+            return conn.read_response()
+        except self._redis.exceptions.NoScriptError:
+            self.client.script_load(_APPEND)
+            conn.send_command(*args)
+            return conn.read_response()
+        except BaseException:
+            self._conn = None
+            conn.disconnect()
+            raise
 
     def _sync(self, res: list) -> None:
         """Fold the entries a refused append returned (or reload when the log was trimmed past us)."""
@@ -578,6 +594,9 @@ class RedisStore(_Replicated):
                 with contextlib.suppress(StoreUnavailableError):  # the log still holds every entry
                     self.checkpoint()
         finally:
+            if self._conn is not None:
+                self._conn.disconnect()
+                self._conn = None
             self.client.close()
 
 
