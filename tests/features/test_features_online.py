@@ -234,3 +234,32 @@ def test_list_key_rules():
         from_dicts([{"name": "x", "key": ["contact_tokens", "device_id"], "events": ["application"]}])
     with pytest.raises(FeatureSpecError, match="agg must be one of"):
         from_dicts([{"name": "x", "key": "contact_tokens", "agg": "last", "value": "ip", "events": ["application"]}])
+
+
+def test_sqlite_batch_commits_once_at_the_end_with_the_same_values(tmp_path):
+    evs = [_app(i, i * 0.5, device="d1") for i in range(6)]
+    one = OnlineFeatures(FS, SQLiteStore(tmp_path / "a.db"))
+    want = [one.read_update(e) for e in evs]
+    s = SQLiteStore(tmp_path / "b.db")
+    of = OnlineFeatures(FS, s)
+    with s.batch():
+        got = [of.read_update(e) for e in evs[:3]]
+        other = SQLiteStore(tmp_path / "b.db")
+        OnlineFeatures(FS, other)
+        assert other.seq == 0  # nothing durable before the batch ends
+        other.close()
+    got += [of.read_update(e) for e in evs[3:]]
+    assert got == want
+    assert s.log_length() == 6
+
+
+def test_sqlite_batch_error_rolls_back_the_log_and_the_replica(tmp_path):
+    s = SQLiteStore(tmp_path / "s.db")
+    of = OnlineFeatures(FS, s)
+    of.read_update(_app(0, 0))
+    with pytest.raises(RuntimeError), s.batch():
+        of.read_update(_app(1, 1))
+        of.read_update(_app(2, 2))
+        raise RuntimeError("the caller failed before acknowledging")
+    assert s.log_length() == 1
+    assert of.read_update(_app(3, 3))["app_cnt_device_1h"] == 1  # only a0 counts: a1, a2 were never durable

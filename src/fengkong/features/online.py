@@ -6,6 +6,7 @@ pluggable store (memory, SQLite, Redis). The same declarations as :mod:`fengkong
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from array import array
@@ -393,6 +394,12 @@ class OnlineFeatures:
         out = self.store.event(event, ts_us(event["ts"]), self._read_checked, self)
         self._tick()
         return out
+
+    def batch(self) -> Any:
+        """A context in which the events folded are made durable together when it ends (group commit; a
+        no-op for a store without batches, whose events are durable one by one)."""
+        batch = getattr(self.store, "batch", None)
+        return batch() if batch is not None else contextlib.nullcontext()
 
     def _read_checked(self, tx: Any, e: dict, t: int) -> dict:
         """Read for an event about to be folded in: too late is an error, a redelivery never is."""

@@ -10,6 +10,7 @@ offline twin used by backtests). The engine sees one :class:`CombinedFeatures`; 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,6 +79,13 @@ class CombinedFeatures:
         for p in self.providers:
             out.update(p.read_update(event))
         return out
+
+    def batch(self) -> Any:
+        """Group commit of the standard features' state log (see ``OnlineFeatures.batch``); providers keep
+        their own logs, durable event by event."""
+        if self.base is None:
+            return contextlib.nullcontext()
+        return self.base.batch()
 
     def update(self, event: Mapping[str, Any]) -> None:
         """Fold an event in without reading (``engine.replay`` for event types it does not decide)."""
