@@ -1,7 +1,9 @@
 """Offline backfill: every declared feature for every event, point-in-time correct, vectorised in Polars.
 
-Windowed counts/sums/means/distinct counts use per-key cumulative tables probed with strict as-of joins
-(value = C(< t) − C(< t − w)); min/max use left-closed rolling windows; first/last use as-of joins.
+Windowed counts, sums, means, distinct counts and first/last-seen times are binary searches over one
+sorted (key, time) array per stream (:mod:`fengkong.features.sortedwin`); where that array would not fit
+63 bits they fall back to per-key cumulative tables probed with strict as-of joins (value = C(< t) −
+C(< t − w)); min/max use left-closed rolling windows; first/last values use as-of joins.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from fengkong.features import sortedwin
 from fengkong.features.spec import UNITS, Feature, FeatureSet
 
 _T = "_t"
@@ -69,13 +72,15 @@ def _backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], No
     n = ev.height
     out: dict[str, pl.Series] = {}
     cache: dict[tuple, pl.DataFrame] = {}
+    reach = max([f.window_us or 0 for f in fs.features if f.kind == "window"] + [0])
+    tframe = sortedwin.Frame(ev[_T].to_numpy(), reach)  # one time origin for every stream's sorted array
     for f in fs.order:
         if progress:
             progress(f.name)
         if f.kind == "window" and f.list_key:
-            s = _window(_exploded(ev, f.key[0], cache), f, cache).group_by(_I).agg(pl.col("x").max())
+            s = _window(_exploded(ev, f.key[0], cache), f, cache, tframe).group_by(_I).agg(pl.col("x").max())
         elif f.kind == "window":
-            s = _window(ev, f, cache)
+            s = _window(ev, f, cache, tframe)
         elif f.kind == "cross":
             s = _contacts_overdue(ev) if f.agg == "contacts_overdue_share" else _shared(ev, f.window_us or 0)
         else:
@@ -157,41 +162,7 @@ def _cum_table(src: pl.DataFrame, key: list[str], aggs: dict[str, pl.Expr]) -> p
     return s.sort(_T, maintain_order=True).with_columns(pl.col(_T).set_sorted())
 
 
-def _count_sorted(src: pl.DataFrame, q: pl.DataFrame, w: int | None, cache: dict, ck: tuple) -> pl.DataFrame | None:
-    """Windowed/lifetime count by binary search: sources sorted by (key, time) as one uint64 composite,
-    count = #(composite < (k, t)) − #(composite < (k, t − w)). None when the composite would overflow."""
-    import numpy as np
-
-    if ck not in cache:
-        if src.height == 0 or q.height == 0:
-            cache[ck] = None
-        else:
-            sk, st = src["_k"].to_numpy().astype(np.uint64), src[_T].to_numpy()
-            qk, qt = q["_k"].to_numpy().astype(np.uint64), q[_T].to_numpy()
-            kmax = int(max(sk.max(), qk.max())) + 1
-            tmin = int(min(st.min(), qt.min()))
-            cache[ck] = (sk, st, qk, qt, kmax, tmin, int(max(st.max(), qt.max())))
-    got = cache[ck]
-    if got is None:
-        return None
-    sk, st, qk, qt, kmax, tmin, tmax = got[:7]
-    span = tmax - tmin + 1
-    if kmax * span >= 2**63:
-        return None
-    if len(got) == 7:
-        comp = np.sort(sk * np.uint64(span) + (st - tmin).astype(np.uint64))
-        qbase = qk * np.uint64(span)
-        hi = np.searchsorted(comp, qbase + (qt - tmin).astype(np.uint64), side="left")
-        got = cache[ck] = (*got, comp, qbase, hi)
-    comp, qbase, hi = got[7:]
-    if w is None:
-        lo = np.searchsorted(comp, qbase, side="left")
-    else:  # a bound before the first source time is the start of the key
-        lo = np.searchsorted(comp, qbase + np.maximum(qt - w - tmin, 0).astype(np.uint64), side="left")
-    return pl.DataFrame({_I: q[_I], "x": (hi - lo).astype(np.int64)})
-
-
-def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
+def _window(ev: pl.DataFrame, f: Feature, cache: dict, frame: sortedwin.Frame) -> pl.DataFrame:
     key = ["_k"]
     ck = ("src", f.stream_id)
     qk = ("q", f.key, f.applies_to)
@@ -205,10 +176,9 @@ def _window(ev: pl.DataFrame, f: Feature, cache: dict) -> pl.DataFrame:
     q = cache[qk]
     w = f.window_us
     agg = f.agg
-    if agg == "count":
-        fast = _count_sorted(src, q, w, cache, ("sorted", f.stream_id, f.applies_to))
-        if fast is not None:
-            return fast
+    fast = sortedwin.window(src, q, f, cache, frame)
+    if fast is not None:
+        return fast
     if agg in ("count", "sum", "mean"):
         tk = ("cum", f.stream_id)
         if tk not in cache:
