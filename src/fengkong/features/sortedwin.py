@@ -12,6 +12,7 @@ times in (s, min(next occurrence, s + w)]). Exactly the values of the join-based
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -60,13 +61,31 @@ class Composite:
         self.ok = (int(sk.max()) + 1) * frame.span < _LIMIT
         if not self.ok:
             return
-        comp = sk * np.uint64(frame.span) + (st - frame.t0).astype(np.uint64)
-        self.order = np.argsort(comp, kind="stable")
-        self.comp = comp[self.order]
         self.sk, self.st = sk, st
         self.qi, self.qbase, self.qt = qs.qi, qs.qbase, qs.qt
-        self.start = np.searchsorted(self.comp, self.qbase, side="left")  # first row of the query's key
-        self.hi = np.searchsorted(self.comp, self.at(self.qt), side="left")  # rows strictly before t
+
+    @functools.cached_property
+    def order(self) -> np.ndarray:
+        """Source rows in (key, time) order (the sources are in time order: a stable sort by key)."""
+        if self.st.size > 1 and bool((self.st[1:] < self.st[:-1]).any()):  # not in time order: sort both
+            return np.argsort(self.sk * np.uint64(self.span) + (self.st - self.t0).astype(np.uint64), kind="stable")
+        return np.argsort(self.sk, kind="stable")
+
+    @functools.cached_property
+    def comp(self) -> np.ndarray:
+        """The sorted composites of the sources."""
+        o = self.order
+        return self.sk[o] * np.uint64(self.span) + (self.st[o] - self.t0).astype(np.uint64)
+
+    @functools.cached_property
+    def start(self) -> np.ndarray:
+        """Each query's key's first source row."""
+        return np.searchsorted(self.comp, self.qbase, side="left")
+
+    @functools.cached_property
+    def hi(self) -> np.ndarray:
+        """Each query's end: the rows strictly before its time."""
+        return np.searchsorted(self.comp, self.at(self.qt), side="left")
 
     def at(self, times: np.ndarray) -> np.ndarray:
         """Composite positions of the query keys at ``times`` (clamped to the start of the key)."""
@@ -103,6 +122,8 @@ def window(src: pl.DataFrame, q: pl.DataFrame, f: Feature, cache: dict, frame: F
     c = composite(src, q, f, cache, frame)
     if c is None:
         return None
+    if agg == "distinct":
+        return _distinct(src, q, c, f, cache)
     lo, hi = c.lo(w), c.hi
     if agg == "count":
         x: Any = (hi - lo).astype(np.int64)
@@ -133,7 +154,7 @@ def window(src: pl.DataFrame, q: pl.DataFrame, f: Feature, cache: dict, frame: F
             has &= last >= c.qt - w
         x = (c.qt - last).astype(np.float64) * per
         return _masked(c, x, has)
-    return _distinct(src, q, c, f, cache)
+    return None
 
 
 def _time_at(c: Composite, idx: np.ndarray) -> np.ndarray:
@@ -168,19 +189,33 @@ def _distinct(src: pl.DataFrame, q: pl.DataFrame, c: Composite, f: Feature, cach
     w = f.window_us
     ck = ("distinct", f.stream_id)
     if ck not in cache:
-        s = src.filter(pl.col("_v").is_not_null()).select(
-            pl.col("_k").cast(pl.UInt64), pl.col("_v").cast(pl.Utf8).cast(pl.Categorical).to_physical()
-            .cast(pl.Int64).alias("_v"), _T)
-        s = s.unique(["_k", "_v", _T]).sort(["_k", "_v", _T])
-        same = (pl.col("_k") == pl.col("_k").shift(-1)) & (pl.col("_v") == pl.col("_v").shift(-1))
-        s = s.with_columns(pl.when(same).then(pl.col(_T).shift(-1)).alias("_next"))
-        k = s["_k"].to_numpy()
+        s = src.filter(pl.col("_v").is_not_null())
+        k = s["_k"].to_numpy().astype(np.uint64)
+        v = s.select(pl.col("_v").cast(pl.Utf8).cast(pl.Categorical).to_physical())["_v"].to_numpy().astype(np.uint64)
         t = s[_T].to_numpy()
-        nxt = s["_next"].to_numpy(allow_copy=True)
-        nxt_ok = ~s["_next"].is_null().to_numpy()
+        if t.size > 1 and bool((t[1:] < t[:-1]).any()):  # the stable sort below needs time order
+            o = np.argsort(t, kind="stable")
+            k, v, t = k[o], v[o], t[o]
+        vmax = int(v.max()) + 1 if v.size else 1
+        if k.size and (int(k.max()) + 1) * vmax >= _LIMIT:
+            cache[ck] = None
+            return None
+        # sources are in time order, so a stable sort by (key, value) leaves each pair's times ascending
+        order = np.argsort(k * np.uint64(vmax) + v, kind="stable")
+        kv, k, t = (k * np.uint64(vmax) + v)[order], k[order], t[order]
+        keep = np.ones(kv.size, dtype=bool)  # one occurrence per (key, value, time)
+        keep[1:] = (kv[1:] != kv[:-1]) | (t[1:] != t[:-1])
+        kv, k, t = kv[keep], k[keep], t[keep]
+        nxt_ok = np.zeros(kv.size, dtype=bool)
+        nxt_ok[:-1] = kv[1:] == kv[:-1]
+        nxt = np.zeros(kv.size, dtype=np.int64)
+        nxt[:-1] = t[1:]
+        nxt = np.where(nxt_ok, nxt, 0)
         span = np.uint64(c.span)
         starts = np.sort(k * span + (t - c.t0).astype(np.uint64))
-        cache[ck] = (k, t, np.where(nxt_ok, nxt, 0).astype(np.int64), nxt_ok, starts, span)
+        cache[ck] = (k, t, nxt, nxt_ok, starts, span)
+    if cache[ck] is None:
+        return None
     k, t, nxt, nxt_ok, starts, span = cache[ck]
     if w is None:
         end_ok, end = nxt_ok, nxt
