@@ -46,7 +46,7 @@ class Queries:
         self.ok = self.kmax * frame.span < _LIMIT
         if not self.ok:
             return
-        order = np.argsort(qk * span + (qt - frame.t0).astype(np.uint64), kind="stable")
+        order = _argsort(qk * span + (qt - frame.t0).astype(np.uint64))
         self.qi = q[_I].to_numpy()[order]
         self.qbase = qk[order] * span
         self.qt = qt[order]
@@ -65,17 +65,18 @@ class Composite:
         self.qi, self.qbase, self.qt = qs.qi, qs.qbase, qs.qt
 
     @functools.cached_property
-    def order(self) -> np.ndarray:
-        """Source rows in (key, time) order (the sources are in time order: a stable sort by key)."""
-        if self.st.size > 1 and bool((self.st[1:] < self.st[:-1]).any()):  # not in time order: sort both
-            return np.argsort(self.sk * np.uint64(self.span) + (self.st - self.t0).astype(np.uint64), kind="stable")
-        return np.argsort(self.sk, kind="stable")
+    def unsorted(self) -> np.ndarray:
+        """The composites of the sources, in source order."""
+        return self.sk * np.uint64(self.span) + (self.st - self.t0).astype(np.uint64)
 
     @functools.cached_property
     def comp(self) -> np.ndarray:
-        """The sorted composites of the sources."""
-        o = self.order
-        return self.sk[o] * np.uint64(self.span) + (self.st[o] - self.t0).astype(np.uint64)
+        """The sorted composites of the sources (ties are equal values: their order does not matter)."""
+        return _sort(self.unsorted)
+
+    def time_at(self, idx: np.ndarray) -> np.ndarray:
+        """The source time of sorted rows ``idx`` (a composite holds it: ``comp mod span + t0``)."""
+        return (self.comp[idx] % np.uint64(self.span)).astype(np.int64) + self.t0
 
     @functools.cached_property
     def start(self) -> np.ndarray:
@@ -144,12 +145,12 @@ def window(src: pl.DataFrame, q: pl.DataFrame, f: Feature, cache: dict, frame: F
     per = 1.0 / UNITS[f.unit]
     if agg == "time_since_first":
         has = lo < hi
-        first = _time_at(c, np.minimum(lo, len(c.comp) - 1))
+        first = c.time_at(np.minimum(lo, len(c.comp) - 1))
         x = (c.qt - first).astype(np.float64) * per
         return _masked(c, x, has)
     if agg == "time_since_last":
         has = hi > c.start
-        last = _time_at(c, np.maximum(hi - 1, 0))
+        last = c.time_at(np.maximum(hi - 1, 0))
         if w is not None:
             has &= last >= c.qt - w
         x = (c.qt - last).astype(np.float64) * per
@@ -157,9 +158,15 @@ def window(src: pl.DataFrame, q: pl.DataFrame, f: Feature, cache: dict, frame: F
     return None
 
 
-def _time_at(c: Composite, idx: np.ndarray) -> np.ndarray:
-    """The source time of composite rows ``idx``."""
-    return c.st[c.order[idx]]
+def _sort(x: np.ndarray) -> np.ndarray:
+    """Sorted values (Polars' sort: several times NumPy's on 64-bit keys)."""
+    return pl.Series(x).sort().to_numpy()
+
+
+def _argsort(x: np.ndarray) -> np.ndarray:
+    """A stable argsort (a Polars sort carrying the row numbers: faster than NumPy's on 64-bit keys)."""
+    d = pl.DataFrame({"x": x, "i": np.arange(x.size, dtype=np.int64)})
+    return d.sort("x", maintain_order=True)["i"].to_numpy()
 
 
 def _masked(c: Composite, x: np.ndarray, has: np.ndarray) -> pl.DataFrame:
@@ -175,11 +182,12 @@ def _prefix(src: pl.DataFrame, c: Composite, f: Feature, cache: dict) -> tuple[n
         vals = v.fill_null(0).to_numpy()
         if vals.size and int(np.abs(vals).max()) * vals.size >= _LIMIT:  # a sum could overflow int64
             cache[ck] = None
-        else:
+        else:  # values in composite order; equal composites are summed together, so their order is free
+            d = pl.DataFrame({"c": c.unsorted, "v": vals, "n": notnull.astype(np.int64)}).sort("c")
             cs = np.zeros(vals.size + 1, dtype=np.int64)
-            np.cumsum(vals[c.order], out=cs[1:])
+            np.cumsum(d["v"].to_numpy(), out=cs[1:])
             cn = np.zeros(vals.size + 1, dtype=np.int64)
-            np.cumsum(notnull[c.order], out=cn[1:])
+            np.cumsum(d["n"].to_numpy(), out=cn[1:])
             cache[ck] = (cs, cn)
     return cache[ck]
 
@@ -194,14 +202,14 @@ def _distinct(src: pl.DataFrame, q: pl.DataFrame, c: Composite, f: Feature, cach
         v = s.select(pl.col("_v").cast(pl.Utf8).cast(pl.Categorical).to_physical())["_v"].to_numpy().astype(np.uint64)
         t = s[_T].to_numpy()
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):  # the stable sort below needs time order
-            o = np.argsort(t, kind="stable")
+            o = _argsort(t)
             k, v, t = k[o], v[o], t[o]
         vmax = int(v.max()) + 1 if v.size else 1
         if k.size and (int(k.max()) + 1) * vmax >= _LIMIT:
             cache[ck] = None
             return None
         # sources are in time order, so a stable sort by (key, value) leaves each pair's times ascending
-        order = np.argsort(k * np.uint64(vmax) + v, kind="stable")
+        order = _argsort(k * np.uint64(vmax) + v)
         kv, k, t = (k * np.uint64(vmax) + v)[order], k[order], t[order]
         keep = np.ones(kv.size, dtype=bool)  # one occurrence per (key, value, time)
         keep[1:] = (kv[1:] != kv[:-1]) | (t[1:] != t[:-1])
@@ -212,7 +220,7 @@ def _distinct(src: pl.DataFrame, q: pl.DataFrame, c: Composite, f: Feature, cach
         nxt[:-1] = t[1:]
         nxt = np.where(nxt_ok, nxt, 0)
         span = np.uint64(c.span)
-        starts = np.sort(k * span + (t - c.t0).astype(np.uint64))
+        starts = _sort(k * span + (t - c.t0).astype(np.uint64))
         cache[ck] = (k, t, nxt, nxt_ok, starts, span)
     if cache[ck] is None:
         return None
@@ -224,7 +232,7 @@ def _distinct(src: pl.DataFrame, q: pl.DataFrame, c: Composite, f: Feature, cach
         end = np.where(nxt_ok, np.minimum(nxt, t + w), t + w)
     if end.size and int(end[end_ok].max(initial=c.t0)) - c.t0 >= c.span:
         return None
-    ends = np.sort(k[end_ok] * span + (end[end_ok] - c.t0).astype(np.uint64))
+    ends = _sort(k[end_ok] * span + (end[end_ok] - c.t0).astype(np.uint64))
     at = c.at(c.qt)
     opened = np.searchsorted(starts, at, side="left") - np.searchsorted(starts, c.qbase, side="left")
     closed = np.searchsorted(ends, at, side="left") - np.searchsorted(ends, c.qbase, side="left")
