@@ -67,14 +67,33 @@ def _as_arrived(events: pl.DataFrame, fs: FeatureSet, full: pl.DataFrame, arriva
                                        for n in fs.names])
 
 
+#: Event fields the cross-entity features read.
+_CROSS_FIELDS = ("customer_id", "phone_token", "dpd", "contact_tokens", "device_id")
+
+
+def _needed(events: pl.DataFrame, fs: FeatureSet) -> list[str]:
+    """The columns of ``events`` the feature set reads (the rest is never copied or sorted)."""
+    need = {"event_id", "event_type", "ts"}
+    for f in fs.features:
+        need.update(f.key)
+        for c in (f.filter, f.value):
+            if c is not None:
+                need.update(c.fields)
+        if f.kind == "cross":
+            need.update(_CROSS_FIELDS)
+    return [c for c in events.columns if c in need]
+
+
 def _backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], None] | None) -> pl.DataFrame:
-    ev = _prepare(events)
+    ev = _prepare(events.select(_needed(events, fs)))
     n = ev.height
     out: dict[str, pl.Series] = {}
     cache: dict[tuple, pl.DataFrame] = {}
     reach = max([f.window_us or 0 for f in fs.features if f.kind == "window"] + [0])
     tframe = sortedwin.Frame(ev[_T].to_numpy(), reach)  # one time origin for every stream's sorted array
-    for f in fs.order:
+    order = _stream_order(fs)
+    last = {f.stream_id: i for i, f in enumerate(order) if f.kind == "window"}
+    for i, f in enumerate(order):
         if progress:
             progress(f.name)
         if f.kind == "window" and f.list_key:
@@ -91,8 +110,22 @@ def _backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], No
             s = frame.select(expr.alias("x"))["x"]
         dtype = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "str": pl.Utf8}[f.dtype_kind]
         out[f.name] = _scatter(n, s, dtype) if f.kind != "derived" else s.cast(dtype)
+        if f.kind == "window" and last[f.stream_id] == i:  # the stream is done: free its intermediates
+            for k in [k for k in cache if len(k) > 1 and k[1] == f.stream_id]:
+                del cache[k]
     cols = [events["event_id"]] + [out[name].alias(name) for name in fs.names]
     return pl.DataFrame(cols)
+
+
+def _stream_order(fs: FeatureSet) -> list[Feature]:
+    """Windowed features grouped by stream (in order of first appearance), then cross-entity ones, then
+    the derived ones in their dependency order: each stream's intermediates live only while it is computed."""
+    windows = [f for f in fs.order if f.kind == "window"]
+    first = {}
+    for j, f in enumerate(windows):
+        first.setdefault(f.stream_id, j)
+    windows.sort(key=lambda f: first[f.stream_id])
+    return windows + [f for f in fs.order if f.kind == "cross"] + [f for f in fs.order if f.kind == "derived"]
 
 
 def _scatter(n: int, s: pl.DataFrame | pl.Series, dtype: pl.DataType) -> pl.Series:
