@@ -169,12 +169,16 @@ def ingest(
     _run(source, None, db, state, False, json_out, ingest=True)
 
 
+#: Events decided per group commit by `fengkong decide FILE` (results are printed after each group's commit).
+_GROUP = 256
+
+
 def _run(source: str, strategy: Path | None, db: str | None, state: str | None, no_features: bool,
          json_out: bool, ingest: bool) -> None:
     from fengkong.engine import Engine, NoStrategyError
     from fengkong.events import EventValidationError
     from fengkong.runtime import StateInUseError, claim_state
-    from fengkong.store import StoreError
+    from fengkong.store import DuplicateRequest, StoreError
 
     out = _console()
     err = _console(stderr=True)
@@ -186,35 +190,64 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
     fixed = _load_ref(str(strategy), db) if strategy else None
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
     failures = total = ingested = 0
-    try:
-        for n, obj in _read_events(source):
-            total += 1
-            try:
-                if isinstance(obj, Exception):
-                    raise obj
-                if not isinstance(obj, dict):
-                    raise ValueError(f"line {n}: an event must be a JSON object")
-                d = eng.ingest(obj) if ingest else eng.decide(obj)
-            except StoreError as exc:
-                _fail(f"line {n}: {exc}; this event and the ones after it were not decided (send them again)", 3)
-            except (EventValidationError, NoStrategyError, ValueError) as exc:
-                failures += 1
-                msg = str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
-                err.print(f"[red]error:[/red] {msg}", markup=True)
-                continue
-            if d is None:
-                ingested += 1
-                if json_out:
-                    sys.stdout.write(json.dumps({"request_id": obj.get("event_id"), "event_type": obj.get(
-                        "event_type"), "decided": False, "ingested": True}) + "\n")
-                continue
+
+    def one(n: int, obj: Any) -> tuple[Any, str | None]:
+        """(decision or None when only ingested, error message) of one event; store errors propagate."""
+        try:
+            if isinstance(obj, Exception):
+                raise obj
+            if not isinstance(obj, dict):
+                raise ValueError(f"line {n}: an event must be a JSON object")
+            return (eng.ingest(obj) if ingest else eng.decide(obj)), None
+        except (EventValidationError, NoStrategyError, ValueError) as exc:
+            return None, str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
+
+    def show(n: int, obj: Any, d: Any, error: str | None) -> None:
+        nonlocal failures, ingested
+        if error is not None:
+            failures += 1
+            err.print(f"[red]error:[/red] {error}", markup=True)
+            return
+        if d is None:
+            ingested += 1
             if json_out:
-                sys.stdout.write(json.dumps({**d.to_dict(), "replayed": d.replayed}, ensure_ascii=False,
-                                            default=str) + "\n")
-                sys.stdout.flush()
-            else:
-                out.print(_pretty(d))
-                sys.stdout.flush()
+                sys.stdout.write(json.dumps({"request_id": obj.get("event_id"), "event_type": obj.get(
+                    "event_type"), "decided": False, "ingested": True}) + "\n")
+            return
+        if json_out:
+            sys.stdout.write(json.dumps({**d.to_dict(), "replayed": d.replayed}, ensure_ascii=False,
+                                        default=str) + "\n")
+        else:
+            out.print(_pretty(d))
+
+    try:
+        # a file is decided in groups (one commit of the state log and one of the audit log per group);
+        # a group's results are printed once both commits are done; standard input one event at a time
+        size = 1 if source == "-" else _GROUP
+        pending: list[tuple[int, Any]] = []
+        events = _read_events(source)
+        while True:
+            pending = [x for _, x in zip(range(size), events, strict=False)]
+            if not pending:
+                break
+            total += len(pending)
+            try:
+                with eng.batch():
+                    results = [(n, obj, *one(n, obj)) for n, obj in pending]
+            except DuplicateRequest:  # another process recorded one of them meanwhile: one by one
+                results = []
+                for n, obj in pending:
+                    try:
+                        results.append((n, obj, *one(n, obj)))
+                    except StoreError as exc:
+                        _fail(f"line {n}: {exc}; this event and the ones after it were not decided "
+                              "(send them again)", 3)
+            except StoreError as exc:
+                _fail(f"line {pending[0][0]}: {exc}; this event and the ones after it were not decided "
+                      "(send them again)", 3)
+            for r in results:
+                show(*r)
+            sys.stdout.flush()
     finally:
         st.close()
         if held is not None:

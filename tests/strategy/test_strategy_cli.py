@@ -249,3 +249,78 @@ def test_validate_refuses_a_model_with_another_number_of_inputs(tmp_path):
     s = _lgb_strategy(tmp_path, booster.model_to_string())
     r = run("strategy", "validate", str(s))
     assert r.exit_code == 2 and "expects 2 input(s), the node maps 1" in r.output
+
+
+def _decisions(stdout: str) -> list[dict]:
+    out = []
+    for line in stdout.splitlines():
+        d = json.loads(line)
+        for k in ("latency_ms", "decided_at"):
+            d.pop(k, None)
+        out.append(d)
+    return out
+
+
+def test_a_file_decided_in_groups_equals_one_event_at_a_time(tmp_path, monkeypatch):
+    import fengkong.strategy_cli as cli
+
+    monkeypatch.setattr(cli, "_GROUP", 4)  # several groups, the last one short
+    evs = [{**EVENT, "event_id": f"G{i}", "customer_id": f"C{i % 3}", "id_token": f"tok{i % 2}",
+            "ts": f"2026-03-01T10:{i:02d}:00+08:00"} for i in range(10)]
+    evs.insert(5, {**EVENT, "event_id": "G2"})  # a repeat inside a group: the stored decision
+    lines = [json.dumps(e) for e in evs]
+    lines.insert(7, '{"event_id": "broken",')  # a bad line inside a group: reported, the rest decided
+    text = "\n".join(lines) + "\n"
+    f = tmp_path / "evs.jsonl"
+    f.write_text(text)
+    args = ["--json", "--state", str(tmp_path / "{}.state"), "--strategy", str(SHIPPED / "application.yaml")]
+    grouped = run("decide", str(f), "--db", f"sqlite:///{tmp_path / 'a.db'}", *[a.format("a") for a in args])
+    single = run("decide", "-", "--db", f"sqlite:///{tmp_path / 'b.db'}", *[a.format("b") for a in args],
+                 input=text)
+    assert grouped.exit_code == single.exit_code == 1
+    assert "line 8: not valid JSON" in grouped.output
+    assert _decisions(grouped.stdout) == _decisions(single.stdout)
+    assert [d["request_id"] for d in _decisions(grouped.stdout)] == [e["event_id"] for e in evs]
+    assert [d["replayed"] for d in _decisions(grouped.stdout)].count(True) == 1
+    from fengkong.store import open_store
+
+    st = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    assert st.decisions.count() == 10 and st.decisions.verify().ok
+    st.close()
+
+
+def test_a_store_failure_in_a_group_records_none_of_it(tmp_path, monkeypatch):
+    import sqlite3
+
+    import fengkong.strategy_cli as cli
+    from fengkong.store.decisions import DecisionLog
+
+    monkeypatch.setattr(cli, "_GROUP", 4)
+    real = DecisionLog.get
+    calls = {"n": 0}
+
+    def flaky(self, rid):
+        calls["n"] += 1
+        if calls["n"] == 6:  # the second event of the second group
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(self, rid)
+
+    monkeypatch.setattr(DecisionLog, "get", flaky)
+    db = f"sqlite:///{tmp_path / 'fk.db'}"
+    f = tmp_path / "evs.jsonl"
+    f.write_text("".join(json.dumps({**EVENT, "event_id": f"S{i}", "customer_id": f"C{i}"}) + "\n"
+                         for i in range(10)))
+    r = run("decide", str(f), "--json", "--db", db, "--state", str(tmp_path / "s.db"), "--strategy",
+            str(SHIPPED / "application.yaml"))
+    assert r.exit_code == 3
+    assert [json.loads(x)["request_id"] for x in r.stdout.splitlines()] == ["S0", "S1", "S2", "S3"]
+    assert "line 5: store" in r.output and "this event and the ones after it were not decided" in r.output
+    from fengkong.features.stores import SQLiteStore
+    from fengkong.store import open_store
+
+    st = open_store(db)
+    assert st.decisions.count() == 4 and st.decisions.get("S4") is None
+    st.close()
+    state = SQLiteStore(tmp_path / "s.db")
+    assert state.log_length() == 4  # the failed group's events were not counted either
+    state.close()

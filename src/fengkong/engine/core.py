@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fengkong.engine.decision import Decision
@@ -246,6 +247,19 @@ class Engine:
                 stored = self._store_call("looking up the request id", self.store.decisions.get, rid)
                 return Decision.from_dict(stored or d.to_dict(), replayed=True)
         return d
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit of the decisions made inside the block: their audit records are written in one
+        transaction and the feature state's log entries in another, when the block ends (the feature state
+        first, so a recorded decision always has its event counted). Nothing decided inside is durable
+        before, so nothing should be acknowledged before; an error inside, or at a commit, records none of
+        the decisions (a retry with the same request ids decides them again and counts nothing twice)."""
+        group = getattr(getattr(self.store, "decisions", None), "group", None)
+        feats = getattr(self.features, "batch", None)
+        with group() if group is not None else contextlib.nullcontext(), \
+                feats() if feats is not None else contextlib.nullcontext():
+            yield
 
     def ingest(self, event: Mapping[str, Any]) -> Decision | None:
         """Decide ``event`` when a strategy is active for its type; otherwise fold it into the feature state
