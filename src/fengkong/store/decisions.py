@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -39,8 +38,13 @@ UNKEYED, KEYED = 1, 2
 CHECKPOINT_ENV = "FENGKONG_AUDIT_CHECKPOINT_EVERY"
 
 
+_META = tuple(k for k in HASHED if k != "record")
+
+
 def _body(row: dict[str, Any]) -> str:
-    meta = json.dumps([row[k] for k in HASHED if k != "record"], separators=(",", ":"), ensure_ascii=False)
+    # compact JSON with non-ASCII kept: byte for byte what ``json.dumps(..., separators=(",", ":"),
+    # ensure_ascii=False)`` writes for these ints, strings and nulls (tests/store/test_chain_text.py)
+    meta = orjson.dumps([row[k] for k in _META]).decode()
     return f"{row['prev_hash']}\n{meta}\n{row['record']}"
 
 
