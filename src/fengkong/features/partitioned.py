@@ -138,10 +138,9 @@ def backfill_partitioned(events: pl.DataFrame | pl.LazyFrame, fs: FeatureSet, pa
     if cross:
         if progress:
             progress("cross-entity features")
-        have = set(src.collect_schema().names())
-        cols = [c for c in _CROSS_COLS if c in have]
-        ev = src.select(_ROW, *cols).collect(engine="streaming")
+        ev = _cross_events(src)
         vals = backfill(ev.drop(_ROW), FeatureSet(cross)).drop("event_id").with_columns(ev[_ROW])
+        vals = vals.filter(pl.col(_ROW).is_not_null())  # the summary rows carry no event
         parts.append(_keep(vals, rows, out, "cross.parquet"))
         del ev, vals
     kinds = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "str": pl.Utf8}
@@ -174,6 +173,34 @@ def backfill_partitioned(events: pl.DataFrame | pl.LazyFrame, fs: FeatureSet, pa
         cols += [p.slice(a, slice_rows).drop(_ROW).collect() for p in parts]
         finish(pl.concat(cols, how="horizontal").lazy()).collect().write_parquet(target / f"part-{k:05d}.parquet")
     return target
+
+
+def _cross_events(src: pl.LazyFrame) -> pl.DataFrame:
+    """What the cross-entity features read, without holding every event: the applications (the only
+    events they are computed for, and the only ones ``shared_applicants`` reads), plus one summary row per
+    (phone, customer) pair at the first time they were seen together and one per customer at their first
+    overdue repayment — the only facts ``contacts_overdue_share`` takes from the other events (it uses their
+    earliest times alone). Both summaries are streamed aggregations; summary rows have no row number.
+    """
+    have = set(src.collect_schema().names())
+    cols = [c for c in _CROSS_COLS if c in have]
+    apps = src.filter(pl.col("event_type") == "application").select(_ROW, *cols).collect(engine="streaming")
+    extra = []
+    if {"phone_token", "customer_id"} <= have:
+        extra.append(src.filter(pl.col("phone_token").is_not_null() & pl.col("customer_id").is_not_null())
+                     .group_by("phone_token", "customer_id").agg(pl.col("ts").min())
+                     .with_columns(pl.lit("customer").alias("event_type")))
+    if {"dpd", "customer_id"} <= have:
+        extra.append(src.filter((pl.col("event_type") == "repayment") & (pl.col("dpd") > 0)
+                                & pl.col("customer_id").is_not_null())
+                     .group_by("customer_id").agg(pl.col("ts").min())
+                     .with_columns(pl.lit("repayment").alias("event_type"), pl.lit(1, pl.Int32).alias("dpd")))
+    if not extra:
+        return apps
+    rows = [x.collect(engine="streaming") for x in extra]
+    summary = pl.concat(rows, how="diagonal_relaxed").with_columns(
+        pl.concat_str(pl.lit("~summary"), pl.int_range(pl.len()).cast(pl.Utf8)).alias("event_id"))
+    return pl.concat([apps, summary], how="diagonal_relaxed")
 
 
 def _keep(frame: pl.DataFrame, rows: pl.DataFrame | None, out: Path | None, name: str) -> pl.LazyFrame:
