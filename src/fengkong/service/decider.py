@@ -22,6 +22,8 @@ from fengkong.service.boundary import digest, jsonable, tokenise_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Most decisions committed to the audit log in one transaction (group commit).
+GROUP_MAX = 256
 
 
 class Conflict(ConflictError):
@@ -71,6 +73,8 @@ class DecisionService:
         self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fengkong-engine")
         self._pending = 0
         self._plock = threading.Lock()
+        self._queued: list[tuple[dict[str, Any], str, cf.Future[Outcome]]] = []  # waiting for a group commit
+        self._draining = False  # a _drain job is queued or running on the engine thread
         self.worker = f"{os.uname().nodename}:{os.getpid()}"
         if callable(engine):
             self.engine = engine() if inline else self._pool.submit(engine).result()
@@ -149,12 +153,19 @@ class DecisionService:
 
     def decide_clean(self, clean: dict[str, Any], dg: str) -> Outcome:
         """Decide a prepared event (on the engine thread): the stored decision, or a new recorded one."""
+        out, d = self._decide_one(clean, dg)
+        if d is not None:
+            self._after(d, clean)
+        return out
+
+    def _decide_one(self, clean: dict[str, Any], dg: str) -> tuple[Outcome, Any]:
+        """The outcome, and the new Decision (None when replayed) for :meth:`_after` once it is recorded."""
         from fengkong.store import StoreError
 
         rid = clean["event_id"]
         stored = self._stored(rid, dg)
         if stored is not None:
-            return stored
+            return stored, None
         try:
             d = self.engine.decide(clean, extra={"payload_sha256": dg, "event": jsonable(clean)}, looked_up=True)
         except StoreError as exc:
@@ -163,13 +174,104 @@ class DecisionService:
         if d.replayed:  # another process decided this id meanwhile: check it was the same payload
             again = self._stored(rid, dg)
             if again is not None:
-                return again
-        rec = d.to_dict()
+                return again, None
+        return Outcome(d.to_dict(), d.replayed), (None if d.replayed else d)
+
+    def _after(self, d: Any, clean: dict[str, Any]) -> None:
+        """Metrics and the review case of a new decision, once it is recorded."""
         if self.metrics is not None:
             self.metrics.observe(d, clean)
-        if d.outcome == "review" and not d.replayed:
+        if d.outcome == "review":
             self._queue_case(d, clean)
-        return Outcome(rec, d.replayed)
+
+    # ------------------------------------------------------------ group commit (engine thread)
+
+    def decide_async(self, clean: dict[str, Any], dg: str) -> cf.Future[Outcome]:
+        """Queue a prepared event for the engine thread; its future resolves once the decision is durable.
+
+        Decisions queued while the engine thread is busy (deciding, committing) are decided one after the
+        other and committed to the audit log together in one transaction (group commit); each future is
+        resolved only after that commit. Inline mode, or a store without group commit: :meth:`decide_clean`.
+        """
+        if self.inline or not hasattr(self.store.decisions, "group"):
+            return self.submit(self.decide_clean, clean, dg)
+        fut: cf.Future[Outcome] = cf.Future()
+        with self._plock:
+            if self._pending >= self.max_pending:
+                raise Overloaded(f"{self._pending} requests are waiting for the engine; retry shortly")
+            self._pending += 1
+            self._queued.append((clean, dg, fut))
+            start, self._draining = not self._draining, True
+        fut.add_done_callback(self._done)
+        if start:
+            self._schedule_drain()
+        return fut
+
+    def _schedule_drain(self) -> None:
+        try:
+            self._pool.submit(self._drain)
+        except RuntimeError:  # shutting down: nothing more is decided
+            with self._plock:
+                batch, self._queued, self._draining = self._queued, [], False
+            for _c, _d, fut in batch:
+                if fut.set_running_or_notify_cancel():
+                    fut.set_exception(Unavailable("the service is shutting down; send it again"))
+
+    def _drain(self) -> None:
+        """One group: take what is queued (up to ``GROUP_MAX``), decide, commit, answer; then queue itself
+        again behind whatever else the engine thread has to do (review cases, ingests) if more is waiting."""
+        with self._plock:
+            batch, self._queued = self._queued[:GROUP_MAX], self._queued[GROUP_MAX:]
+        try:
+            self._decide_group(batch)
+        finally:
+            with self._plock:
+                more = bool(self._queued)
+                self._draining = more
+            if more:
+                self._schedule_drain()
+
+    def _decide_group(self, batch: list[tuple[dict[str, Any], str, cf.Future[Outcome]]]) -> None:
+        from fengkong.store import STORE_ERRORS, DuplicateRequest, StoreError
+
+        # a request whose caller gave up (time bound) before it started is not decided at all
+        items = [(c, dg, f) for c, dg, f in batch if f.set_running_or_notify_cancel()]
+        done: list[tuple[cf.Future[Outcome], Outcome | None, Any, BaseException | None]] = []
+        try:
+            with self.store.decisions.group():
+                for clean, dg, fut in items:
+                    try:
+                        out, d = self._decide_one(clean, dg)
+                        done.append((fut, out, d, None))
+                    except Exception as exc:  # this request's own error (409, 422, 404, 503): the others stand
+                        done.append((fut, None, None, exc))
+        except DuplicateRequest:  # another process stored one of these ids meanwhile: one by one instead
+            for clean, dg, fut in items:
+                try:
+                    fut.set_result(self.decide_clean(clean, dg))
+                except Exception as exc:
+                    fut.set_exception(exc)
+            return
+        except (StoreError, *STORE_ERRORS) as exc:  # the commit failed: nothing of the group is recorded
+            self._count_store_error("recording the decisions")
+            err = Unavailable(f"store {getattr(self.store, 'name', '?')}: recording the decisions: "
+                              f"{type(exc).__name__}; send it again with the same request_id")
+            for fut, _out, _d, own in done:
+                fut.set_exception(own or err)
+            return
+        except BaseException as exc:
+            for _c, _d, fut in items:
+                if not fut.done():
+                    fut.set_exception(exc)
+            raise
+        for fut, out, _d, own in done:  # durable now: answer first, then metrics and cases
+            if own is not None:
+                fut.set_exception(own)
+            else:
+                fut.set_result(out)
+        for (clean, _dg, _f), (_fut, _out, d, _own) in zip(items, done, strict=True):
+            if d is not None:
+                self._after(d, clean)
 
     def _queue_case(self, d: Any, clean: dict[str, Any]) -> None:
         """Open the case of a review decision as the engine thread's next job, so the answer (already
