@@ -24,7 +24,7 @@ def _blocked(service):
     return gate
 
 
-def test_queued_decisions_commit_together_and_are_answered_after_the_commit(svc, monkeypatch):
+def test_queued_decisions_commit_together_and_are_answered_after_the_commit(svc, monkeypatch, caplog):
     service = svc.client.app.state.service
     log = svc.store.decisions
     commits: list[tuple[int, list[bool]]] = []
@@ -49,6 +49,11 @@ def test_queued_decisions_commit_together_and_are_answered_after_the_commit(svc,
     assert outs[12].record["decided_at"] == outs[0].record["decided_at"]
     res = log.verify()
     assert res.ok and res.checked == 12
+    service.flush_cases()  # the group's review cases, opened together after the answers
+    review = {o.record["request_id"] for o in outs[:12] if o.record["outcome"] == "review"}
+    assert review, "the mix should hold review outcomes"
+    assert {c.request_id for c in svc.store.cases.list(limit=100)} == review
+    assert "could not open" not in caplog.text
     for r in reqs:  # retries replay the stored decisions
         again = svc.post("/v1/decisions", r)
         assert again.status_code == 200 and again.json()["replayed"]

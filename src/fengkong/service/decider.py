@@ -269,9 +269,17 @@ class DecisionService:
                 fut.set_exception(own)
             else:
                 fut.set_result(out)
+        review = []
         for (clean, _dg, _f), (_fut, _out, d, _own) in zip(items, done, strict=True):
-            if d is not None:
-                self._after(d, clean)
+            if d is not None and self.metrics is not None:
+                self.metrics.observe(d, clean)
+            if d is not None and d.outcome == "review":
+                review.append((d, clean))
+        if review:  # the group's cases: one transaction, as the engine thread's next job
+            try:
+                self.submit(self._open_cases, review)
+            except (Overloaded, RuntimeError):
+                self._open_cases(review)
 
     def _queue_case(self, d: Any, clean: dict[str, Any]) -> None:
         """Open the case of a review decision as the engine thread's next job, so the answer (already
@@ -288,6 +296,17 @@ class DecisionService:
     def flush_cases(self, timeout: float = 30.0) -> None:
         """Wait until every review case queued so far is open (or failed and logged)."""
         self.call(lambda: None, timeout=timeout)
+
+    def _open_cases(self, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
+        """The cases of several review decisions in one store transaction (one by one if that fails)."""
+        from fengkong.casework import cases_of_decisions
+
+        try:
+            cases_of_decisions(self.store, pairs)
+        except Exception as exc:
+            log.warning("could not open %d cases together (%s); one by one", len(pairs), type(exc).__name__)
+            for d, clean in pairs:
+                self._open_case(d, clean)
 
     def _open_case(self, d: Any, clean: dict[str, Any]) -> None:
         """A review outcome becomes a case in the inbox; the decision stands even if this fails (logged, and
