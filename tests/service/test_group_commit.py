@@ -119,3 +119,31 @@ def test_another_writer_storing_an_id_of_the_group_falls_back_to_one_by_one(svc,
     assert outs[reqs[2]["event_id"]].replayed  # the other writer's decision stands
     assert not any(outs[r["event_id"]].replayed for i, r in enumerate(reqs) if i != 2)
     assert log.count() == 5 and log.verify().ok
+
+
+def test_the_fast_path_answers_like_the_route(svc, monkeypatch):
+    from fengkong.service import fastpath
+
+    taken: list[bool] = []
+    real = fastpath.FastDecide.__call__
+
+    async def spy(self, *a):
+        taken.append(await real(self, *a))
+        return taken[-1]
+
+    monkeypatch.setattr(fastpath.FastDecide, "__call__", spy)
+    reqs = mix(3, customers=2, seed=24)
+    first = svc.post("/v1/decisions", reqs[0])  # the key is not cached yet: the route answers
+    second = svc.post("/v1/decisions", reqs[1])  # cached now: the fast path answers
+    assert first.status_code == second.status_code == 200 and taken == [False, True]
+    assert set(first.json()) == set(second.json()) and second.headers["content-type"] == "application/json"
+    clash = svc.post("/v1/decisions", dict(reqs[1], amount_fen=reqs[1]["amount_fen"] + 1))
+    assert clash.status_code == 409 and "already used" in clash.json()["detail"] and taken[-1] is True
+    bad = svc.post("/v1/decisions", dict(reqs[2], amount_fen="lots"))  # schema error: the route's 422
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "amount_fen" and taken[-1] is False
+    plain = svc.post("/v1/decisions", dict(reqs[2], id_no_token="110101199003074514"))
+    assert plain.status_code == 422 and taken[-1] is False
+    assert svc.post("/v1/decisions", reqs[2], role="analyst").status_code == 403 and taken[-1] is False
+    text = svc.client.get("/metrics").text
+    assert 'fengkong_http_request_seconds_count{method="POST",route="/v1/decisions",status="200"} 2.0' in text
+    assert 'fengkong_http_request_seconds_count{method="POST",route="/v1/decisions",status="409"} 1.0' in text
