@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: Most decisions committed to the audit log in one transaction (group commit).
 GROUP_MAX = 256
+#: Review cases of recorded decisions opened in one transaction while decisions keep arriving (sooner when idle).
+CASE_BATCH = 64
 
 
 class Conflict(ConflictError):
@@ -75,6 +77,7 @@ class DecisionService:
         self._plock = threading.Lock()
         self._queued: list[tuple[dict[str, Any], str, cf.Future[Outcome]]] = []  # waiting for a group commit
         self._draining = False  # a _drain job is queued or running on the engine thread
+        self._cases: list[tuple[Any, dict[str, Any]]] = []  # review decisions of groups, their cases not yet open
         self.worker = f"{os.uname().nodename}:{os.getpid()}"
         if callable(engine):
             self.engine = engine() if inline else self._pool.submit(engine).result()
@@ -109,7 +112,12 @@ class DecisionService:
         return self.submit(fn, *args).result(timeout)
 
     def close(self) -> None:
-        """Close the feature state on the thread that opened it, then stop the engine thread."""
+        """Open the gathered review cases, close the feature state on the thread that opened it, then stop
+        the engine thread."""
+        try:
+            self.submit(self._open_gathered_cases).result(30)
+        except Exception as exc:
+            log.warning("opening the last review cases: %s", exc)
         feats = getattr(self.engine, "features", None)
         if feats is not None:
             try:
@@ -228,8 +236,15 @@ class DecisionService:
             with self._plock:
                 more = bool(self._queued)
                 self._draining = more
+            if self._cases and (not more or len(self._cases) >= CASE_BATCH):
+                self._open_gathered_cases()
             if more:
                 self._schedule_drain()
+
+    def _open_gathered_cases(self) -> None:
+        pairs, self._cases = self._cases, []
+        if pairs:
+            self._open_cases(pairs)
 
     def _decide_group(self, batch: list[tuple[dict[str, Any], str, cf.Future[Outcome]]]) -> None:
         from fengkong.store import STORE_ERRORS, DuplicateRequest, StoreError
@@ -275,11 +290,7 @@ class DecisionService:
                 self.metrics.observe(d, clean)
             if d is not None and d.outcome == "review":
                 review.append((d, clean))
-        if review:  # the group's cases: one transaction, as the engine thread's next job
-            try:
-                self.submit(self._open_cases, review)
-            except (Overloaded, RuntimeError):
-                self._open_cases(review)
+        self._cases.extend(review)  # opened together once nothing waits, or once CASE_BATCH have gathered
 
     def _queue_case(self, d: Any, clean: dict[str, Any]) -> None:
         """Open the case of a review decision as the engine thread's next job, so the answer (already
@@ -295,7 +306,7 @@ class DecisionService:
 
     def flush_cases(self, timeout: float = 30.0) -> None:
         """Wait until every review case queued so far is open (or failed and logged)."""
-        self.call(lambda: None, timeout=timeout)
+        self.call(self._open_gathered_cases, timeout=timeout)
 
     def _open_cases(self, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
         """The cases of several review decisions in one store transaction (one by one if that fails)."""
