@@ -152,8 +152,18 @@ def body_for(tmpls: list[dict], rid: str) -> dict:
     return dict(tmpls[counter % len(tmpls)], event_id=rid, ts=ts)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (from /proc)."""
+    tot = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            tot += int(f[11]) + int(f[12])
+    return tot / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(url: str, path: str, tmp: Path, key: str, seconds: float, conns: int, threads: int = 1,
-            record: bool = False, tag: str | None = None) -> dict:
+            record: bool = False, tag: str | None = None, pids: list[int] | None = None) -> dict:
     tag = tag or uuid.uuid4().hex[:6]
     script = tmp / f"wrk-{tag}.lua"
     lua = (LUA.replace("__KEY__", key).replace("__TAG__", tag).replace("__TEMPLATES__", str(tmp / "templates.jsonl"))
@@ -162,10 +172,13 @@ def run_wrk(url: str, path: str, tmp: Path, key: str, seconds: float, conns: int
     script.write_text(lua)
     cmd = ["wrk", f"-t{threads}", f"-c{max(conns, threads)}", f"-d{int(seconds)}s", "--timeout", "10s", "-s",
            str(script), url]
+    c0 = cpu_seconds(pids or [])
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
     res = json.loads(line[8:])
     res["rps"] = res["requests"] / (res["duration_us"] / 1e6)
+    # server CPU (every worker, all threads) per answered request: the cost that load on the machine hides
+    res["cpu_ms"] = 1000 * (cpu_seconds(pids) - c0) / max(res["requests"], 1) if pids else float("nan")
     res["tag"] = tag
     return res
 
@@ -282,8 +295,9 @@ def redis_clear(prefix: str) -> None:
 
 
 def fmt(res: dict) -> str:
+    cpu = res.get("cpu_ms", float("nan"))
     return (f"{res['rps']:,.0f} | {res['p50'] / 1000:.2f} | {res['p99'] / 1000:.2f} | {res['p999'] / 1000:.2f} | "
-            f"{res['non2xx']} | {res['errors']}")
+            f"{res['non2xx']} | {res['errors']} | {'–' if cpu != cpu else f'{cpu:.2f}'}")
 
 
 def kill_test(tmp: Path, tmpls: list[dict], seconds: float) -> dict:
@@ -379,7 +393,7 @@ def main() -> None:
         wait_ready(f"http://127.0.0.1:{port}", anchor, "/const")
         for c in (1, 8):
             rows.append(("anchor: constant JSON, 1 worker", str(c),
-                         run_wrk(f"http://127.0.0.1:{port}", "/const", tmp, "x", secs, c)))
+                         run_wrk(f"http://127.0.0.1:{port}", "/const", tmp, "x", secs, c, pids=[anchor.pid])))
             print(rows[-1][0], c, fmt(rows[-1][2]), flush=True)
     finally:
         os.killpg(anchor.pid, signal.SIGTERM)
@@ -393,7 +407,7 @@ def main() -> None:
     try:
         for c in (1, 4, 16):
             rows.append(("fengkong serve, embedded (SQLite + SQLite state), 1 worker", str(c),
-                         run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c)))
+                         run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c, pids=srv.workers())))
             print(rows[-1][0], c, fmt(rows[-1][2]), flush=True)
     finally:
         srv.stop()
@@ -407,7 +421,7 @@ def main() -> None:
         try:
             for c in (1, 4, 16):
                 rows.append((f"before ({args.baseline_label}): embedded (SQLite + SQLite state), 1 worker", str(c),
-                             run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c)))
+                             run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c, pids=srv.workers())))
                 print(rows[-1][0], c, fmt(rows[-1][2]), flush=True)
         finally:
             srv.stop()
@@ -420,7 +434,7 @@ def main() -> None:
     try:
         for c in (1, 4):
             rows.append(("reference: SQLite store, in-memory feature state (not durable), 1 worker", str(c),
-                         run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c)))
+                         run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c, pids=srv.workers())))
             print(rows[-1][0], c, fmt(rows[-1][2]), flush=True)
     finally:
         srv.stop()
@@ -434,7 +448,7 @@ def main() -> None:
     try:
         for c in (1, 4, 16):
             rows.append(("fengkong serve, shared (PostgreSQL + Redis), 2 workers", str(c),
-                         run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c, threads=1)))
+                         run_wrk(srv.url, "/v1/decisions", tmp, key, secs, c, threads=1, pids=srv.workers())))
             print(rows[-1][0], c, fmt(rows[-1][2]), flush=True)
     finally:
         srv.stop()
@@ -469,7 +483,7 @@ def main() -> None:
 
     anchor_rps = max(r[2]["rps"] for r in rows if r[0].startswith("anchor"))
     table = ["| server | connections | requests/s | p50 ms | p99 ms | p99.9 ms | non-2xx | socket errors | "
-             "÷ anchor |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "server CPU ms/request | ÷ anchor |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, c, res in rows:
         table.append(f"| {name} | {c} | {fmt(res)} | {res['rps'] / anchor_rps:.3f} |")
     emb_rows = [r[2] for r in rows if r[0].startswith("fengkong serve, embedded")]
@@ -506,7 +520,9 @@ def main() -> None:
              f"application + purchase mix (40 % / 60 %), plaintext ID number, name, phone and card tokenised by the "
              f"service, unique request ids, every request decided, recorded in the hash-chained audit log and "
              f"answered only after its commit. Anchor: a FastAPI route on the same uvicorn (uvloop + httptools) that "
-             f"reads the body and returns a constant JSON body.")
+             f"reads the body and returns a constant JSON body. Server CPU ms/request: user + system CPU of the server's "
+             f"worker processes (all their threads) during the row ÷ requests answered; unlike requests/s it is "
+             f"hardly moved by other load on the machine.")
     md = "\n".join(table) + "\n\n" + "\n\n".join([*goal, killtxt, memtxt, notes])
     print(md)
     write_section("Decision service (fengkong serve, wrk on loopback)", md)

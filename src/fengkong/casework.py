@@ -106,6 +106,19 @@ def case_from_decision(store: Any, decision: Any, event: Mapping[str, Any] | Non
     the amount at risk, product and the identity tokens feedback will act on. Idempotent; returns the case
     id, or None when the outcome is not ``review``. The service calls this after each decision.
     """
+    args = _decision_case(decision, event)
+    return None if args is None else store.cases.open(**args)[0]
+
+
+def cases_of_decisions(store: Any, pairs: list[tuple[Any, Mapping[str, Any] | None]]) -> list[int | None]:
+    """:func:`case_from_decision` for several (decision, event) pairs in one store transaction."""
+    args = [_decision_case(d, e) for d, e in pairs]
+    opened = iter(store.cases.open_many([a for a in args if a is not None]))
+    return [None if a is None else next(opened)[0] for a in args]
+
+
+def _decision_case(decision: Any, event: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The arguments of ``CaseRepo.open`` for a review decision (None for any other outcome)."""
     d = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision)
     if d.get("outcome") != "review":
         return None
@@ -129,12 +142,11 @@ def case_from_decision(store: Any, decision: Any, event: Mapping[str, Any] | Non
             at = dt.datetime.fromisoformat(d["decided_at"])
         except ValueError:
             at = None
-    cid, _created = store.cases.open("engine", d["request_id"], queue, "review", title, evidence=evidence,
-                                     customer_id=d.get("customer_id"), request_id=d["request_id"],
-                                     product=ev.get("product") or (d.get("outputs") or {}).get("product"),
-                                     priority=_priority(queue, codes, d.get("scores") or {}),
-                                     amount_fen=amount_fen, score=score, at=at)
-    return cid
+    return {"source": "engine", "ref": d["request_id"], "queue": queue, "kind": "review", "title": title,
+            "evidence": evidence, "customer_id": d.get("customer_id"), "request_id": d["request_id"],
+            "product": ev.get("product") or (d.get("outputs") or {}).get("product"),
+            "priority": _priority(queue, codes, d.get("scores") or {}), "amount_fen": amount_fen, "score": score,
+            "at": at}
 
 
 def case_from_ring(store: Any, ring: Any) -> int:

@@ -126,3 +126,26 @@ def test_admin_log_chain_detects_an_edit(store):
         c.execute(text("UPDATE fk_admin_log SET actor = 'mallory' WHERE seq = 3"))
     v = store.admin.verify()
     assert not v.ok and v.first_bad_seq == 3
+
+
+def test_open_many_is_open_for_several_cases_in_one_transaction(store):
+    at = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
+    existing, _ = store.cases.open("engine", "r1", "identity", "review", "first", evidence={"a": 1})
+    items = [dict(source="engine", ref=ref, queue="fraud", kind="review", title=f"t {ref}", evidence={"ref": ref},
+                  customer_id="c9", request_id=ref, product="cash", priority=3, amount_fen=12_300, score=0.7, at=at)
+             for ref in ("r1", "r2", "r3", "r2")]
+    got = store.cases.open_many(items)
+    assert got[0] == (existing, False) and got[1][1] and got[2][1] and got[3] == (got[1][0], False)
+    c = store.cases.get(got[2][0])
+    assert (c.queue, c.title, c.customer_id, c.product, c.priority, c.amount_fen, c.score, c.status) == \
+        ("fraud", "t r3", "c9", "cash", 3, 12_300, 0.7, "open")
+    assert c.evidence == {"ref": "r3"} and [h["action"] for h in c.history] == ["opened"]
+    assert c.created_at.startswith("2026-01-05T08:00:00") and c.due_at > c.created_at
+    single, _ = store.cases.open("engine", "r4", "fraud", "review", "t r4", evidence={"ref": "r4"}, customer_id="c9",
+                                 request_id="r4", product="cash", priority=3, amount_fen=12_300, score=0.7, at=at)
+    one = store.cases.get(single)
+    assert (one.created_at, one.due_at, one.evidence) == (c.created_at, c.due_at, {"ref": "r4"})
+    assert store.cases.open_many(items[1:3]) == [(got[1][0], False), (got[2][0], False)]
+    assert store.cases.open_many([]) == []
+    with pytest.raises(CaseError):
+        store.cases.open_many([dict(items[0], amount_fen=1.5)])

@@ -98,6 +98,10 @@ def wal_checkpoints_in_background(store: Any) -> None:
     eng.pool.dispose()  # connections pooled so far reconnect with it (checked-out ones are left alone)
 
 
+async def _no() -> bool:
+    return False
+
+
 def build_state(settings: Settings, store: Any = None, engine: Any = None, tokenizer: Any = None) -> dict[str, Any]:
     """Open what the service needs (store, engine with feature state, tokeniser, metrics)."""
     from fengkong.runtime import open_engine
@@ -160,7 +164,11 @@ def create_app(settings: Settings | None = None, store: Any = None, engine: Any 
     _error_handlers(app)
     for mod in (health, decisions, manage, strategies, admin):
         app.include_router(mod.router)
-    app.add_middleware(Guard, max_body=settings.max_body_bytes, metrics=state["metrics"])
+    from fengkong.service.fastpath import PATH, FastDecide
+
+    fast = FastDecide(app)
+    app.add_middleware(Guard, max_body=settings.max_body_bytes, metrics=state["metrics"],
+                       fast=lambda scope, *a: fast(scope, *a) if scope["path"] == PATH else _no())
     if settings.console:
         from fengkong.console import mount
 

@@ -22,6 +22,10 @@ from fengkong.service.boundary import digest, jsonable, tokenise_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Most decisions committed to the audit log in one transaction (group commit).
+GROUP_MAX = 256
+#: Review cases of recorded decisions opened in one transaction while decisions keep arriving (sooner when idle).
+CASE_BATCH = 64
 
 
 class Conflict(ConflictError):
@@ -71,6 +75,9 @@ class DecisionService:
         self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fengkong-engine")
         self._pending = 0
         self._plock = threading.Lock()
+        self._queued: list[tuple[dict[str, Any], str, cf.Future[Outcome]]] = []  # waiting for a group commit
+        self._draining = False  # a _drain job is queued or running on the engine thread
+        self._cases: list[tuple[Any, dict[str, Any]]] = []  # review decisions of groups, their cases not yet open
         self.worker = f"{os.uname().nodename}:{os.getpid()}"
         if callable(engine):
             self.engine = engine() if inline else self._pool.submit(engine).result()
@@ -105,7 +112,12 @@ class DecisionService:
         return self.submit(fn, *args).result(timeout)
 
     def close(self) -> None:
-        """Close the feature state on the thread that opened it, then stop the engine thread."""
+        """Open the gathered review cases, close the feature state on the thread that opened it, then stop
+        the engine thread."""
+        try:
+            self.submit(self._open_gathered_cases).result(30)
+        except Exception as exc:
+            log.warning("opening the last review cases: %s", exc)
         feats = getattr(self.engine, "features", None)
         if feats is not None:
             try:
@@ -149,12 +161,19 @@ class DecisionService:
 
     def decide_clean(self, clean: dict[str, Any], dg: str) -> Outcome:
         """Decide a prepared event (on the engine thread): the stored decision, or a new recorded one."""
+        out, d = self._decide_one(clean, dg)
+        if d is not None:
+            self._after(d, clean)
+        return out
+
+    def _decide_one(self, clean: dict[str, Any], dg: str) -> tuple[Outcome, Any]:
+        """The outcome, and the new Decision (None when replayed) for :meth:`_after` once it is recorded."""
         from fengkong.store import StoreError
 
         rid = clean["event_id"]
         stored = self._stored(rid, dg)
         if stored is not None:
-            return stored
+            return stored, None
         try:
             d = self.engine.decide(clean, extra={"payload_sha256": dg, "event": jsonable(clean)}, looked_up=True)
         except StoreError as exc:
@@ -163,13 +182,115 @@ class DecisionService:
         if d.replayed:  # another process decided this id meanwhile: check it was the same payload
             again = self._stored(rid, dg)
             if again is not None:
-                return again
-        rec = d.to_dict()
+                return again, None
+        return Outcome(d.to_dict(), d.replayed), (None if d.replayed else d)
+
+    def _after(self, d: Any, clean: dict[str, Any]) -> None:
+        """Metrics and the review case of a new decision, once it is recorded."""
         if self.metrics is not None:
             self.metrics.observe(d, clean)
-        if d.outcome == "review" and not d.replayed:
+        if d.outcome == "review":
             self._queue_case(d, clean)
-        return Outcome(rec, d.replayed)
+
+    # ------------------------------------------------------------ group commit (engine thread)
+
+    def decide_async(self, clean: dict[str, Any], dg: str) -> cf.Future[Outcome]:
+        """Queue a prepared event for the engine thread; its future resolves once the decision is durable.
+
+        Decisions queued while the engine thread is busy (deciding, committing) are decided one after the
+        other and committed to the audit log together in one transaction (group commit); each future is
+        resolved only after that commit. Inline mode, or a store without group commit: :meth:`decide_clean`.
+        """
+        if self.inline or not hasattr(self.store.decisions, "group"):
+            return self.submit(self.decide_clean, clean, dg)
+        fut: cf.Future[Outcome] = cf.Future()
+        with self._plock:
+            if self._pending >= self.max_pending:
+                raise Overloaded(f"{self._pending} requests are waiting for the engine; retry shortly")
+            self._pending += 1
+            self._queued.append((clean, dg, fut))
+            start, self._draining = not self._draining, True
+        fut.add_done_callback(self._done)
+        if start:
+            self._schedule_drain()
+        return fut
+
+    def _schedule_drain(self) -> None:
+        try:
+            self._pool.submit(self._drain)
+        except RuntimeError:  # shutting down: nothing more is decided
+            with self._plock:
+                batch, self._queued, self._draining = self._queued, [], False
+            for _c, _d, fut in batch:
+                if fut.set_running_or_notify_cancel():
+                    fut.set_exception(Unavailable("the service is shutting down; send it again"))
+
+    def _drain(self) -> None:
+        """One group: take what is queued (up to ``GROUP_MAX``), decide, commit, answer; then queue itself
+        again behind whatever else the engine thread has to do (review cases, ingests) if more is waiting."""
+        with self._plock:
+            batch, self._queued = self._queued[:GROUP_MAX], self._queued[GROUP_MAX:]
+        try:
+            self._decide_group(batch)
+        finally:
+            with self._plock:
+                more = bool(self._queued)
+                self._draining = more
+            if self._cases and (not more or len(self._cases) >= CASE_BATCH):
+                self._open_gathered_cases()
+            if more:
+                self._schedule_drain()
+
+    def _open_gathered_cases(self) -> None:
+        pairs, self._cases = self._cases, []
+        if pairs:
+            self._open_cases(pairs)
+
+    def _decide_group(self, batch: list[tuple[dict[str, Any], str, cf.Future[Outcome]]]) -> None:
+        from fengkong.store import STORE_ERRORS, DuplicateRequest, StoreError
+
+        # a request whose caller gave up (time bound) before it started is not decided at all
+        items = [(c, dg, f) for c, dg, f in batch if f.set_running_or_notify_cancel()]
+        done: list[tuple[cf.Future[Outcome], Outcome | None, Any, BaseException | None]] = []
+        try:
+            with self.store.decisions.group():
+                for clean, dg, fut in items:
+                    try:
+                        out, d = self._decide_one(clean, dg)
+                        done.append((fut, out, d, None))
+                    except Exception as exc:  # this request's own error (409, 422, 404, 503): the others stand
+                        done.append((fut, None, None, exc))
+        except DuplicateRequest:  # another process stored one of these ids meanwhile: one by one instead
+            for clean, dg, fut in items:
+                try:
+                    fut.set_result(self.decide_clean(clean, dg))
+                except Exception as exc:
+                    fut.set_exception(exc)
+            return
+        except (StoreError, *STORE_ERRORS) as exc:  # the commit failed: nothing of the group is recorded
+            self._count_store_error("recording the decisions")
+            err = Unavailable(f"store {getattr(self.store, 'name', '?')}: recording the decisions: "
+                              f"{type(exc).__name__}; send it again with the same request_id")
+            for fut, _out, _d, own in done:
+                fut.set_exception(own or err)
+            return
+        except BaseException as exc:
+            for _c, _d, fut in items:
+                if not fut.done():
+                    fut.set_exception(exc)
+            raise
+        for fut, out, _d, own in done:  # durable now: answer first, then metrics and cases
+            if own is not None:
+                fut.set_exception(own)
+            else:
+                fut.set_result(out)
+        review = []
+        for (clean, _dg, _f), (_fut, _out, d, _own) in zip(items, done, strict=True):
+            if d is not None and self.metrics is not None:
+                self.metrics.observe(d, clean)
+            if d is not None and d.outcome == "review":
+                review.append((d, clean))
+        self._cases.extend(review)  # opened together once nothing waits, or once CASE_BATCH have gathered
 
     def _queue_case(self, d: Any, clean: dict[str, Any]) -> None:
         """Open the case of a review decision as the engine thread's next job, so the answer (already
@@ -185,7 +306,18 @@ class DecisionService:
 
     def flush_cases(self, timeout: float = 30.0) -> None:
         """Wait until every review case queued so far is open (or failed and logged)."""
-        self.call(lambda: None, timeout=timeout)
+        self.call(self._open_gathered_cases, timeout=timeout)
+
+    def _open_cases(self, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
+        """The cases of several review decisions in one store transaction (one by one if that fails)."""
+        from fengkong.casework import cases_of_decisions
+
+        try:
+            cases_of_decisions(self.store, pairs)
+        except Exception as exc:
+            log.warning("could not open %d cases together (%s); one by one", len(pairs), type(exc).__name__)
+            for d, clean in pairs:
+                self._open_case(d, clean)
 
     def _open_case(self, d: Any, clean: dict[str, Any]) -> None:
         """A review outcome becomes a case in the inbox; the decision stands even if this fails (logged, and

@@ -32,8 +32,10 @@ async def _reply422(send: Any, msg: str) -> None:
 class Guard:
     """Wraps the app: body limits and content type on ``/v1/`` writes, latency histogram for every request."""
 
-    def __init__(self, app: Any, max_body: int, metrics: Any = None, prefix: str = "/v1/"):
-        self.app, self.max_body, self.metrics, self.prefix = app, max_body, metrics, prefix
+    def __init__(self, app: Any, max_body: int, metrics: Any = None, prefix: str = "/v1/", fast: Any = None):
+        """``fast``: an optional ``async (scope, headers, parsed body, send) -> bool`` that may answer a JSON
+        write itself (:class:`fengkong.service.fastpath.FastDecide`); False passes it on to the app."""
+        self.app, self.max_body, self.metrics, self.prefix, self.fast = app, max_body, metrics, prefix, fast
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -73,10 +75,12 @@ class Guard:
                 # strict JSON: valid UTF-8, no lone surrogates, no NaN (the stores could not keep them);
                 # an empty body is left to the route (a 422 where one is required)
                 try:
-                    if data:
-                        orjson.loads(data)
+                    parsed = orjson.loads(data) if data else None
                 except orjson.JSONDecodeError as exc:
                     await _reply422(send_wrapped, f"the body is not valid JSON: {exc}")
+                    return
+                if (self.fast is not None and data and scope["method"] == "POST"
+                        and await self.fast(scope, headers, parsed, send_wrapped)):
                     return
                 sent = [False]
 

@@ -18,13 +18,21 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 async def run_engine(request: Request, fn: Any, *args: Any) -> Any:
     """Run ``fn`` on the engine thread, bounded by ``request_timeout_s`` (a 503 after that; retry same id)."""
+    return await wait_engine(request, request.app.state.service.submit(fn, *args))
+
+
+async def decide_durably(request: Request, clean: dict[str, Any], dg: str) -> Any:
+    """Decide a prepared event in the engine thread's next group commit; returns once it is durable."""
+    return await wait_engine(request, request.app.state.service.decide_async(clean, dg))
+
+
+async def wait_engine(request: Request, fut: Any) -> Any:
+    """Wait for a future of the engine thread, bounded by ``request_timeout_s``."""
     from fengkong.service.decider import Unavailable
 
-    app = request.app
-    fut = app.state.service.submit(fn, *args)
     if fut.done():  # inline engine: already decided
         return fut.result()
-    timeout = app.state.settings.request_timeout_s
+    timeout = request.app.state.settings.request_timeout_s
     try:
         return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
     except TimeoutError:

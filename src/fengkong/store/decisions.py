@@ -96,6 +96,7 @@ class DecisionLog:
         self._kid = ""
         self._since_checkpoint = 0  # records this process appended after its last checkpoint
         self.checkpoint_every = int(os.environ.get(CHECKPOINT_ENV) or 1000)
+        self._group: _Group | None = None  # an open group commit (see :meth:`group`)
         self._cp_insert = (f"INSERT INTO fk_audit_checkpoints (chain, seq, head_hash, at, key_id, mac) "
                            f"VALUES ({', '.join([self._ph] * 6)})")
 
@@ -171,7 +172,10 @@ class DecisionLog:
             pass
 
     def get(self, request_id: str) -> dict[str, Any] | None:
-        """The stored decision record of a request id, or None."""
+        """The stored decision record of a request id, or None (inside a :meth:`group`: also its pending ones)."""
+        g = self._group
+        if g is not None and g.thread == threading.get_ident() and request_id in g.bodies:
+            return orjson.loads(g.bodies[request_id])
         with self._lock:
             cur = self._cursor()
             try:
@@ -196,6 +200,9 @@ class DecisionLog:
             from fengkong.store.errors import StoreError
 
             raise StoreError(safe_name(self.engine), "appending to the audit log", exc) from None
+        g = self._group
+        if g is not None and g.thread == threading.get_ident():
+            return g.add(meta, body)
         with self._lock:
             cur = self._cursor()
             try:
@@ -232,6 +239,67 @@ class DecisionLog:
             finally:
                 with contextlib.suppress(Exception):
                     cur.close()
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Group commit: the :meth:`append` calls this thread makes inside the block are chained and written
+        in one transaction when the block ends (one lock, one round trip of inserts, one commit).
+
+        Nothing appended inside is durable, or visible to other threads and processes, before the block has
+        ended without an exception; an exception inside discards them all. Inside, :meth:`append` returns 0
+        (seqs are assigned at the commit) and :meth:`get` also finds this group's pending records; a request
+        id appended twice inside raises :class:`DuplicateRequest`. When the commit fails nothing of the group
+        is recorded and the error is raised (:class:`DuplicateRequest` if another writer stored one of its
+        request ids meanwhile). One group at a time (groups do not nest).
+        """
+        if self._group is not None:
+            raise RuntimeError("one DecisionLog.group() at a time")
+        g = self._group = _Group(threading.get_ident())
+        try:
+            yield
+        finally:
+            self._group = None
+        if g.rows:
+            self._append_rows(g.rows)
+
+    def _append_rows(self, rows: list[tuple[dict[str, Any], str]]) -> None:
+        """Chain and insert (meta, record text) pairs in one transaction (the commit of a :meth:`group`)."""
+        key = self.key()
+        with self._lock:
+            cur = self._cursor()
+            try:
+                self._begin(cur)
+                try:
+                    cur.execute(self._last)
+                    last = cur.fetchone()
+                    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+                    params, due = [], []
+                    for meta, body in rows:
+                        seq += 1
+                        row = {**meta, "seq": seq, "prev_hash": prev, "record": body, "hv": KEYED}
+                        prev = row["hash"] = chain_hash(row, key)
+                        params.append(tuple(row[c] for c in COLUMNS))
+                        if self.checkpoint_every > 0 and seq % self.checkpoint_every == 0:
+                            due.append((seq, prev))
+                    cur.executemany(self._insert, params)
+                    for cp_seq, head in due:
+                        self._write_checkpoint(cur, cp_seq, head)
+                    self._commit(cur)
+                except BaseException as exc:
+                    self._rollback(cur)
+                    if _is_unique_violation(exc):
+                        raise DuplicateRequest("a request id of the group") from None
+                    raise
+            except DuplicateRequest:
+                raise
+            except BaseException:
+                self._discard()
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    cur.close()
+        tail = seq - due[-1][0] if due else None
+        self._since_checkpoint = tail if tail is not None else self._since_checkpoint + len(rows)
 
     def _write_checkpoint(self, cur: Any, seq: int, head: str) -> None:
         at = dt.datetime.now(dt.UTC).isoformat()
@@ -365,6 +433,23 @@ class DecisionLog:
 
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM fk_decisions")).scalar() or 0)
+
+
+class _Group:
+    """The pending appends of one open :meth:`DecisionLog.group` (of the thread that opened it)."""
+
+    def __init__(self, thread: int):
+        self.thread = thread
+        self.rows: list[tuple[dict[str, Any], str]] = []
+        self.bodies: dict[str, str] = {}
+
+    def add(self, meta: dict[str, Any], body: str) -> int:
+        rid = meta["request_id"]
+        if rid in self.bodies:
+            raise DuplicateRequest(rid)
+        self.bodies[rid] = body
+        self.rows.append((dict(meta), body))
+        return 0
 
 
 def safe_name(engine: Any) -> str:

@@ -17,7 +17,7 @@ from fengkong.service.models import (
     EventAccepted,
     event_dict,
 )
-from fengkong.service.respond import json_response, run_engine
+from fengkong.service.respond import decide_durably, json_response, run_engine
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 _ERR = {401: {"description": "no or bad credentials"}, 403: {"description": "role missing"},
@@ -34,7 +34,7 @@ async def decide(event: Event, request: Request, who: Principal = Depends(permis
     decision is in the hash-chained audit log."""
     svc = request.app.state.service
     clean, dg = svc.prepare(event_dict(event))
-    out = await run_engine(request, svc.decide_clean, clean, dg)
+    out = await decide_durably(request, clean, dg)
     return json_response(out.body())
 
 
@@ -61,7 +61,7 @@ async def decide_batch(batch: Batch, request: Request, who: Principal = Depends(
     results = []
     for i, (clean, dg) in enumerate(prepared):
         try:
-            out = await run_engine(request, svc.decide_clean, clean, dg)
+            out = await decide_durably(request, clean, dg)
             results.append({"index": i, "status": 200, "decision": out.body()})
         except Conflict as exc:
             results.append({"index": i, "status": 409, "detail": str(exc)})
