@@ -41,3 +41,17 @@ def test_repeated_small_purchases_are_planted_on_good_borrowers(pl_world):
     many = rep.filter(pl.col("n") >= 3)
     assert many.height >= 20  # the look-alike exists in the world the evaluation measures
     assert (many["s"] < THRESHOLD_FEN).all()
+
+
+def test_a_splitting_alert_carries_the_payments_it_sums(pl_world):
+    from fengkong.postloan.alerts import decide_history, evidence_chain, render_chain
+
+    res = decide_history(read_world(pl_world))
+    a = res.alerts.filter(pl.col("rule") == "PL_SPLITTING").row(0, named=True)
+    ch = evidence_chain(res, a["event_id"], a["rule"])
+    sp = ch["split_payments"]
+    assert len(sp) >= 3 and sum(x["amount_fen"] for x in sp) > ch["entrusted_threshold_fen"] == THRESHOLD_FEN
+    assert sp[-1]["event_id"] == a["event_id"] and len({x["to"] for x in sp}) == 1
+    assert "payments to this payee within the splitting window" in render_chain(ch)
+    other = res.alerts.filter(pl.col("rule") != "PL_SPLITTING").row(0, named=True)
+    assert "split_payments" not in evidence_chain(res, other["event_id"], other["rule"])
