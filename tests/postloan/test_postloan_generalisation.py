@@ -31,7 +31,10 @@ def test_misuse_recall_and_precision_hold(tmp_path, name):
     fm = r["fund_misuse"]
     assert fm["positives"] >= 150, fm
     assert fm["recall"] >= 0.95 and fm["precision"] >= 0.90, fm
-    for key, v in r.items():  # the bars per destination class, once a class has 20 positives to measure
+    # the bars per destination class, once a class has 20 positives to measure. Known weak point: a loan
+    # misused late after a second loan arrived in the same account is attributed to the newer loan (latest-loan
+    # pot); with splitting_share=0 (every two-loan customer a misuse candidate) late_t90 SECURITIES is 0.878 here.
+    for key, v in r.items():
         if key.startswith("fund_misuse.") and v["positives"] >= 20:
             assert v["recall"] >= 0.95 and v["precision"] >= 0.90, (key, v)
         if key.startswith("fund_misuse.") and v["positives"] == 0:
