@@ -14,6 +14,12 @@ VARIANTS = {
     "split_in_8": {"fund_misuse_splits_max": 8},
     "small_share": {"fund_misuse_share_min": 0.05, "fund_misuse_share_max": 0.15},
     "other_names_no_category": {"fund_misuse_payee_names": "variant", "fund_misuse_category_known_share": 0.0},
+    # splitting to evade entrusted payment: exactly three payments right after the drawdowns, or up to eight spread
+    # over six days (the 7-day window of DOMAIN §3.3 item 4)
+    "split_three_at_once": {"splitting_payments_min": 3, "splitting_payments_max": 3, "splitting_gap_hours_max": 2,
+                            "splitting_days": 0},
+    "split_eight_over_six_days": {"splitting_payments_min": 6, "splitting_payments_max": 8,
+                                  "splitting_gap_hours_max": 71, "splitting_days": 3},
 }
 
 
@@ -25,17 +31,20 @@ def test_misuse_recall_and_precision_hold(tmp_path, name):
     fm = r["fund_misuse"]
     assert fm["positives"] >= 150, fm
     assert fm["recall"] >= 0.95 and fm["precision"] >= 0.90, fm
-    # Late misuse (31–80 days) often follows a second loan paid into the same account: the latest-loan rule then
-    # attributes the money to the newer loan, so the loan × class pairs (not the alerts) lose a few points.
-    per_class = 0.85 if name == "late_t90" else 0.90
+    # the bars per destination class, once a class has 20 positives to measure. Known weak point: a loan
+    # misused late after a second loan arrived in the same account is attributed to the newer loan (latest-loan
+    # pot); with splitting_share=0 (every two-loan customer a misuse candidate) late_t90 SECURITIES is 0.878 here.
     for key, v in r.items():
         if key.startswith("fund_misuse.") and v["positives"] >= 20:
-            assert v["recall"] >= per_class and v["precision"] >= per_class, (key, v)
+            assert v["recall"] >= 0.95 and v["precision"] >= 0.90, (key, v)
         if key.startswith("fund_misuse.") and v["positives"] == 0:
             assert v["alerted"] == 0, (key, v)  # no destination class is alerted that was never planted
     l2r = r["loan_to_repay_loan.postloan"]
     assert l2r["recall"] >= 0.95 and l2r["precision"] >= 0.90, l2r
+    sp = r["splitting"]
+    assert sp["positives"] >= 20 and sp["recall"] >= 0.95 and sp["precision"] >= 0.90, sp
     g = r["postloan_good_loans"]
+    assert g["by_rule"].get("PL_SPLITTING", 0) == 0, g  # several small purchases at one merchant do not alert
     assert g["alert_rate"] < 0.005 and g["destination_alerts_on_lookalikes"] == 0 and g["alerts_on_inflows"] == 0, g
 
 

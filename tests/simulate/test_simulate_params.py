@@ -72,6 +72,9 @@ def test_rates_move_counts(tmp_path):
     ({"cash_out_merchants": 0}, "cash_out_merchants"),
     ({"purchases_per_month": 0}, "purchases_per_month"),
     ({"attacker_device_reuse": "yes"}, "attacker_device_reuse"),
+    ({"splitting_payments_min": 2}, "splitting_payments_min"),
+    ({"splitting_payments_min": 6, "splitting_payments_max": 4}, "splitting_payments_min"),
+    ({"splitting_gap_hours_max": 100, "splitting_days": 3}, "splitting_days"),
 ])
 def test_bad_parameters_are_rejected_by_name(kw, param, tmp_path):
     with pytest.raises(SimConfigError) as exc:

@@ -3,13 +3,14 @@ chain (the money's path with amounts, times, masked counterparties and the rule 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from fengkong.postloan.config import DEFAULT
+from fengkong.postloan.config import DAY_US, DEFAULT
 from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
 
 STRATEGIES = Path(__file__).parents[1] / "strategies"
@@ -187,9 +188,31 @@ def evidence_chain(res: Alerts, event_id: str, rule: str | None = None) -> dict[
     steps.reverse()
     for i, s in enumerate(steps):
         s["step"] = i
-    return {"event_id": event_id, "rule": rule, "loan_id": row["pl_loan_id"], "use_class": row["pl_class"],
-            "days_since_disbursement": row["pl_days_since_disb"], "principal_fen": row["pl_principal_fen"],
-            "taxonomy": res.taxonomy, "strategy": res.strategies["transfer"], "path": steps}
+    out = {"event_id": event_id, "rule": rule, "loan_id": row["pl_loan_id"], "use_class": row["pl_class"],
+           "days_since_disbursement": row["pl_days_since_disb"], "principal_fen": row["pl_principal_fen"],
+           "taxonomy": res.taxonomy, "strategy": res.strategies["transfer"], "path": steps}
+    if rule and "PL_SPLITTING" in rule:
+        out["split_payments"] = _split_payments(res, event_id)
+        out["entrusted_threshold_fen"] = DEFAULT.entrusted_threshold_fen
+    return out
+
+
+def _split_payments(res: Alerts, event_id: str) -> list[dict[str, Any]]:
+    """The customer's payments to the alerting transfer's payee within the splitting window up to it (the
+    ones ``pl_same_payee_7d_cnt`` / ``_fen`` count), each with the loan its money is traced to."""
+    from fengkong.postloan.tracing import payee_key
+
+    t = res.trace
+    me = t.filter(pl.col("event_id") == event_id).row(0, named=True)
+    key = me["counterparty_name"] or me["counterparty_id"]
+    since = me["ts"] - dt.timedelta(microseconds=DEFAULT.split_days * DAY_US)
+    p = t.filter((pl.col("customer_id") == me["customer_id"]) & (pl.col("direction") == "out")
+                 & (payee_key() == key) & (pl.col("ts") > since) & (pl.col("seq") <= me["seq"])).sort("seq")
+    return [{"event_id": r["event_id"], "ts": str(r["ts"]), "amount_fen": int(r["amount_fen"]),
+             "loan_id": r["pl_loan_id"], "loan_money_fen": r["pl_attributed_fen"],
+             "from": f"account {mask_account(r['card_token'])}",
+             "to": _party(r["counterparty_type"], r["counterparty_id"], r["counterparty_name"])}
+            for r in p.iter_rows(named=True)]
 
 
 def render_chain(chain: dict[str, Any]) -> str:
@@ -202,6 +225,15 @@ def render_chain(chain: dict[str, Any]) -> str:
         lm_s = f", loan money ¥{lm / 100:,.2f}" if lm is not None else ""
         lines.append(f"  {s['step']}. {s['ts']}  {s['kind']:<12} ¥{s['amount_fen'] / 100:,.2f}{lm_s}  "
                      f"{s.get('from', '')} → {s['to']}" + (f"  [{s['class']}]" if s.get("class") else ""))
+    if chain.get("split_payments"):
+        sp = chain["split_payments"]
+        total = sum(x["amount_fen"] for x in sp)
+        lines.append(f"  payments to this payee within the splitting window: {len(sp)}, ¥{total / 100:,.2f} "
+                     f"(entrusted-payment threshold ¥{chain['entrusted_threshold_fen'] / 100:,.2f})")
+        for x in sp:
+            lm = x.get("loan_money_fen")
+            lines.append(f"     {x['ts']}  ¥{x['amount_fen'] / 100:,.2f}, loan money "
+                         f"¥{(lm or 0) / 100:,.2f} of {x['loan_id'] or '-'}  {x['from']} → {x['to']}")
     return "\n".join(lines)
 
 

@@ -1,5 +1,5 @@
 """``fengkong evaluate`` for the post-loan pack: the reference transfer and disbursement strategies over a
-simulated world, scored against its planted fund misuse, loan-to-repay-loan and payee mismatches.
+simulated world, scored against its planted fund misuse, loan-to-repay-loan, payee mismatches and splitting.
 
 Decisions use only the event files (``alerts.decide_history``); ``labels.parquet`` is read afterwards. The
 planted categories are translated to taxonomy classes with the dictionary's own category map.
@@ -37,7 +37,8 @@ def _row(unit: str, pred: set, truth: set, **extra: Any) -> dict[str, Any]:
 
 
 def score(res: Alerts, labels: pl.DataFrame, events: pl.DataFrame) -> dict[str, Any]:
-    """Recall / precision per destination class, loan-to-repay-loan, payee mismatch, and the good-loan alert rate."""
+    """Recall / precision per destination class, loan-to-repay-loan, payee mismatch, splitting, and the good-loan
+    alert rate."""
     tax = load_taxonomy()
     cat_map = dict(tax.merchant_category)
 
@@ -68,6 +69,12 @@ def score(res: Alerts, labels: pl.DataFrame, events: pl.DataFrame) -> dict[str, 
                                  set(lab("payee_mismatch", "loan")["entity_id"].to_list()))
     # good borrowers: customers with no planted pattern on themselves, any of their applications or loans
     disb = events.filter(pl.col("event_type") == "disbursement").select("loan_id", "application_id", "customer_id")
+    # splitting is a customer's pattern (two drawdowns paid to one payee): scored per customer
+    sp_loans = a.filter(pl.col("rule") == "PL_SPLITTING")["loan_id"].drop_nulls().to_list()
+    sp_pred = set(disb.filter(pl.col("loan_id").is_in(sp_loans))["customer_id"].to_list())
+    sp_truth = set(disb.filter(pl.col("loan_id").is_in(lab("splitting", "loan")["entity_id"].to_list()))
+                   ["customer_id"].to_list())
+    out["splitting"] = _row("customer (PL_SPLITTING)", sp_pred, sp_truth)
     bad_ids = list(set(labels["entity_id"].to_list()))
     bad_cust = set(disb.filter(pl.col("loan_id").is_in(bad_ids) | pl.col("application_id").is_in(bad_ids)
                                | pl.col("customer_id").is_in(bad_ids))["customer_id"].to_list())
@@ -114,6 +121,10 @@ def _targets(out: dict[str, Any], classes: list[str]) -> dict[str, Any]:
     r = out["loan_to_repay_loan.postloan"]
     t["loan_to_repay_loan_recall>=0.95_at_precision>=0.90"] = {"met": ok(r), "recall": r["recall"],
                                                               "precision": r["precision"]}
+    if out["splitting"]["positives"]:
+        r = out["splitting"]
+        t["splitting_recall>=0.95_at_precision>=0.90"] = {"met": ok(r), "recall": r["recall"],
+                                                         "precision": r["precision"], "positives": r["positives"]}
     g = out["postloan_good_loans"]
     t["good_loan_alert_rate<0.005"] = {"met": g["alert_rate"] < GOOD_ALERT_MAX, "alert_rate": g["alert_rate"]}
     t["no_destination_alert_on_lookalikes"] = {"met": g["destination_alerts_on_lookalikes"] == 0

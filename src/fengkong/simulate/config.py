@@ -76,10 +76,18 @@ class SimConfig:
     fund_misuse_category_known_share: float = 1.0  # prohibited transfers whose counterparty category is filled
     fund_misuse_other_share: float = 0.15  # prohibited transfers to crypto / gambling / business-supplier payees
     entrusted_mismatch_share: float = 0.03  # entrusted loans paid to another payee than the contract's
+    # ---- splitting to evade entrusted payment (化整为零, DOMAIN §3.1): two self-payment drawdowns of 170 000–200 000
+    # yuan each (each under the 300 000 yuan self-payment limit, together above it) paid to one big-ticket merchant
+    splitting_share: float = 0.5  # customers with two ordinary cash loans who split
+    splitting_payments_min: int = 3  # payments to the one payee: min..max
+    splitting_payments_max: int = 5
+    splitting_gap_hours_max: int = 72  # hours between the two drawdowns (1..this)
+    splitting_days: int = 3  # the payments end within this many days after the second drawdown
     # ---- legitimate look-alikes of fund misuse (post-loan)
     lookalike_refund_share: float = 0.05  # loan-funded merchant payments refunded (money back in) 2–10 days later
     lookalike_own_onward_share: float = 0.5  # transfers to the borrower's own account spent on from there
     lookalike_service_share: float = 0.1  # self-payment loans that also pay property-service / insurance fees
+    lookalike_repeat_share: float = 0.1  # self-payment loans that pay one everyday merchant 3–6 times within 7 days
     # ---- complaints
     complaint_agents: int = 3  # 代理维权 agents filing organised complaints
     organised_complaint_share: float = 0.3  # delinquent loans (DPD 30–90) recruited by an agent
@@ -121,7 +129,8 @@ class SimConfig:
             "fund_misuse_delay_days_min": (0, 89), "fund_misuse_delay_days_max": (0, 89),
             "fund_misuse_splits_max": (1, 20), "fund_misuse_hops": (1, 5),
             "complaint_rep_rotation": (0, 100_000), "complaint_wave_spread_days": (1, 60),
-            "collection_agencies": (1, 50),
+            "collection_agencies": (1, 50), "splitting_payments_min": (3, 20), "splitting_payments_max": (3, 20),
+            "splitting_gap_hours_max": (1, 144), "splitting_days": (0, 6),
         }
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
@@ -137,7 +146,7 @@ class SimConfig:
                   "fund_misuse_share_max", "fund_misuse_routed_share", "fund_misuse_category_known_share",
                   "fund_misuse_other_share",
                   "entrusted_mismatch_share", "lookalike_refund_share", "lookalike_own_onward_share",
-                  "lookalike_service_share", "complaint_paraphrase",
+                  "lookalike_service_share", "lookalike_repeat_share", "splitting_share", "complaint_paraphrase",
                   "genuine_rep_share", "genuine_illness_share", "misbehaving_loan_share")
         for name in shares:
             v = getattr(self, name)
@@ -168,6 +177,12 @@ class SimConfig:
         if self.fund_misuse_delay_days_min > self.fund_misuse_delay_days_max:
             raise SimConfigError("fund_misuse_delay_days_min", f"{self.fund_misuse_delay_days_min} is larger than "
                                  f"fund_misuse_delay_days_max {self.fund_misuse_delay_days_max}")
+        if self.splitting_payments_min > self.splitting_payments_max:
+            raise SimConfigError("splitting_payments_min", f"{self.splitting_payments_min} is larger than "
+                                 f"splitting_payments_max {self.splitting_payments_max}")
+        if self.splitting_gap_hours_max + 24 * self.splitting_days >= 24 * 7:
+            raise SimConfigError("splitting_days", "the drawdown gap and the payment days must fit in 7 days "
+                                 "(the window of DOMAIN §3.3 item 4)")
         if not 0 < self.fund_misuse_share_min <= self.fund_misuse_share_max:
             raise SimConfigError("fund_misuse_share_min", f"must be in (0, fund_misuse_share_max], got "
                                  f"{self.fund_misuse_share_min!r}")

@@ -37,7 +37,8 @@ STREAMS = ("plan", "people", "merchants", "apps", "rings", "theft", "loans", "pu
            "repay", "complaints", "accounts")
 CHANNELS = np.array(["app", "h5", "mini_program", "partner", "branch"], dtype=object)
 PATTERNS = ("identity_theft", "debt_bearing_ring", "multi_head", "loan_to_repay_loan", "cash_out",
-            "cash_out_merchant", "fund_misuse", "organised_complaint", "payee_mismatch", "contact_violation")
+            "cash_out_merchant", "fund_misuse", "organised_complaint", "payee_mismatch", "splitting",
+            "contact_violation")
 LABEL_SCHEMA = {"pattern": pl.Utf8, "entity_type": pl.Utf8, "entity_id": pl.Utf8, "group_id": pl.Utf8,
                 "detail": pl.Utf8}
 OUTCOME_SCHEMA = {"application_id": pl.Utf8, "customer_id": pl.Utf8, "loan_id": pl.Utf8, "bad": pl.Boolean,
@@ -52,10 +53,11 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
     return {k: np.random.default_rng(c) for k, c in zip(STREAMS, children, strict=True)}
 
 
-def _post_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
-    """Generators of the post-loan additions (entrusted-payee mismatch; misuse routing, names and look-alikes),
-    apart from :data:`STREAMS` so that adding them left every other stream's draws as they were."""
-    return tuple(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x504F53, i))) for i in (0, 1))
+def _post_streams(seed: int) -> tuple[np.random.Generator, ...]:
+    """Generators of the post-loan additions (entrusted-payee mismatch; misuse routing, names and look-alikes;
+    splitting and repeated purchases), apart from :data:`STREAMS` so that adding them left every other
+    stream's draws as they were."""
+    return tuple(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x504F53, i))) for i in (0, 1, 2))
 
 
 def _people(cfg: SimConfig) -> tuple[Plan, People, dict[str, np.random.Generator]]:
@@ -194,11 +196,13 @@ class _World:
         self.person_accounts = acc[nr + nt: nr + nt + ni]  # payees of ordinary person-to-person transfers
         self.own_accounts = acc[nr + nt + ni:]  # each person's other own account
         o, ol, of = A.ordinary(cfg, plan, P, self.r["apps"], self.start_us, self.total_days)
+        self._splitting_apps(o)
         reg = np.full(plan.persons, np.iinfo(np.int64).max)
         np.minimum.at(reg, o["person"], o["ts"])
         rg, rl, rf, self.rings_info = A.rings(cfg, plan, P, self.r["rings"], self.start_us, self.total_days,
                                               self.agent_accounts)
         th, tl, tf = A.theft(cfg, plan, P, self.r["theft"], self.start_us, self.total_days, reg)
+        rg["split"], th["split"] = np.zeros(len(rg["ts"]), np.int64), np.zeros(len(th["ts"]), np.int64)
         a = A.concat([o, rg, th])
         lens = np.concatenate([ol, rl, tl])
         contacts = _list_series("contact_tokens", lens, _take(self.tok["phone"], np.concatenate([of, rf, tf])))
@@ -267,6 +271,31 @@ class _World:
         self.label("multi_head", "application", self.app_ids.filter(mh))
         self.label("multi_head", "customer", self.cust(np.unique(pi[mh])))
 
+    def _splitting_apps(self, o: dict[str, np.ndarray]) -> None:
+        """Choose the splitting customers among those with exactly two ordinary cash-loan applications (changes
+        ``o`` in place): both become drawdowns of 170 000–200 000 yuan (each within the 300 000 yuan self-payment
+        limit, together above it), the second 1..``splitting_gap_hours_max`` hours after the first. Their
+        application rows are marked in ``o["split"]`` (1 first, 2 second)."""
+        cfg, r3 = self.cfg, self.r_post[2]
+        k = len(o["ts"])
+        o["split"] = np.zeros(k, np.int64)
+        cash = np.nonzero((o["product"] == 1) & ~o["mh"] & ~o["co"])[0]
+        _, inv, cnt = np.unique(o["person"][cash], return_inverse=True, return_counts=True)
+        two = cnt[inv] == 2
+        rows = cash[two]
+        if len(rows) == 0:
+            return
+        rows = rows[np.lexsort((o["ts"][rows], o["person"][rows]))]  # pairs: (first, second) per person
+        first, second = rows[0::2], rows[1::2]
+        pick = r3.random(len(first)) < cfg.splitting_share
+        first, second = first[pick], second[pick]
+        m = len(first)
+        gap = r3.integers(1, cfg.splitting_gap_hours_max + 1, m) * HOUR_US + r3.integers(0, HOUR_US, m)
+        o["ts"][second] = o["ts"][first] + gap
+        o["amount"][first] = r3.integers(170, 201, m) * 100_000
+        o["amount"][second] = r3.integers(170, 201, m) * 100_000
+        o["split"][first], o["split"][second] = 1, 2
+
     def _agent_codes(self) -> np.ndarray:
         rng = np.random.default_rng(self.cfg.seed + 101)
         v = rng.choice(10**6, A.N_ORDINARY_AGENT_CODES + len(self.plan.ring_sizes), replace=False)
@@ -299,25 +328,29 @@ class _World:
         kind = a["kind"][cash]
         risk = self.P.risk[a["person"][cash]]
         ordinary = kind == A.KIND_ORDINARY
-        entrusted = ordinary & (rng.random(k) < 0.3)
+        split = a["split"][cash] > 0  # drawdowns of a splitting customer: always self payment
+        drawn = ordinary & (rng.random(k) < 0.3)
+        entrusted = drawn & ~split
         # fund misuse and loan-to-repay-loan are decided among ordinary self-payment loans
         mh = a["mh"][cash] & ordinary & ~entrusted
         l2r = mh & (rng.random(k) < self.cfg.loan_to_repay_share)
         if l2r.sum() < 2:
             l2r[np.nonzero(mh)[0][:2]] = True
-        cand = ordinary & ~entrusted & ~l2r
+        cand = ordinary & ~entrusted & ~l2r & ~split
         mis = cand & (rng.random(k) < self.cfg.fund_misuse_share)
         if mis.sum() < 3:
             mis[np.nonzero(cand)[0][:3]] = True
-        self.l2r, self.misuse, self.entrusted = l2r, mis, entrusted
+        self.l2r, self.misuse, self.entrusted, self.split = l2r, mis, entrusted, split
         enames = list(M.ENTRUSTED_PURPOSE)
         eci = rng.integers(0, len(enames), k)
         ecat = np.array(enames, dtype=object)[eci]
         payee = np.full(k, -1)
-        if entrusted.any():
-            payee[entrusted] = M.pick_merchants(rng, d, enames, eci[entrusted])
+        if drawn.any():  # drawn over every loan the draw chose, so that splitting leaves the other draws as they were
+            payee[drawn] = M.pick_merchants(rng, d, enames, eci[drawn])
         contract = payee.copy()
-        self.mismatch = self._entrusted_mismatch(payee, entrusted)
+        self.mismatch = self._entrusted_mismatch(payee, drawn)
+        payee[split], contract[split] = -1, -1
+        self.mismatch = self.mismatch[~split[self.mismatch]]
         purpose_self = np.array(["daily_consumption", "home_decoration", "education", "travel", "medical",
                                  "wedding", "appliance"], dtype=object)[rng.integers(0, 7, k)]
         purpose = np.where(entrusted, np.array([M.ENTRUSTED_PURPOSE[c] for c in ecat], dtype=object), purpose_self)
@@ -635,10 +668,12 @@ class _World:
         p = self._other_prohibited(self._payees(cp))
         names, cats, card = self._misuse_payees(seg, lo, ts, amt, p)
         seg(lo, ts, amt, p["ids"], p["type"], cats, names, lp="fund_misuse", ld=p["cat"], card=card)
+        sp_lo, sp_moved = self._splitting(seg, amount)
         # a misused loan's ordinary spending is what is left of the loan after the share moved (so the labelled
         # transfers are loan money by any accounting, not the borrower's own funds spent beyond the loan)
         o = segs[ord_seg]
-        moved = np.bincount(lo, weights=np.maximum(amt, 100), minlength=len(la)) / amount
+        moved = (np.bincount(lo, weights=np.maximum(amt, 100), minlength=len(la))
+                 + np.bincount(sp_lo, weights=sp_moved, minlength=len(la))) / amount
         spent = np.bincount(o["loan"], weights=o["amount"], minlength=len(la)) / amount
         room = np.clip(1.0 - moved, 0.0, None)
         scale = np.where((moved > 0) & (spent > room), room / np.maximum(spent, 1e-12), 1.0)
@@ -705,11 +740,66 @@ class _World:
         self.label("fund_misuse", "transfer", fm["event_id"], fm["loan_id"], fm["_ld"])
         per_loan = fm.group_by("loan_id").agg(pl.col("_ld").first()).sort("loan_id")
         self.label("fund_misuse", "loan", per_loan["loan_id"], per_loan["loan_id"], per_loan["_ld"])
+        sp = f.filter(pl.col("_lp") == "splitting")
+        self.label("splitting", "transfer", sp["event_id"], sp["_lg"], sp["_ld"])
+        sl = sp.group_by("_lg").agg(pl.col("_ld").first()).sort("_lg")
+        pair = pl.DataFrame({"_lg": _take(self.loan_ids.to_numpy().astype(object), self.split_pairs[0]),
+                             "loan_id": _take(self.loan_ids.to_numpy().astype(object), self.split_pairs[1])})
+        sl = pl.concat([sl.with_columns(pl.col("_lg").alias("loan_id")),
+                        sl.join(pair, on="_lg").select("_lg", "_ld", "loan_id")]).sort("loan_id")
+        self.label("splitting", "loan", sl["loan_id"], sl["_lg"], sl["_ld"])
         cb_l = f.filter(pl.col("_lp") == "cash_out")
         self.label("cash_out", "transfer", cb_l["event_id"], cb_l["_lg"], cb_l["_ld"])
         l2r_ids = self.loan_ids.filter(pl.Series(self.l2r))
         self.label("loan_to_repay_loan", "loan", l2r_ids, l2r_ids, pl.Series(["lender"] * len(l2r_ids)))
         return f
+
+    def _splitting(self, seg: Callable[..., None], amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The splitting customers' payments (化整为零): 90–100 % of their two drawdowns to one decoration, car
+        or furniture merchant in ``splitting_payments_min..max`` payments, the first between the drawdowns for
+        half of them, the others within ``splitting_days`` after the second. Returns (loan, amount moved) so the
+        loans' ordinary spending is scaled to what is left."""
+        cfg, d, r3 = self.cfg, self.dir, self.r_post[2]
+        la = self.loan_app
+        sv, person = self.a["split"][la], self.a["person"][la]
+        i1, i2 = np.nonzero(sv == 1)[0], np.nonzero(sv == 2)[0]
+        i1, i2 = i1[np.argsort(person[i1], kind="stable")], i2[np.argsort(person[i2], kind="stable")]
+        last = self.disb_ts[i2] + max(self.cfg.splitting_days * DAY_US, HOUR_US)
+        keep = last < self.end_us  # a split is planted whole inside the world (the later pairs stay ordinary loans)
+        i1, i2 = i1[keep], i2[keep]
+        self.split_pairs = (i1, i2)
+        m = len(i1)
+        if m == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        cats = ["decoration", "auto", "furniture"]
+        payee = M.pick_merchants(r3, d, cats, r3.integers(0, len(cats), m))
+        n = r3.integers(cfg.splitting_payments_min, cfg.splitting_payments_max + 1, m)
+        total = np.floor((amount[i1] + amount[i2]) * r3.uniform(0.9, 1.0, m))
+        c = np.repeat(np.arange(m), n)
+        w = r3.uniform(0.6, 1.4, len(c))
+        share = w / np.bincount(c, weights=w, minlength=m)[c]
+        amt = np.floor(total[c] * share / 100) * 100
+        k = np.arange(len(c)) - np.repeat(np.cumsum(n) - n, n)  # payment number within the customer
+        d1, d2 = self.disb_ts[i1][c], self.disb_ts[i2][c]
+        between = (r3.random(m) < 0.5)[c] & (k == 0)
+        amt = np.where(between, np.minimum(amt, amount[i1][c]), amt)
+        end = d2 + max(cfg.splitting_days * DAY_US, HOUR_US)
+        after = d2 + 10 * MIN_US + ((end - d2 - 10 * MIN_US) * r3.random(len(c))).astype(np.int64)
+        ts = np.where(between, d1 + 10 * MIN_US + ((d2 - d1 - 20 * MIN_US) * r3.random(len(c))).astype(np.int64),
+                      after)
+        ts = self._sorted_within(ts, c)
+        loan = np.where(ts < d2, i1[c], i2[c])
+        lg = np.asarray(self.loan_ids.to_list(), dtype=object)[i1][c]
+        seg(loan, ts, amt, d.ids[payee][c], np.full(len(c), "merchant", object), d.category[payee][c],
+            d.name[payee][c], lp="splitting", lg=lg, ld=d.category[payee][c])
+        frac1 = amount[i1] / (amount[i1] + amount[i2])
+        return np.concatenate([i1, i2]), np.concatenate([total * frac1, total * (1 - frac1)])
+
+    @staticmethod
+    def _sorted_within(ts: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """``ts`` sorted within each group (groups contiguous), so payment k comes before payment k + 1."""
+        o = np.lexsort((ts, group))
+        return ts[o]
 
     def _payees(self, cp: np.ndarray) -> dict[str, np.ndarray]:
         d = self.dir
@@ -800,6 +890,17 @@ class _World:
             seg(lo[ref], ts[ref] + r2.integers(2, 11, m) * DAY_US + r2.integers(0, HOUR_US, m),
                 np.round(amt[ref] * r2.uniform(0.2, 1.0, m)), d.ids[mer[ref]], np.full(m, "merchant", object),
                 d.category[mer[ref]], d.name[mer[ref]], direction="in")
+        r3 = self.r_post[2]
+        plain = ordi[~self.misuse[ordi] & ~self.split[ordi]]
+        rep = plain[r3.random(len(plain)) < cfg.lookalike_repeat_share]  # several small purchases at one merchant
+        m = len(rep)
+        if m:
+            cats = ["everyday_retail", "catering", "electronics", "home_appliance"]
+            pm = M.pick_merchants(r3, d, cats, r3.integers(0, len(cats), m))
+            c = np.repeat(np.arange(m), r3.integers(3, 7, m))
+            seg(rep[c], self.disb_ts[rep][c] + r3.integers(1, 7 * 24, len(c)) * HOUR_US + r3.integers(0, HOUR_US, len(c)),
+                np.round(self.a["amount"][self.loan_app[rep]][c] * r3.uniform(0.01, 0.06, len(c))), d.ids[pm][c],
+                np.full(len(c), "merchant", object), d.category[pm][c], d.name[pm][c])
         svc = ordi[r2.random(len(ordi)) < cfg.lookalike_service_share]
         m = len(svc)
         if m:
