@@ -252,8 +252,10 @@ class DecisionService:
         # a request whose caller gave up (time bound) before it started is not decided at all
         items = [(c, dg, f) for c, dg, f in batch if f.set_running_or_notify_cancel()]
         done: list[tuple[cf.Future[Outcome], Outcome | None, Any, BaseException | None]] = []
+        from fengkong.features.stores import StoreUnavailableError
+
         try:
-            with self.store.decisions.group():
+            with self.engine.batch():  # one commit of the feature-state log, then one of the audit log
                 for clean, dg, fut in items:
                     try:
                         out, d = self._decide_one(clean, dg)
@@ -267,7 +269,7 @@ class DecisionService:
                 except Exception as exc:
                     fut.set_exception(exc)
             return
-        except (StoreError, *STORE_ERRORS) as exc:  # the commit failed: nothing of the group is recorded
+        except (StoreError, StoreUnavailableError, *STORE_ERRORS) as exc:  # a commit failed: nothing recorded
             self._count_store_error("recording the decisions")
             err = Unavailable(f"store {getattr(self.store, 'name', '?')}: recording the decisions: "
                               f"{type(exc).__name__}; send it again with the same request_id")
