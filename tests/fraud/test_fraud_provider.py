@@ -69,6 +69,34 @@ def test_own_appends_are_not_read_back_but_another_writers_are(tmp_path):
     b.close()
 
 
+def test_graph_batch_commits_together_and_an_error_rebuilds_the_graph_from_the_log(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    from fengkong.events import validate_event
+    from fengkong.fraud.provider import graph_log_path, open_online
+
+    ctx = ProviderContext(state=str(tmp_path / "state.db"))
+    f = open_online(ctx)
+    f.read_update(validate_event(_ev("A1", "C1")))
+    with f.batch():
+        f.read_update(validate_event(_ev("A2", "C2", id_token="tok_id_2", phone_token="tok_ph_2")))
+        other = sqlite3.connect(graph_log_path(ctx.state))
+        assert other.execute("SELECT count(*) FROM graph_event").fetchone()[0] == 1  # not durable yet
+        other.close()
+    assert f.graph.n_applicants == 2
+    with pytest.raises(RuntimeError), f.batch():
+        f.read_update(validate_event(_ev("A3", "C3", id_token="tok_id_3", phone_token="tok_ph_3")))
+        raise RuntimeError("the group failed before its commit")
+    assert f.graph.n_applicants == 2  # A3 is neither logged nor in the graph
+    out = f.read_update(validate_event(_ev("B1", "C4", id_token="tok_id_B", phone_token="tok_ph_B")))
+    assert out["graph_device_identities"] == 2
+    f.close()
+    n = sqlite3.connect(graph_log_path(ctx.state)).execute("SELECT count(*) FROM graph_event").fetchone()[0]
+    assert n == 3
+
+
 def test_graph_features_reach_fengkong_decide(tmp_path):
     cli._register_all()
     runner = CliRunner()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -80,12 +80,18 @@ class CombinedFeatures:
             out.update(p.read_update(event))
         return out
 
-    def batch(self) -> Any:
-        """Group commit of the standard features' state log (see ``OnlineFeatures.batch``); providers keep
-        their own logs, durable event by event."""
-        if self.base is None:
-            return contextlib.nullcontext()
-        return self.base.batch()
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit of the standard features' state log (see ``OnlineFeatures.batch``) and of every
+        provider log that supports it (the fraud graph's); the others stay durable event by event."""
+        with contextlib.ExitStack() as stack:
+            if self.base is not None:
+                stack.enter_context(self.base.batch())
+            for p in self.providers:
+                batch = getattr(p, "batch", None)
+                if batch is not None:
+                    stack.enter_context(batch())
+            yield
 
     def update(self, event: Mapping[str, Any]) -> None:
         """Fold an event in without reading (``engine.replay`` for event types it does not decide)."""

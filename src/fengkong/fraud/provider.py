@@ -9,10 +9,11 @@ application, every fraud feature the reference application strategy (``strategie
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +79,42 @@ class FraudFeatures:
         self.locks = locks
         self.log = log
         self.locked = frozenset(locked)
+        self._flags: list[tuple[str, str]] = []  # applied to a rebuilt graph too
         if locks is not None:
             for n in locks.risky_elements():
-                self.graph.flag(n, "risky")
+                self.flag(n, "risky")
         if log is not None:
             log.catch_up(self.graph)
+
+    def flag(self, key: str, what: str) -> None:
+        """Mark a graph element (``risky``, a confirmed-fraud list, …)."""
+        self._flags.append((key, what))
+        self.graph.flag(key, what)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit of the graph log: the events folded inside are logged in one transaction when the
+        block ends; an error rolls the log back and the graph is rebuilt from what the log holds."""
+        if self.log is None:
+            yield
+            return
+        self.log.begin()
+        try:
+            yield
+            self.log.commit()
+        except BaseException:
+            self.log.rollback()
+            self._rebuild()
+            raise
+
+    def _rebuild(self) -> None:
+        graph = AssociationGraph()
+        for key, what in self._flags:
+            graph.flag(key, what)
+        self.graph = graph
+        if self.log is not None:
+            self.log.last_seq = 0
+            self.log.catch_up(graph)
 
     def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event["event_type"] != "application":
@@ -163,6 +195,17 @@ class GraphLog:
             self.last_seq = seq
         return len(rows)
 
+    def begin(self) -> None:
+        """Start a group of appends (one transaction; see ``FraudFeatures.batch``)."""
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
     def append(self, event: Mapping[str, Any]) -> None:
         if not _graph_relevant(event):
             return
@@ -227,7 +270,7 @@ def open_online(ctx: Any) -> FraudFeatures:
     ff = FraudFeatures(graph=AssociationGraph(), log=None, locked=locked)
     for what, keys in flags.items():
         for k in sorted(keys):
-            ff.graph.flag(k, what)
+            ff.flag(k, what)
     if path is not None:
         ff.log = GraphLog(path)
         ff.log.catch_up(ff.graph)
