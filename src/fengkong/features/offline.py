@@ -67,25 +67,9 @@ def _as_arrived(events: pl.DataFrame, fs: FeatureSet, full: pl.DataFrame, arriva
                                        for n in fs.names])
 
 
-#: Event fields the cross-entity features read.
-_CROSS_FIELDS = ("customer_id", "phone_token", "dpd", "contact_tokens", "device_id")
-
-
-def _needed(events: pl.DataFrame, fs: FeatureSet) -> list[str]:
-    """The columns of ``events`` the feature set reads (the rest is never copied or sorted)."""
-    need = {"event_id", "event_type", "ts"}
-    for f in fs.features:
-        need.update(f.key)
-        for c in (f.filter, f.value):
-            if c is not None:
-                need.update(c.fields)
-        if f.kind == "cross":
-            need.update(_CROSS_FIELDS)
-    return [c for c in events.columns if c in need]
-
-
 def _backfill(events: pl.DataFrame, fs: FeatureSet, progress: Callable[[str], None] | None) -> pl.DataFrame:
-    ev = _prepare(events.select(_needed(events, fs)))
+    need = fs.fields_read()  # the rest of the columns is never copied or sorted
+    ev = _prepare(events.select([c for c in events.columns if c in need]))
     n = ev.height
     out: dict[str, pl.Series] = {}
     cache: dict[tuple, pl.DataFrame] = {}

@@ -21,11 +21,11 @@ from pathlib import Path
 import polars as pl
 
 from fengkong.features.offline import backfill
-from fengkong.features.spec import Feature, FeatureSet
+from fengkong.features.spec import CROSS_FIELDS, Feature, FeatureSet
 
 _ROW = "_fk_row"
 _B = "_fk_bucket"
-_CROSS_COLS = ("event_id", "event_type", "ts", "customer_id", "phone_token", "dpd", "contact_tokens", "device_id")
+_CROSS_COLS = ("event_id", "event_type", "ts", *CROSS_FIELDS)
 _SEED = 0x5EED
 
 

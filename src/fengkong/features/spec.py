@@ -175,6 +175,10 @@ def cross(name: str, kind: str, window: str | None = "lifetime", doc: str = "") 
                    window=str(window or "lifetime"), doc=doc)
 
 
+#: Event fields the cross-entity features read.
+CROSS_FIELDS = ("customer_id", "phone_token", "dpd", "contact_tokens", "device_id")
+
+
 class FeatureSet:
     """An ordered, validated collection of features."""
 
@@ -191,6 +195,19 @@ class FeatureSet:
         self.features: list[Feature] = list(features)
         self.by_name = seen
         self.order = self._topo()
+
+    def fields_read(self) -> set[str]:
+        """Every event field the features read (keys, filters, values, the cross-entity fields), plus the
+        event's id, type and time."""
+        need = {"event_id", "event_type", "ts"}
+        for f in self.features:
+            need.update(f.key)
+            for c in (f.filter, f.value):
+                if c is not None:
+                    need.update(c.fields)
+            if f.kind == "cross":
+                need.update(CROSS_FIELDS)
+        return need
 
     def _topo(self) -> list[Feature]:
         done: dict[str, Feature] = {}

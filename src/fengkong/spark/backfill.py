@@ -26,19 +26,10 @@ from fengkong.spark.fexpr import spark_column
 
 _T = "_t"
 _SPARK = {"int": "long", "float": "double", "bool": "boolean", "str": "string"}
-_CROSS_FIELDS = ("customer_id", "phone_token", "dpd", "contact_tokens", "device_id")
 
 
 def _needed(fs: FeatureSet) -> list[str]:
-    cols = {"event_id", "event_type", "ts"}
-    for f in fs.features:
-        cols.update(f.key)
-        for c in (f.filter, f.value):
-            if c is not None:
-                cols.update(c.fields)
-        if f.kind == "cross":
-            cols.update(_CROSS_FIELDS)
-    return sorted(cols)
+    return sorted(fs.fields_read())
 
 
 def prepare(events: Any, fs: FeatureSet) -> Any:
