@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from fengkong import walcheckpoint
 from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.graph import AssociationGraph
 from fengkong.fraud.links import DEFAULT_DPD, LINK_FIELDS
@@ -183,6 +184,7 @@ class GraphLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit (a killed process loses nothing)
         self._db.executescript(_LOG_SCHEMA)
+        walcheckpoint.start(self._db, str(self.path))  # WAL fsyncs off the decision path
         self.last_seq = 0
 
     def catch_up(self, graph: AssociationGraph) -> int:
@@ -220,7 +222,10 @@ class GraphLog:
             self.last_seq = cur.lastrowid
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:  # once: the checkpoint thread counts its users
+            walcheckpoint.release(str(self.path))
+            self._db.close()
+            self._db = None  # type: ignore[assignment]
 
 
 def graph_log_path(state: str) -> Path | None:
