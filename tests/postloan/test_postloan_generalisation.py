@@ -21,19 +21,27 @@ VARIANTS = {
     "split_eight_over_six_days": {"splitting_payments_min": 6, "splitting_payments_max": 8,
                                   "splitting_gap_hours_max": 71, "splitting_days": 3},
 }
+#: Variants known to miss a bar, run strictly as expected failures so a fix shows up. Late misuse with no splitting
+#: customers (every customer with two cash loans into one account is a misuse candidate): the latest-loan pot gives
+#: the older loan's remainder to the newer loan, and SECURITIES scores 0.878 / 0.878 at seed 9001 (docs/postloan.md,
+#: Limits). Oldest-loan-first (FIFO) and balance-proportional pots were tried and lose loan-to-repay-loan instead.
+KNOWN_SHORT = {
+    "late_t90_no_splitting": {**VARIANTS["late_t90"], "splitting_share": 0.0},
+}
+CASES = [*sorted(VARIANTS), *(pytest.param(n, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+                                                                       reason="latest-loan pot, docs/postloan.md Limits"))
+                              for n in sorted(KNOWN_SHORT))]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", CASES)
 def test_misuse_recall_and_precision_hold(tmp_path, name):
-    world = make_world(tmp_path, customers=5000, seed=9001, fund_misuse_share=0.15, **VARIANTS[name])
+    world = make_world(tmp_path, customers=5000, seed=9001, fund_misuse_share=0.15, **{**VARIANTS, **KNOWN_SHORT}[name])
     r = evaluate_world(world)
     fm = r["fund_misuse"]
     assert fm["positives"] >= 150, fm
     assert fm["recall"] >= 0.95 and fm["precision"] >= 0.90, fm
-    # the bars per destination class, once a class has 20 positives to measure. Known weak point: a loan
-    # misused late after a second loan arrived in the same account is attributed to the newer loan (latest-loan
-    # pot); with splitting_share=0 (every two-loan customer a misuse candidate) late_t90 SECURITIES is 0.878 here.
+    # the bars per destination class, once a class has 20 positives to measure (KNOWN_SHORT: where not)
     for key, v in r.items():
         if key.startswith("fund_misuse.") and v["positives"] >= 20:
             assert v["recall"] >= 0.95 and v["precision"] >= 0.90, (key, v)
