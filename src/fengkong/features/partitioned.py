@@ -4,7 +4,9 @@ Every windowed feature depends only on the events of its own entity key, so the 
 hash of the key into ``partitions`` buckets and each bucket is backfilled on its own with
 :func:`fengkong.features.offline.backfill` — exact for every window, lifetime aggregates included (no
 state crosses a bucket). Features sharing key fields are one *group*; each group reads only the columns
-it needs. A list-valued key is exploded first: an event whose elements fall into several buckets gets
+it needs; a group whose key has too few values to spread (the event type) and whose windows are all
+finite is split by time instead, each slice with the longest window before it as lead-in. A list-valued
+key is exploded first: an event whose elements fall into several buckets gets
 the largest of its per-bucket values, as the online path takes the largest over the elements. The
 cross-entity features need a few columns of every application and run once over those columns.
 
@@ -24,6 +26,7 @@ from fengkong.features.offline import backfill
 from fengkong.features.spec import CROSS_FIELDS, Feature, FeatureSet
 
 _ROW = "_fk_row"
+_OWN = "_fk_own"  # a time slice's own rows (the rest is the lead-in window)
 _B = "_fk_bucket"
 _CROSS_COLS = ("event_id", "event_type", "ts", *CROSS_FIELDS)
 _SEED = 0x5EED
@@ -46,6 +49,36 @@ def _columns(feats: list[Feature]) -> list[str]:
             if c is not None:
                 cols.update(c.fields)
     return sorted(cols)
+
+
+def _few_keys(src: pl.LazyFrame, feats: list[Feature], partitions: int) -> bool:
+    """Whether the group is split by time instead of by key: its key has too few values to spread over
+    the buckets (e.g. the event type) and every feature has a finite window, so a time slice plus the
+    longest window before it holds everything its events read."""
+    f0 = feats[0]
+    if f0.list_key or any(f.window_us is None for f in feats):
+        return False
+    key = pl.col(f0.key[0]) if len(f0.key) == 1 else pl.struct(list(f0.key))
+    return int(src.select(key.n_unique()).collect(engine="streaming").item()) < 4 * partitions
+
+
+def _time_frames(src: pl.LazyFrame, feats: list[Feature], partitions: int) -> Callable[[int], pl.DataFrame]:
+    """Slice ``b`` of the history by time, with the events of the longest window before it as lead-in
+    (``_OWN`` false): exact for windowed features, whatever the key."""
+    w = max(f.window_us or 0 for f in feats)
+    us = pl.col("ts").dt.convert_time_zone("UTC").dt.cast_time_unit("us").cast(pl.Int64)
+    lo, hi = src.select(us.min().alias("lo"), us.max().alias("hi")).collect(engine="streaming").row(0)
+    if lo is None:
+        return lambda b: pl.DataFrame()
+    edges = [lo + (hi + 1 - lo) * i // partitions for i in range(partitions + 1)]
+    lf = src.select(_ROW, *_columns(feats)).with_columns(us.alias("_fk_us"))
+
+    def read(b: int) -> pl.DataFrame:
+        a, z = edges[b], edges[b + 1]
+        part = lf.filter((pl.col("_fk_us") >= a - w) & (pl.col("_fk_us") < z)).collect(engine="streaming")
+        return part.with_columns((pl.col("_fk_us") >= a).alias(_OWN)).drop("_fk_us")
+
+    return read
 
 
 def _bucket_frames(src: pl.LazyFrame, feats: list[Feature], partitions: int,
@@ -115,15 +148,18 @@ def backfill_partitioned(events: pl.DataFrame | pl.LazyFrame, fs: FeatureSet, pa
         if out is not None:
             spill = out / f"_shuffle{gi:02d}"
             shutil.rmtree(spill, ignore_errors=True)
-        frames = _bucket_frames(src, feats, partitions, spill)
+        by_time = _few_keys(src, feats, partitions)
+        frames = _time_frames(src, feats, partitions) if by_time else _bucket_frames(src, feats, partitions, spill)
         res = []
         for b in range(partitions):
             if progress:
-                progress(f"{'+'.join(feats[0].key)} bucket {b + 1}/{partitions}")
+                progress(f"{'+'.join(feats[0].key)} {'time slice' if by_time else 'bucket'} {b + 1}/{partitions}")
             ev = frames(b)
             if ev.height == 0:
                 continue
-            vals = backfill(ev.drop(_ROW), sub_fs).drop("event_id").with_columns(ev[_ROW])
+            vals = backfill(ev.drop(_ROW, _OWN, strict=False), sub_fs).drop("event_id").with_columns(ev[_ROW])
+            if _OWN in ev.columns:  # a time slice's lead-in rows are computed by the slice before it
+                vals = vals.filter(ev[_OWN])
             res.append(vals)
         if not res:
             continue
