@@ -296,3 +296,42 @@ def test_fit_stability_column(app, tmp_path):
     r = CliRunner().invoke(app, ["scorecard", "score", "--model", str(tmp_path / "m"), "--data", str(f),
                                  "--out", str(tmp_path / "s.parquet")])
     assert r.exit_code == 0, r.output
+
+
+def test_fit_with_reject_inference(app, tmp_path):
+    df = pl.read_csv(UCI)
+    accepted = df["LIMIT_BAL"] >= 50_000  # a limit policy: the rest are the rejects, outcome hidden
+    df.filter(accepted).write_csv(tmp_path / "acc.csv")
+    df.filter(~accepted).drop("default").write_parquet(tmp_path / "rej.parquet")
+    base = ["scorecard", "fit", "--data", str(tmp_path / "acc.csv"), "--target", "default"]
+    plain = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "plain"), "--json"])
+    res = {}
+    for m in ("fuzzy", "parcel"):
+        r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / m), "--json", "--rejects",
+                                     str(tmp_path / "rej.parquet"), "--reject-inference", m, "--parcel-factor", "2"])
+        assert r.exit_code == 0, r.output
+        res[m] = json.loads(r.output)["reject_inference"]
+        assert res[m]["method"] == m and res[m]["reject_rows"] == int((~accepted).sum())
+        meta = json.loads((tmp_path / m / "meta.json").read_text())
+        assert meta["reject_inference"]["method"] == m
+        assert json.loads((tmp_path / m / "metrics.json").read_text())["reject_inference"]["accepted_only"]["test"]
+        # the accepted-only model in the report is the plain fit on the same rows
+        assert res[m]["accepted_only"]["test"] == json.loads(plain.output)["test"]
+    assert res["fuzzy"]["parcel_factor"] is None and res["parcel"]["parcel_factor"] == 2.0
+    # parcelling at 2× the band bad rate makes the rejects riskier than the accepted-only model says
+    assert res["parcel"]["inferred_reject_bad_rate"] > res["parcel"]["accepted_only_reject_pd"]
+    assert res["parcel"]["reject_pd"] > res["parcel"]["accepted_only_reject_pd"]
+    r = CliRunner().invoke(app, ["scorecard", "report", "--model", str(tmp_path / "parcel"), "--data",
+                                 str(tmp_path / "acc.csv"), "--json"])
+    assert r.exit_code == 0, r.output
+    for extra, msg in ((["--rejects", str(tmp_path / "rej.parquet")], "go together"),
+                       (["--reject-inference", "fuzzy"], "go together"),
+                       (["--rejects", str(tmp_path / "rej.parquet"), "--reject-inference", "magic"], "use one of"),
+                       (["--rejects", str(tmp_path / "acc.csv"), "--reject-inference", "parcel",
+                         "--reject-weight", "0"], "reject-weight")):
+        r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "bad"), *extra])
+        assert r.exit_code == 2 and msg in r.output, r.output
+    df.filter(~accepted).drop("default", "BILL_AMT1").write_csv(tmp_path / "rej_short.csv")
+    r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "bad"), "--rejects", str(tmp_path / "rej_short.csv"),
+                                 "--reject-inference", "fuzzy"])
+    assert r.exit_code == 2 and "BILL_AMT1" in r.output, r.output

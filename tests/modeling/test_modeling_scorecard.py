@@ -139,3 +139,30 @@ def test_time_slice_stability_drops_drifting_features(tmp_path):
 def test_points_have_no_negative_zero(fitted):
     for c in fitted.features_:
         assert not np.signbit(fitted.points_[c][fitted.points_[c] == 0]).any()
+
+
+def test_sample_weight_is_a_row_multiplicity(german):
+    from fengkong.modeling.logistic import fit_logistic
+
+    X, y, Xt, _ = german
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(300, 3))
+    yy = (W @ [1.0, -0.5, 0.2] + rng.logistic(size=300) > 0).astype(np.int8)
+    k = rng.integers(1, 4, 300)
+    b0, coef = fit_logistic(W, yy, C=0.5, sample_weight=k)
+    r0, rcoef = fit_logistic(np.repeat(W, k, axis=0), np.repeat(yy, k), C=0.5)
+    assert np.isclose(b0, r0, atol=1e-5) and np.allclose(coef, rcoef, atol=1e-5)
+    # unit weights are no weights
+    a = Scorecard().fit(X, y, sample_weight=np.ones(len(y)))
+    b = Scorecard().fit(X, y)
+    assert a.features_ == b.features_ and np.array_equal(a.predict_score(Xt), b.predict_score(Xt))
+    # weights change the model: upweighting the bads of one characteristic's worst bin moves its WOE
+    plain = Scorecard().fit(X, y)
+    c = plain.features_[0]
+    fb = plain.binner_.bins_[c]
+    worst = fb.bin_index(X[c]) == int(np.argmax(fb.woe))
+    w = np.where(worst & (y == 1), 5.0, 1.0)
+    heavy = Scorecard().fit(X, y, sample_weight=w)
+    assert max(heavy.binner_.bins_[c].woe) > max(fb.woe) + 0.3
+    with pytest.raises(ValueError, match="sample_weight"):
+        Scorecard().fit(X, y, sample_weight=np.ones(3))

@@ -120,6 +120,14 @@ def fit_cmd(
                                                 help="Time-slice column (e.g. month): drop features whose PSI "
                                                      "across slices exceeds --max-psi. Not used as a feature."),
     max_psi: float = typer.Option(0.25, "--max-psi", help="PSI limit for --stability-column."),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Rejected applications (.csv or .parquet) with the "
+                                        "same feature columns, outcome unknown: used for reject inference."),
+    reject_inference: str | None = typer.Option(None, "--reject-inference",
+                                                help="fuzzy or parcel (needs --rejects)."),
+    parcel_factor: float = typer.Option(1.5, "--parcel-factor", help="parcel: a reject's bad rate is its score "
+                                        "band's accepted bad rate times this."),
+    reject_weight: float = typer.Option(1.0, "--reject-weight", help="Weight of each reject against an accepted "
+                                        "row."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Fit a scorecard; write model.json, binning tables, points table, HTML + Excel reports, node and SQL."""
@@ -128,8 +136,9 @@ def fit_cmd(
     import yaml
     from rich.console import Console
 
-    from fengkong.modeling import export, report
+    from fengkong.modeling import export, metrics, report
     from fengkong.modeling.explore import write_explore_html
+    from fengkong.modeling.reject import METHODS, infer
     from fengkong.modeling.scorecard import Scorecard
 
     con = Console(stderr=True)
@@ -137,9 +146,18 @@ def fit_cmd(
         _fail("--holdout must be in [0, 0.9)")
     if not max_psi > 0:
         _fail("--max-psi must be positive")
+    if (rejects is None) != (reject_inference is None):
+        _fail("--rejects and --reject-inference go together (--reject-inference fuzzy or parcel)")
+    if reject_inference is not None and reject_inference not in METHODS:
+        _fail(f"--reject-inference {reject_inference!r}: use one of {', '.join(METHODS)}")
+    if not parcel_factor >= 0:
+        _fail("--parcel-factor must be non-negative")
+    if not reject_weight > 0:
+        _fail("--reject-weight must be positive")
     _check_parent(out, "--out", "dir")
     specials = _special_values(special_values)
     df = _load(data)
+    rej_df = _load(rejects) if rejects is not None else None
     y = _target(df, target, bad_value)
     exclude = _columns_option(exclude, df, "--exclude")
     cats = _columns_option(categorical, df, "--categorical")
@@ -165,10 +183,26 @@ def fit_cmd(
         tr, te = train_test_split(idx, test_size=holdout, stratify=y, random_state=SPLIT_SEED)
         tr, te = np.sort(tr), np.sort(te)
     out.mkdir(exist_ok=True)  # the model directory itself; its parent must exist
+    base = None
+    ri: dict[str, Any] | None = None
     with con.status("fitting the scorecard…"):
         try:
             sc = Scorecard(categorical=cats or None, special_values=sv, stability_column=stability_column,
                            max_psi=max_psi).fit(X[tr], y[tr])
+            if rej_df is not None and reject_inference is not None:
+                opts: dict[str, Any] = {"reject_weight": reject_weight}
+                if reject_inference == "parcel":
+                    opts.update(factor=parcel_factor, seed=SPLIT_SEED)
+                sample = infer(reject_inference, sc, X[tr], y[tr], rej_df, **opts)
+                base, sc = sc, Scorecard(**sc.get_params()).fit(sample.X, sample.y,
+                                                                 sample_weight=sample.sample_weight)
+                r = sample.is_reject
+                ri = {"method": reject_inference, "rejects": str(rejects.resolve()) if rejects else None,
+                      "reject_rows": rej_df.height, "reject_weight": reject_weight,
+                      "parcel_factor": parcel_factor if reject_inference == "parcel" else None,
+                      "inferred_reject_bad_rate": float(np.average(sample.y[r], weights=sample.sample_weight[r])),
+                      "accepted_only_reject_pd": float(base.predict_proba(rej_df)[:, 1].mean()),
+                      "reject_pd": float(sc.predict_proba(rej_df)[:, 1].mean())}
         except ValueError as e:
             _fail(str(e))
     with con.status("writing tables, exports and reports…"):
@@ -185,6 +219,7 @@ def fit_cmd(
             "split": {"method": "stratified train_test_split", "seed": SPLIT_SEED, "holdout": holdout,
                       "development_rows": len(tr), "holdout_rows": len(te) if te is not None else 0},
             "development": {"name": dev_name, "scores": DEV_SCORES},
+            "reject_inference": ri,
         }, indent=1))
         tables = pl.concat([sc.binner_.table(c).with_columns(pl.lit(c).alias("variable")).select(
             "variable", pl.exclude("variable")) for c in sc.iv_])
@@ -199,14 +234,25 @@ def fit_cmd(
         write_explore_html(out / "explore.html", X[tr], y[tr], title=f"Dataset overview — {data.name} (development)")
         m_tr = samples[0].evaluation["summary"]
         m_te = samples[1].evaluation["summary"] if te is not None else None
-        (out / "metrics.json").write_text(json.dumps({"train": m_tr, "test": m_te}, indent=1))
-    res = {"model_dir": str(out), "features": sc.features_, "train": m_tr, "test": m_te}
+        if base is not None and ri is not None:
+            ri["accepted_only"] = {}
+            for part, rows in (("train", tr), ("test", te)):
+                if rows is not None:
+                    s = base.predict_score(X[rows])
+                    ri["accepted_only"][part] = metrics.summary(y[rows], s, base.score_to_pd(s))
+        (out / "metrics.json").write_text(json.dumps({"train": m_tr, "test": m_te, "reject_inference": ri}, indent=1))
+    res = {"model_dir": str(out), "features": sc.features_, "train": m_tr, "test": m_te, "reject_inference": ri}
     if as_json:
         typer.echo(json.dumps(res))
         return
     typer.echo(f"scorecard with {len(sc.features_)} characteristics written to {out}")
     typer.echo(f"train AUC {m_tr['auc']:.4f} KS {m_tr['ks']:.4f}"
                + (f" | test AUC {m_te['auc']:.4f} KS {m_te['ks']:.4f}" if m_te else ""))
+    if ri is not None:
+        a = ri["accepted_only"].get("test") or ri["accepted_only"]["train"]
+        typer.echo(f"reject inference ({ri['method']}, {ri['reject_rows']} rejects): inferred reject bad rate "
+                   f"{ri['inferred_reject_bad_rate']:.4f}; accepted-only model "
+                   f"{'test' if m_te else 'train'} AUC {a['auc']:.4f}")
 
 
 def _model(model: Path) -> Any:
@@ -275,6 +321,8 @@ def _development(sc: Any, base: Path, meta: dict[str, Any]) -> Any:
     name = dev_meta.get("name") or "Development sample (model fit)"
     f = base / dev_meta.get("scores", DEV_SCORES)
     n_model = int(sum(next(iter(sc.binner_.bins_.values())).count)) if sc.binner_.bins_ else -1
+    if meta.get("reject_inference"):  # the bins also count the (weighted) rejects; the scores are the accepts'
+        n_model = int((meta.get("split") or {}).get("development_rows", -1))
     if f.exists():
         d = pl.read_parquet(f)
         if d.height == n_model and {"score", "bad"} <= set(d.columns):
