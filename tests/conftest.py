@@ -42,10 +42,22 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+TEST_PII_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pii_key_for_module_fixtures():
+    """The same key for fixtures of module scope, which run before the per-test one below."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FENGKONG_PII_KEY", TEST_PII_KEY)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def _pii_key(monkeypatch):
     """Every test runs with a fixed tokenisation key unless it overrides it."""
-    monkeypatch.setenv("FENGKONG_PII_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+    monkeypatch.setenv("FENGKONG_PII_KEY", TEST_PII_KEY)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -26,10 +26,8 @@ def db(tmp_path_factory):
             "amount_fen": 2_000_000, "term_months": 12, "bureau_score": 720, "channel": "app"} for i in range(6)]
     f = d / "evs.jsonl"
     f.write_text("".join(json.dumps(e) + "\n" for e in evs))
-    with pytest.MonkeyPatch.context() as mp:  # module scope: the autouse key fixture has not run yet
-        mp.setenv("FENGKONG_PII_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-        r = runner.invoke(app, ["decide", str(f), "--db", url, "--state", "memory", "--strategy",
-                                str(SHIPPED / "application.yaml")])
+    r = runner.invoke(app, ["decide", str(f), "--db", url, "--state", "memory", "--strategy",
+                        str(SHIPPED / "application.yaml")])
     assert r.exit_code == 0, r.output
     return url
 
