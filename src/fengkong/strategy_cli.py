@@ -224,7 +224,6 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
         # a file is decided in groups (one commit of the state log and one of the audit log per group);
         # a group's results are printed once both commits are done; standard input one event at a time
         size = 1 if source == "-" else _GROUP
-        pending: list[tuple[int, Any]] = []
         events = _read_events(source)
         while True:
             pending = [x for _, x in zip(range(size), events, strict=False)]

@@ -350,8 +350,8 @@ class OnlineFeatures:
         for et in {t for f in fs.features for t in (f.applies_to or ())} | {
                 t for s in self.streams.values() for t in s.events}:
             self._plan(et)
-        helpers = {"_COMPACT_BATCH": _COMPACT_BATCH, "_COMPACT_MIN": _COMPACT_MIN, "_agg": _agg, "_insert": _insert, "_compact": _compact, "_read_list": _read_list,
-                   "_write_list": _write_list}
+        helpers = {"_COMPACT_BATCH": _COMPACT_BATCH, "_COMPACT_MIN": _COMPACT_MIN, "_agg": _agg, "_insert": _insert,
+                   "_compact": _compact, "_read_list": _read_list, "_write_list": _write_list}
         self._readers = {et: compile_reader(p, helpers) for et, p in self._reads.items() if p}
         self._writers = {et: compile_writer(w, helpers) for et, w in self._writes.items() if w}
         self._derived = [f for f in fs.order if f.kind == "derived"]

@@ -105,17 +105,11 @@ def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any
 
 
 def _new_state_code(s: Any) -> str:
-    """A literal of the stream's empty state (what ``_Stream.new_state`` returns)."""
-    parts = ["'t': array('q')", "'c': None"]
-    if s.value is not None:
-        parts.append("'v': []")
-    if s.need_ids:
-        parts.append("'i': []")
-    if s.prefix:
-        parts += ["'cs': array('q', [0])", "'cn': array('q', [0])"]
-    if s.lastseen:
-        parts += ["'lv': {}", "'ls': array('q')"]
-    return "{" + ", ".join(parts) + "}"
+    """``_Stream.new_state()`` as a literal (the generated writer builds a state without a call)."""
+    def lit(v: Any) -> str:
+        return (f"array('q', {v.tolist()!r})" if len(v) else "array('q')") if isinstance(v, array) else repr(v)
+
+    return "{" + ", ".join(f"{k!r}: {lit(v)}" for k, v in s.new_state().items()) + "}"
 
 
 def _append_code(s: Any, i: int, ind: str) -> list[str]:

@@ -316,27 +316,17 @@ class SQLiteStore(_Replicated):
                 return
             c = self.conn
             self._ensure()
-            before = self.view.writes
+            before = self.view.writes  # an event folded inside moves it: a failure then rebuilds the replica
             try:
                 c.execute("BEGIN IMMEDIATE")
                 self._catch_up()
-            except BaseException as exc:
-                if c.in_transaction:
-                    c.execute("ROLLBACK")
-                self._after_failure(before)
-                if isinstance(exc, sqlite3.Error):
-                    raise self._fail(exc) from exc
-                raise
-            self._in_batch = True
-            before = self.view.writes
-            try:
+                self._in_batch = True
                 yield
                 c.execute("COMMIT")
             except BaseException as exc:
                 if c.in_transaction:
                     c.execute("ROLLBACK")
                 self._in_batch = False
-                self.view.writes += 1  # folded events are gone from the log: rebuild the replica
                 self._after_failure(before)
                 if isinstance(exc, sqlite3.Error):
                     raise self._fail(exc) from exc
@@ -535,12 +525,13 @@ class RedisStore(_Replicated):
             conn = self._conn = self.client.connection_pool.make_connection()
         args = ("EVALSHA", self._sha, 3, self._k_log, self._k_head, self._k_base, self.seq, body)
         try:
-            conn.send_command(*args)
-            return conn.read_response()
-        except self._redis.exceptions.NoScriptError:
-            self.client.script_load(_APPEND)
-            conn.send_command(*args)
-            return conn.read_response()
+            try:
+                conn.send_command(*args)
+                return conn.read_response()
+            except self._redis.exceptions.NoScriptError:
+                self.client.script_load(_APPEND)
+                conn.send_command(*args)
+                return conn.read_response()
         except BaseException:
             self._conn = None
             conn.disconnect()
