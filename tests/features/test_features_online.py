@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from array import array
 
 import pytest
 from fk_feature_streams import random_events
@@ -263,3 +264,23 @@ def test_sqlite_batch_error_rolls_back_the_log_and_the_replica(tmp_path):
         raise RuntimeError("the caller failed before acknowledging")
     assert s.log_length() == 1
     assert of.read_update(_app(3, 3))["app_cnt_device_1h"] == 1  # only a0 counts: a1, a2 were never durable
+
+
+def test_first_time_stream_is_one_integer_and_reads_old_layout():
+    """A stream of only lifetime time_since_first keeps one integer; a state in the earlier list layout
+    (a checkpoint written before) reads and updates to the same values."""
+    fs = from_dicts([{"name": "dev_first_h", "key": "device_id", "events": ["application"],
+                      "agg": "time_since_first", "unit": "hours"}])
+    of = OnlineFeatures(fs, MemoryStore(), expire_every=0)
+    of.read_update(_app(0, 60))
+    of.read_update(_app(1, 30))  # earlier (within the late tolerance): the first time moves back
+    ((key, st),) = [(k, v) for k, v in of.store.data.items() if k.startswith("s|")]
+    assert st == ts_us(T + dt.timedelta(minutes=30))
+    assert of.read(_app(2, 150))["dev_first_h"] == 2.0
+    assert of.read(_app(3, 30))["dev_first_h"] is None  # strictly before: an equal time is not before
+    old = {"t": array("q", [ts_us(T + dt.timedelta(minutes=90))]),
+           "c": {"fa": [ts_us(T + dt.timedelta(minutes=30)), None]}}
+    of.store.data[key] = old
+    assert of.read(_app(4, 150))["dev_first_h"] == 2.0
+    of.read_update(_app(5, 120))
+    assert of.store.data[key] == ts_us(T + dt.timedelta(minutes=30))

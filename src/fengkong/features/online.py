@@ -89,6 +89,8 @@ class _Stream:
         #: only time_since_first over the lifetime is read: once the summary holds the first time, an event
         #: cannot change it (a later event is at or after the watermark minus the tolerance, past it)
         self.first_only = all(f.agg == "time_since_first" and f.window_us is None for f in self.features)
+        #: such a stream (not list-keyed) stores its state as one integer: the earliest event time (µs)
+        self.first_int = self.first_only and not self.list_key
 
     def new_state(self) -> dict:
         st: dict = {"t": array("q"), "c": None}
@@ -122,6 +124,21 @@ class _Stream:
 def _new_summary() -> dict:
     return {"n": 0, "nv": 0, "s": 0, "mn": None, "mx": None, "d": [], "f": None, "l": None, "fa": None,
             "la": None}
+
+
+def _first_min(st: Any, t: int | None) -> int | None:
+    """The earliest time of a first-time stream's state and ``t`` (None counts as absent).
+
+    The state is an integer; a state in the list layout (written before first-time streams were kept
+    as one integer) gives its first entry or summarised first time, so old checkpoints read the same.
+    """
+    if st is not None and st.__class__ is not int:
+        c, ts = st.get("c"), st.get("t")
+        firsts = [x for x in (c["fa"][0] if c and c.get("fa") else None, ts[0] if ts else None) if x is not None]
+        st = min(firsts) if firsts else None
+    if st is None or (t is not None and t < st):
+        return t
+    return st
 
 
 def _compact(st: dict, horizon: int, stream: _Stream, force: bool = False) -> None:
@@ -351,7 +368,7 @@ class OnlineFeatures:
                 t for s in self.streams.values() for t in s.events}:
             self._plan(et)
         helpers = {"_COMPACT_BATCH": _COMPACT_BATCH, "_COMPACT_MIN": _COMPACT_MIN, "_agg": _agg, "_insert": _insert,
-                   "_compact": _compact, "_read_list": _read_list, "_write_list": _write_list}
+                   "_compact": _compact, "_first_min": _first_min, "_read_list": _read_list, "_write_list": _write_list}
         self._readers = {et: compile_reader(p, helpers) for et, p in self._reads.items() if p}
         self._writers = {et: compile_writer(w, helpers) for et, w in self._writes.items() if w}
         self._derived = [f for f in fs.order if f.kind == "derived"]
@@ -446,6 +463,8 @@ class OnlineFeatures:
             if stream is None:  # a feature that is no longer declared
                 tx.delete(key)
                 touched += 1
+                continue
+            if stream.first_int:  # one integer, kept for the lifetime
                 continue
             before = len(st["t"])
             _compact(st, wm - stream.keep_us, stream, force=True)

@@ -90,6 +90,12 @@ def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any
         lines += _key_code(stream, "k", "    ")
         lines.append("    if k is not None:")
         lines.append("        st = get(k)")
+        if stream.first_int:  # the state is the earliest time; every feature is time_since_first
+            lines += ["        if st is not None:",
+                      "            t0 = st if st.__class__ is int else _first_min(st, None)",
+                      "            if t0 is not None and t0 < t:"]
+            lines += [f"                out[{f.name!r}] = (t - t0) * {1.0 / UNITS[f.unit]!r}" for f in feats]
+            continue
         zeros = [f for f in feats if f.agg in ("count", "sum", "distinct")]  # ``out`` starts as None everywhere
         lines.append("        if st is None:")
         lines += [f"            out[{f.name!r}] = 0" for f in zeros] or ["            pass"]
@@ -192,11 +198,13 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any]) -> Writer:
             var = shared.get(s.filter_expr.source)
             cond += f" and {flt}" if var is None else f" and (({var} := {flt}) if {var} is _UNSET else {var})"
         lines += [f"    if {cond}:", "        st = get(k)"]
-        if s.first_only:  # only the first time is read: once it is in the summary, later events change nothing
-            lines += ["        if st is None or st['c'] is None:"]
-            ind = "            "
-        else:
-            ind = "        "
+        if s.first_int:  # one integer, the earliest time: an event changes it only when it is earlier
+            lines += ["        if st.__class__ is not int or t < st:",
+                      "            data[k] = _first_min(st, t)",
+                      "            if track:",
+                      "                mark(k)"]
+            continue
+        ind = "        "
         lines += [f"{ind}v = {_inline(s.value_expr, ns) if s.value is not None else 'None'}",
                   f"{ind}if st is None:",
                   f"{ind}    st = data[k] = {_new_state_code(s)}",
