@@ -369,8 +369,8 @@ class OnlineFeatures:
             self._plan(et)
         helpers = {"_COMPACT_BATCH": _COMPACT_BATCH, "_COMPACT_MIN": _COMPACT_MIN, "_agg": _agg, "_insert": _insert,
                    "_compact": _compact, "_first_min": _first_min, "_read_list": _read_list, "_write_list": _write_list}
-        self._readers = {et: compile_reader(p, helpers) for et, p in self._reads.items() if p}
-        self._writers = {et: compile_writer(w, helpers) for et, w in self._writes.items() if w}
+        self._readers = {et: compile_reader(p, helpers, et) for et, p in self._reads.items() if p}
+        self._writers = {et: compile_writer(w, helpers, et) for et, w in self._writes.items() if w}
         self._derived = [f for f in fs.order if f.kind == "derived"]
         self._empty = dict.fromkeys(fs.names)
         fields = {"event_id", "event_type"}
@@ -500,12 +500,14 @@ class OnlineFeatures:
             self.expire()
 
     def _check_late(self, tx: Any, t: int) -> None:
+        self._check_time(t, tx.data.get("wm"))
+
+    def _check_time(self, t: int, wm: int | None) -> None:
         if self.max_ahead_us is not None:
             ahead = t - ts_us(dt.datetime.now(dt.UTC))
             if ahead > self.max_ahead_us:
                 raise LateEventError(f"event is {ahead / 1e6:.0f}s ahead of this machine's clock (limit "
                                      f"{self.max_ahead_us / 1e6:.0f}s); not folded in")
-        wm = tx.get("wm")
         if wm is not None and t < wm - self.late_us:
             raise LateEventError(f"late: event is {(wm - t) / 1e6:.0f}s older than the newest event seen "
                                  f"(tolerance {self.late_us / 1e6:.0f}s); not folded in")
@@ -539,9 +541,10 @@ class OnlineFeatures:
         ids = _ids(tx)
         if eid in ids:
             return
-        self._check_late(tx, t)
+        data = tx.data
+        wm = data.get("wm")
+        self._check_time(t, wm)
         et = e["event_type"]
-        wm = tx.get("wm")
         new_wm = t if wm is None or t > wm else wm
         horizon = new_wm
         writer = self._writers.get(et)
@@ -551,7 +554,7 @@ class OnlineFeatures:
             self._update_cross(tx, e, et, t, eid, new_wm)
         ids[eid] = t
         bk = f"e|{t // _ID_BUCKET_US}"
-        bucket = tx.get(bk)
+        bucket = data.get(bk)
         if bucket is None:
             bucket = {}
         bucket[eid] = t
@@ -563,20 +566,26 @@ class OnlineFeatures:
 
     def _update_cross(self, tx: Any, e: dict, et: str, t: int, eid: str, wm: int) -> None:
         cust = e.get("customer_id")
+        get = tx.data.get
         if "contacts_overdue_share" in self.cross and cust is not None:
             phone = e.get("phone_token")
             if phone is not None:
-                links = tx.get("p|" + phone) or {}
-                if links.get(cust) is None or t < links[cust]:
-                    links[cust] = t
-                    tx.put("p|" + phone, links)
+                pk = "p|" + phone
+                links = get(pk)
+                if links is None:
+                    tx.put(pk, {cust: t})
+                else:
+                    first = links.get(cust)
+                    if first is None or t < first:
+                        links[cust] = t
+                        tx.put(pk, links)
             if et == "repayment" and (e.get("dpd") or 0) > 0:
-                od = tx.get("o|" + cust)
+                od = get("o|" + cust)
                 if od is None or t < od:
                     tx.put("o|" + cust, t)
         if "shared_applicants" in self.cross and et == "application" and cust is not None:
             for k in _link_keys(e):
-                st = tx.get("a|" + k) or {"t": array("q"), "u": []}
+                st = get("a|" + k) or {"t": array("q"), "u": []}
                 ts = st["t"]
                 pos = bisect_right(ts, t)
                 ts.insert(pos, t)

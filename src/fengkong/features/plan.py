@@ -68,14 +68,16 @@ def _agg_code(f: Feature, j: str, stream: Any, ind: str) -> list[str]:
                     f"{ind}elif hi:", f"{ind}    out[{name}] = (t - ts[0]) * {per}"]
         return [f"{ind}if hi:", f"{ind}    out[{name}] = (t - ts[hi - 1]) * {per}",
                 f"{ind}elif c and c['la']:", f"{ind}    out[{name}] = (t - c['la'][0]) * {per}"]
-    if f.agg == "distinct" and stream.lastseen and w is not None:
-        return [f"{ind}if hi == len(ts):", f"{ind}    ls = st['ls']",
-                f"{ind}    out[{name}] = len(ls) - bisect_left(ls, t - {w})",
-                f"{ind}else:", f"{ind}    out[{name}] = _agg({j}, st, t)"]
+    if f.agg == "distinct" and stream.lastseen:  # every value's last-seen time is before t (no later entry)
+        if w is None:  # the last-seen index of a lifetime stream holds every value ever seen
+            fast = [f"{ind}    out[{name}] = len(st['lv'])"]
+        else:
+            fast = [f"{ind}    ls = st['ls']", f"{ind}    out[{name}] = len(ls) - bisect_left(ls, t - {w})"]
+        return [f"{ind}if hi == len(ts):", *fast, f"{ind}else:", f"{ind}    out[{name}] = _agg({j}, st, t)"]
     return [f"{ind}out[{name}] = _agg({j}, st, t)"]
 
 
-def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any]) -> Reader:
+def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any], name: str = "") -> Reader:
     """One function ``read(tx, e, t, out)`` filling ``out`` with every planned feature."""
     ns: dict[str, Any] = {"bisect_left": bisect_left, **helpers}
     lines = ["def read(tx, e, t, out):", "    get = tx.data.get", *_bind_fields([s for s, _ in plan])]
@@ -106,7 +108,7 @@ def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any
         for j, f in enumerate(feats):
             lines += _agg_code(f, f"F{i}_{j}", stream, "            ")
     lines.append("    return None")
-    exec(compile("\n".join(lines), "<fengkong.features.plan reader>", "exec"), ns)
+    exec(compile("\n".join(lines), f"<fengkong.features.plan reader {name}>", "exec"), ns)
     return ns["read"]
 
 
@@ -170,7 +172,7 @@ def _shared_filters(streams: list[Any]) -> dict[str, str]:
     return {src: f"flt{j}" for j, src in enumerate(src for src, n in seen.items() if n > 1)}
 
 
-def compile_writer(streams: list[Any], helpers: dict[str, Any]) -> Writer:
+def compile_writer(streams: list[Any], helpers: dict[str, Any], name: str = "") -> Writer:
     """One function ``write(tx, e, t, eid, horizon)`` inserting the event into every planned stream.
 
     The common case (an entry later than every stored one) is appended inline; out-of-order entries go
@@ -218,5 +220,5 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any]) -> Writer:
                   f"{ind}if track:",
                   f"{ind}    mark(k)"]
     lines.append("    return None")
-    exec(compile("\n".join(lines), "<fengkong.features.plan writer>", "exec"), ns)
+    exec(compile("\n".join(lines), f"<fengkong.features.plan writer {name}>", "exec"), ns)
     return ns["write"]
