@@ -24,6 +24,18 @@ def test_import_is_cheap():
     assert out.split() == ["False", "False"]
 
 
+def test_command_line_start_does_not_load_the_model_stack():
+    """Registering every command (what each ``fengkong`` call does first) loads no scikit-learn, SciPy or
+    pandas: the docs and the suite start the command line hundreds of times."""
+    code = ("import sys, fengkong.cli as c; c._register_all(); "
+            "print([m for m in ('sklearn', 'scipy', 'pandas', 'lightgbm') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    from fengkong.modeling import Scorecard
+
+    assert Scorecard.__module__ == "fengkong.modeling.scorecard"
+
+
 def test_backfill_names_select_columns_and_unknown_is_an_error(tmp_path):
     world = fk.simulate(tmp_path / "w", customers=300, months=3, seed=3)
     ev = fk.read_world(world)
