@@ -16,9 +16,13 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 #: Jaccard similarity of shingle sets at or above which two complaint texts are near-duplicates.
 MIN_JACCARD = 0.3
@@ -35,7 +39,14 @@ BUCKET = 32
 
 _DROP = re.compile(r"[^\w]+")
 _DIGITS = re.compile(r"\d+")
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1)
+
+
+@cache
+def _template() -> MinHash:
+    """The permutations every signature shares (datasketch, and the SciPy it loads, only when first needed)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1)
 
 
 def normalise(text: str | None) -> str:
@@ -55,8 +66,10 @@ def shingles(text: str | None) -> np.ndarray:
 
 
 def minhash(sh: np.ndarray) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=_TEMPLATE.permutations,
-                scheme=_TEMPLATE.scheme)
+    from datasketch import MinHash
+
+    tpl = _template()
+    m = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=tpl.permutations, scheme=tpl.scheme)
     if len(sh):
         m.update_batch(sh.astype(np.uint64))
     return m
@@ -86,6 +99,8 @@ class TextIndex:
         self.window_us = int(window_days * 86_400_000_000)
         self.min_jaccard = min_jaccard
         self.min_shared = min_shared
+        from datasketch import MinHashLSH
+
         params = MinHashLSH(threshold=min_jaccard, num_perm=NUM_PERM)
         self.bands, self.rows = params.b, params.r
         self.buckets: list[dict[bytes, deque[int]]] = [{} for _ in range(self.bands)]
