@@ -86,3 +86,27 @@ def test_disbursement_payee_checks_online_equal_the_backfill(pl_world):
             if f[k] in seen:
                 seen[f[k]] += 1
     assert seen["match"] > 100 and seen["mismatch"] > 3  # the world states names/merchants and plants mismatches
+
+
+def test_events_without_post_loan_features_do_not_read_the_shared_log(tmp_path, monkeypatch):
+    """An application or purchase gets no post-loan features: it costs no catch-up query of the log; a
+    transfer read after another process appended still sees that process's disbursement."""
+    import datetime as dt
+
+    from fengkong.postloan.provider import EventLog
+
+    calls = []
+    orig = EventLog.catch_up
+    monkeypatch.setattr(EventLog, "catch_up", lambda self, f: calls.append(1) or orig(self, f))
+    mine = PostloanFeatures(log=EventLog(tmp_path / "pl.sqlite"))
+    other = PostloanFeatures(log=EventLog(tmp_path / "pl.sqlite"))
+    calls.clear()
+    ts = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
+    assert mine.read({"event_id": "A1", "event_type": "application", "ts": ts}) == {}
+    assert calls == []
+    other.update({"event_id": "D1", "event_type": "disbursement", "ts": ts, "loan_id": "L1", "amount_fen": 500_000,
+                  "payment_mode": "self", "card_token": "CARD1"})
+    out = mine.read({"event_id": "T1", "event_type": "transfer", "ts": ts + dt.timedelta(hours=1),
+                     "card_token": "CARD1", "direction": "out", "amount_fen": 100_000,
+                     "counterparty_type": "merchant", "counterparty_category": "securities"})
+    assert calls and out["pl_traced"] and out["pl_loan_id"] == "L1"

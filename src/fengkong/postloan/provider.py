@@ -61,6 +61,10 @@ def _us(ts: Any) -> int:
     return (ts - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
+#: the event types the tracer folds in and computes features for
+_TRACED = frozenset(("disbursement", "transfer"))
+
+
 def _empty(threshold: int) -> dict[str, Any]:
     out: dict[str, Any] = dict.fromkeys(FEATURE_KINDS)
     out["pl_traced"] = False
@@ -170,13 +174,15 @@ class PostloanFeatures:
     # ------------------------------------------------------------ provider protocol
 
     def read(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        if event.get("event_type") not in _TRACED:  # no post-loan features: the log is not even read
+            return {}
         if self.log is not None:
             self.log.catch_up(self)
         return self._step(event, commit=False)
 
     def update(self, event: Mapping[str, Any]) -> None:
         eid = event.get("event_id")
-        if eid in self.seen or event.get("event_type") not in ("disbursement", "transfer"):
+        if eid in self.seen or event.get("event_type") not in _TRACED:
             return
         if self.log is not None:
             self.log.append(event)
