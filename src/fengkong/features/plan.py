@@ -148,7 +148,10 @@ def _append_code(s: Any, i: int, ind: str) -> list[str]:
                   f"{ind}            ls = st['ls']",
                   f"{ind}            if old is not None:",
                   f"{ind}                del ls[bisect_left(ls, old)]",
-                  f"{ind}            ls.insert(bisect_right(ls, t), t)",
+                  f"{ind}            if not ls or t >= ls[-1]:",
+                  f"{ind}                ls.append(t)",
+                  f"{ind}            else:",
+                  f"{ind}                ls.insert(bisect_right(ls, t), t)",
                   f"{ind}            lv[v] = t"]
     lines += [f"{ind}else:", f"{ind}    _insert(st, S{i}, t, eid, v)"]
     return lines
