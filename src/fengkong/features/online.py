@@ -312,26 +312,6 @@ def _read_list(tx: Any, e: dict, t: int, stream: _Stream, feats: list[Feature], 
             out[f.name] = max(vals) if vals else None
 
 
-def _write_list(tx: Any, e: dict, t: int, eid: str, horizon: int, stream: _Stream) -> None:
-    """Insert an event into the state of each distinct element of a list key."""
-    keys = stream.keysof(e)
-    if not keys or (stream.filter is not None and not stream.filter(e)):
-        return
-    v = stream.value(e) if stream.value else None
-    for key in keys:
-        st = tx.get(key)
-        if st is None:
-            st = stream.new_state()
-        _insert(st, stream, t, eid, v)
-        ts = st["t"]
-        cut = horizon - stream.keep_us
-        if ts[0] < cut:
-            k = bisect_left(ts, cut)
-            if k >= _COMPACT_BATCH or (k >= _COMPACT_MIN and 4 * k >= len(ts)):
-                _compact(st, cut, stream, force=True)
-        tx.put(key, st)
-
-
 class OnlineFeatures:
     """Incremental features for one :class:`FeatureSet` against a state store."""
 
@@ -368,7 +348,7 @@ class OnlineFeatures:
                 t for s in self.streams.values() for t in s.events}:
             self._plan(et)
         helpers = {"_COMPACT_BATCH": _COMPACT_BATCH, "_COMPACT_MIN": _COMPACT_MIN, "_agg": _agg, "_insert": _insert,
-                   "_compact": _compact, "_first_min": _first_min, "_read_list": _read_list, "_write_list": _write_list}
+                   "_compact": _compact, "_first_min": _first_min, "_read_list": _read_list}
         self._readers = {et: compile_reader(p, helpers, et) for et, p in self._reads.items() if p}
         self._writers = {et: compile_writer(w, helpers, et) for et, w in self._writes.items() if w}
         self._derived = [f for f in fs.order if f.kind == "derived"]

@@ -157,6 +157,21 @@ def _append_code(s: Any, i: int, ind: str) -> list[str]:
     return lines
 
 
+def _update_code(s: Any, i: int, ind: str) -> list[str]:
+    """Lines folding the event into the state ``st`` of key ``k`` (``v`` bound; ``st`` None when new)."""
+    return [f"{ind}if st is None:",
+            f"{ind}    st = data[k] = {_new_state_code(s)}",
+            f"{ind}ts = st['t']",
+            *_append_code(s, i, ind),
+            f"{ind}cut = horizon - {s.keep_us}",
+            f"{ind}if ts[0] < cut:",
+            f"{ind}    n = bisect_left(ts, cut)",
+            f"{ind}    if n >= _COMPACT_BATCH or (n >= _COMPACT_MIN and 4 * n >= len(ts)):",
+            f"{ind}        _compact(st, cut, S{i}, force=True)",
+            f"{ind}if track:",
+            f"{ind}    mark(k)"]
+
+
 def _inline(expr: Any, ns: dict[str, Any]) -> str:
     """The Python source of a compiled filter/value expression, its constants added to ``ns``."""
     ns.update(expr.python_names)
@@ -193,8 +208,16 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any], name: str = "") 
     ns["_UNSET"] = _UNSET
     for i, s in enumerate(streams):
         ns[f"S{i}"] = s
-        if s.list_key:
-            lines.append(f"    _write_list(tx, e, t, eid, horizon, S{i})")
+        if s.list_key:  # one state per distinct non-null element, each updated as a single key's
+            lines += [f"    lst = e.get({s.key[0]!r})",
+                      f"    if lst{' and ' + _inline(s.filter_expr, ns) if s.filter is not None else ''}:",
+                      f"        v = {_inline(s.value_expr, ns) if s.value is not None else 'None'}",
+                      "        for x in dict.fromkeys(lst):",
+                      "            if x is None:",
+                      "                continue",
+                      f"            k = f{'s|' + s.sid + '|{x}'!r}",
+                      "            st = get(k)",
+                      *_update_code(s, i, "            ")]
             continue
         lines += _key_code(s, "k", "    ")
         cond = "k is not None"
@@ -210,18 +233,7 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any], name: str = "") 
                       "                mark(k)"]
             continue
         ind = "        "
-        lines += [f"{ind}v = {_inline(s.value_expr, ns) if s.value is not None else 'None'}",
-                  f"{ind}if st is None:",
-                  f"{ind}    st = data[k] = {_new_state_code(s)}",
-                  f"{ind}ts = st['t']"]
-        lines += _append_code(s, i, ind)
-        lines += [f"{ind}cut = horizon - {s.keep_us}",
-                  f"{ind}if ts[0] < cut:",
-                  f"{ind}    n = bisect_left(ts, cut)",
-                  f"{ind}    if n >= _COMPACT_BATCH or (n >= _COMPACT_MIN and 4 * n >= len(ts)):",
-                  f"{ind}        _compact(st, cut, S{i}, force=True)",
-                  f"{ind}if track:",
-                  f"{ind}    mark(k)"]
+        lines += [f"{ind}v = {_inline(s.value_expr, ns) if s.value is not None else 'None'}", *_update_code(s, i, ind)]
     lines.append("    return None")
     exec(compile("\n".join(lines), f"<fengkong.features.plan writer {name}>", "exec"), ns)
     return ns["write"]
