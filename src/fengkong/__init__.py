@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 
 _API = {name: ("fengkong.api", name) for name in (
     "simulate", "read_world", "read_events", "load_features", "backfill", "load_strategy", "backtest",
-    "open_store", "open_engine", "evaluate", "price", "Offer", "load_scorecard", "example_strategy")}
-_API.update({"Engine": ("fengkong.engine", "Engine"), "Scorecard": ("fengkong.modeling", "Scorecard"),
+    "open_store", "open_engine", "evaluate", "price", "load_scorecard", "example_strategy")}
+_API.update({"Offer": ("fengkong.pricing.offer", "Offer"), "Engine": ("fengkong.engine", "Engine"), "Scorecard": ("fengkong.modeling", "Scorecard"),
              "validate_event": ("fengkong.events", "validate_event"),
              "EventValidationError": ("fengkong.events", "EventValidationError"),
              "StrategyError": ("fengkong.strategy", "StrategyError")})

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from fengkong.pricing.offer import Offer
 
 
 def simulate(out: str | Path, customers: int = 3000, months: int = 3, seed: int = 7, **config: Any) -> Path:
@@ -139,37 +141,21 @@ def evaluate(world: str | Path, packs: Iterable[str] | None = None, drop_fields:
     return (merged, texts) if with_tables else merged
 
 
-@dataclass(frozen=True)
-class Offer:
-    """A priced offer: the repayment schedule, its annualised cost by every method and the cap check."""
+def price(principal: float | None = None, term: int | None = None, rate: float | None = None,
+          method: str | None = None, fee_rate: float | None = None, upfront_fee: float | None = None,
+          start: dt.date | str | None = None, lender_type: str | None = None, channel: str | None = None,
+          config: str | Path | None = None, **options: Any) -> Offer:
+    """Schedule, annualised cost, cap check and disclosure of one offer (amounts in yuan, rates annual decimals;
+    the schedule's money is integer fen), exactly as ``fengkong price`` computes it. ``options``:
+    ``total_fee_rate``, ``daily_rate``, ``first_due``, ``product`` (a YAML product file), ``pd`` / ``score`` /
+    ``lgd`` (the risk-based price; ``offer.declined`` when it is above the cap), ``prepay_after``."""
+    from fengkong.pricing.offer import price_offer
 
-    schedule: Any
-    cost: Any
-    cap: Any
-
-    @property
-    def apr_irr(self) -> float:
-        """The annualised comprehensive cost by the IRR method (monthly IRR × 12)."""
-        return float(self.cost.apr_irr)
-
-
-def price(principal: float, term: int, rate: float | None = None, method: str = "equal_installment",
-          fee_rate: float | None = None, upfront_fee: float | None = None, start: dt.date | str | None = None,
-          lender_type: str | None = None, channel: str | None = None, config: str | Path | None = None) -> Offer:
-    """Schedule, annualised cost and cap check of one offer (amounts in yuan, rates annual decimals; the
-    schedule's money is integer fen), as ``fengkong price`` prints it."""
-    from fengkong.pricing import annualised_cost, build_schedule, check_offer, product_from_mapping
-    from fengkong.pricing.config import load_config
-
-    cfg = load_config(config)
-    rp = cfg.section("risk_pricing")
-    day = start or dt.date.today()
-    p = product_from_mapping({}, principal=principal, term=term, method=method, rate=rate, fee_rate=fee_rate,
-                             upfront_fee=upfront_fee, start=day.isoformat() if isinstance(day, dt.date) else day)
-    sched = build_schedule(p, cfg)
-    cost = annualised_cost(sched)
-    cap = check_offer(cost, p.start, lender_type or rp["lender_type"], channel or rp["channel"], cfg)
-    return Offer(sched, cost, cap)
+    product = options.pop("product", None)
+    return price_offer(principal, term, method=method, rate=rate, fee_rate=fee_rate, upfront_fee=upfront_fee,
+                       start=start, lender_type=lender_type, channel=channel,
+                       config=Path(config) if config is not None else None,
+                       product=Path(product) if product is not None else None, **options)
 
 
 def load_scorecard(path: str | Path) -> Any:
