@@ -14,8 +14,10 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {name: ("fengkong.api", name) for name in (
-    "simulate", "read_world", "read_events", "load_features", "backfill", "load_strategy", "backtest",
+    "simulate", "read_world", "read_events", "load_features", "backfill", "check_parity", "load_strategy", "backtest",
     "open_store", "open_engine", "evaluate", "price", "load_scorecard", "example_strategy")}
+_API.update({name: ("fengkong.modeling.model_dir", name) for name in ("fit_model_dir", "score_table", "report_model")})
+_API.update({name: ("fengkong.pricing.file_jobs", name) for name in ("compliance_report", "subsidy_run")})
 _API.update({"Offer": ("fengkong.pricing.offer", "Offer"), "Engine": ("fengkong.engine", "Engine"), "Scorecard": ("fengkong.modeling", "Scorecard"),
              "validate_event": ("fengkong.events", "validate_event"),
              "EventValidationError": ("fengkong.events", "EventValidationError"),

@@ -67,6 +67,17 @@ def backfill(events: pl.DataFrame, features: Any = None, names: Iterable[str] | 
     return out
 
 
+def check_parity(events: pl.DataFrame | str | Path, features: Any = None, store: str = "memory",
+                 store_url: str | None = None) -> Any:
+    """Backfill offline, replay online against a fresh ``store`` (memory, sqlite, redis) and compare every
+    value (``fengkong features check``): a report with ``events``, ``features``, ``mismatches``."""
+    from fengkong.features.parity import check_with_store
+
+    ev = events if isinstance(events, pl.DataFrame) else read_world(events)
+    fs = features if features is not None and not isinstance(features, str | Path) else load_features(features)
+    return check_with_store(ev, fs, store, store_url)
+
+
 def load_strategy(path: str | Path) -> Any:
     """Type-check and compile a strategy file against the event schema and every feature a pack provides;
     a feature with no value for the strategy's event type is an error."""
