@@ -55,7 +55,10 @@ def _register_all() -> None:
 
 def main() -> None:
     """Entry point of the ``fengkong`` console script."""
+    from fengkong.settings import Settings, configure
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    previous = configure(Settings.from_env())  # the one read of the environment; every command uses these
     pii.install_log_redaction()
     _register_all()
     from fengkong.errors import FengkongError, one_line
@@ -65,6 +68,8 @@ def main() -> None:
     except FengkongError as exc:  # anything a command did not report itself: one line, its exit status
         err_console.print(f"error: {pii.redact(one_line(exc))}", markup=False, highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
+    finally:
+        configure(previous)  # in-process callers (tests) get their own environment back
 
 
 if __name__ == "__main__":  # pragma: no cover

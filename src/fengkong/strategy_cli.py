@@ -378,11 +378,10 @@ def _actor() -> str:
 
 
 def _deployments(st: Any) -> Any:
-    import os
-
     from fengkong.deploy import Deployments
+    from fengkong.settings import current
 
-    return Deployments(st, four_eyes=os.environ.get("FENGKONG_FOUR_EYES", "").lower() in ("1", "true", "yes"))
+    return Deployments(st, four_eyes=current().four_eyes)
 
 
 def _activation_text(res: Any, applied: str) -> str:

@@ -353,5 +353,5 @@ def test_the_commands_are_the_model_dir_functions(fitted_dir, tmp_path):
         fk.fit_model_dir(UCI, "default", tmp_path / "m", holdout=0.95)
     with pytest.raises(ModelDirError, match="target column 'nope' not found"):
         fk.fit_model_dir(UCI, "nope", tmp_path / "m")
-    with pytest.raises(ModelDirError, match="unsupported output type '.txt'"):
+    with pytest.raises(ModelDirError, match=r"unsupported output type '\.txt'"):
         fk.score_table(fitted_dir, UCI, tmp_path / "s.txt")

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from fengkong.pricing.errors import PricingError
+from fengkong.settings import business_today
 
 #: Told about rows set aside while reading an event file (one line of text); None: keep quiet.
 Warn = Callable[[str], None] | None
@@ -148,6 +149,6 @@ def ledger_claims(ledger: Path, today: dt.date | None = None) -> tuple[pl.DataFr
         state=pl.DataFrame(),
         posted=led.clear(),
         ledger=led,
-        as_of=led["as_of"].max() if led.height else (today or dt.date.today()),
+        as_of=led["as_of"].max() if led.height else (today or business_today()),
     )  # type: ignore[arg-type]
     return run.claim_report(), led.height

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fengkong.pricing.errors import PricingError
+from fengkong.settings import business_today
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def price_offer(
         total_fee_rate=total_fee_rate,
         daily_rate=daily_rate,
         upfront_fee=upfront_fee,
-        start=start or base.get("start") or (today or dt.date.today()).isoformat(),
+        start=start or base.get("start") or (today or business_today()).isoformat(),
         first_due=first_due,
     )
     q = None
