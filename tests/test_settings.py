@@ -30,7 +30,12 @@ def installed():
 def test_from_env_reads_every_variable_blank_is_unset():
     env = {var: f"v-{name}" for name, var in ENV.items()} | {"FENGKONG_FOUR_EYES": "yes", "FENGKONG_DB": "  "}
     s = Settings.from_env(env)
-    assert s.db is None and s.four_eyes is True and s.state == "v-state" and s.pricing_config == "v-pricing_config"
+    assert (
+        s.db is None
+        and s.four_eyes is True
+        and s.state == "v-state"
+        and s.pricing_config == "v-pricing_config"
+    )
     assert "'v-pii_key'" not in repr(s) and "v-audit_key" not in repr(s) and "v-password" not in repr(s)
     assert Settings.from_env({"FENGKONG_FOUR_EYES": "0"}).four_eyes is False
     assert Settings.env_name("db") == "FENGKONG_DB"
@@ -68,6 +73,7 @@ def test_the_cli_builds_the_settings_once_at_start(monkeypatch):
     seen = []
     monkeypatch.setenv("FENGKONG_STATE", "edge-state")
     monkeypatch.setattr(cli, "_register_all", lambda: None)
+
     def command(prog_name):
         monkeypatch.setenv("FENGKONG_STATE", "changed-during-the-run")
         seen.append(current())
@@ -102,13 +108,23 @@ def test_the_business_time_zone_is_defined_once():
         if rel == "settings.py" or rel.startswith("spark/"):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        docs = {id(n.body[0].value) for n in ast.walk(tree)
-                if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef) and n.body
-                and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        docs = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and node.value == "Asia/Shanghai" and id(node) not in docs:
                 found.append(rel)
-            if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "timedelta"
-                    and any(k.arg == "hours" and getattr(k.value, "value", None) == 8 for k in node.keywords)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "timedelta"
+                and any(k.arg == "hours" and getattr(k.value, "value", None) == 8 for k in node.keywords)
+            ):
                 found.append(rel)
-    assert sorted(set(found) - TZ_LITERAL_ALLOWED) == [], "use fengkong.settings.BUSINESS_TZ / BUSINESS_TZ_NAME"
+    assert sorted(set(found) - TZ_LITERAL_ALLOWED) == [], (
+        "use fengkong.settings.BUSINESS_TZ / BUSINESS_TZ_NAME"
+    )

@@ -22,22 +22,19 @@ app = typer.Typer(
 console = Console(stderr=False)
 err_console = Console(stderr=True)
 
-#: Modules that contribute commands. Each defines ``register(app: typer.Typer) -> None``
-#: and imports its heavy dependencies inside the command bodies, so ``fengkong --help`` stays fast.
+#: The platform's own command modules; every registered pack adds its own (``Pack.cli``, see fengkong.packs).
+#: Each defines ``register(app: typer.Typer) -> None`` and imports its heavy dependencies inside the
+#: command bodies, so ``fengkong --help`` stays fast.
 COMMAND_MODULES: list[str] = [
     "fengkong.events.cli",
     "fengkong.features.cli",
-    "fengkong.fraud.cli",
-    "fengkong.pricing.cli",
     "fengkong.simulate.cli",
     "fengkong.modeling.cli",
     "fengkong.strategy_cli",
-    "fengkong.postloan.cli",
     "fengkong.demo",
     "fengkong.service.cli",
     "fengkong.casework_cli",
-    "fengkong.complaints.cli",
-    "fengkong.collections.cli",
+    "fengkong.evaluate_cli",
 ]
 
 
@@ -48,9 +45,35 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit(0)
 
 
+def command_modules() -> list[str]:
+    """The command modules: the platform's, then each registered pack's."""
+    from fengkong.packs import packs
+
+    return list(dict.fromkeys([*COMMAND_MODULES, *(m for p in packs() for m in p.cli)]))
+
+
 def _register_all() -> None:
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(app)
+    app.command("packs")(packs_command)
+
+
+def packs_command(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """The registered packs and what each adds (features, functions, lists, evaluation, demo, pages, commands)."""
+    import json
+
+    from fengkong.packs import packs
+
+    found = [p.contributions() for p in packs()]
+    if as_json:
+        typer.echo(json.dumps({"packs": found}, ensure_ascii=False))
+        return
+    for p in found:
+        adds = [f"{k.replace('_', ' ')}: {', '.join(v) if isinstance(v, list | dict) else v}"
+                for k, v in p.items() if k not in ("name", "description") and v]
+        typer.echo(f"{p['name']}: {p['description']}")
+        for line in adds:
+            typer.echo(f"  {line}")
 
 
 def main() -> None:

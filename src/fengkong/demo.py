@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import typer
@@ -106,66 +108,6 @@ def stage_decisions(out: Path, cfg: DemoConfig, console: Console) -> None:
     demo_story(out / "world", db_url=f"sqlite:///{db}", console=console)
 
 
-def stage_pricing(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Pricing compliance: quarter cost monitor and interest subsidy on the world's loans and purchases."""
-    import datetime as dt
-
-    from fengkong.pricing.compliance import monitor
-    from fengkong.pricing.report import (
-        compliance_html,
-        compliance_xlsx,
-        pct,
-        subsidy_html,
-        subsidy_xlsx,
-        yuan,
-    )
-    from fengkong.pricing.subsidy_ledger import run_subsidy
-
-    world = out / "world"
-    loans = pl.read_parquet(world / "disbursement.parquet")
-    rep = monitor(loans, "2026Q1")
-    compliance_html(rep, out / "compliance_2026Q1.html")
-    compliance_xlsx(rep, out / "compliance_2026Q1.xlsx")
-    t = Table(title=f"2026Q1 comprehensive cost of {rep.loans.height:,} new loans (IRR × 12, principal-weighted)")
-    for c in ("lender type", "rule", "limit", "QTD average", "projected", "per-loan breaches"):
-        t.add_column(c)
-    for r in rep.rules:
-        t.add_row(r.lender_type, r.rule_id, pct(r.limit), pct(r.weighted_apr), pct(r.projected_apr),
-                  str(rep.breaches.height))
-    console.print(t)
-    ledger = out / "subsidy_ledger.parquet"
-    ledger.unlink(missing_ok=True)
-    run = run_subsidy(pl.read_parquet(world / "purchase.parquet"), pl.read_parquet(world / "transfer.parquet"),
-                      loans, dt.date(2026, 3, 31), ledger_path=ledger,
-                      customers=pl.read_parquet(world / "customer.parquet"))
-    subsidy_html(run, out / "subsidy.html")
-    subsidy_xlsx(run, out / "subsidy.xlsx")
-    claim = run.claim_report()
-    console.print(f"Interest subsidy to 2026-03-31: {run.items.height:,} items checked, "
-                  f"{yuan(int(claim['subsidy_fen'].sum()) if claim.height else 0)} yuan to claim across "
-                  f"{claim['branch'].n_unique() if claim.height else 0} branches; reports: compliance_2026Q1.html/.xlsx, "
-                  "subsidy.html/.xlsx")
-
-
-def stage_fraud(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Fraud: patterns caught against ground truth, the largest ring, identity theft stopped."""
-    from rich.text import Text
-
-    from fengkong.fraud.evaluate import evaluate_world, render_table
-    from fengkong.fraud.report import demo_text
-
-    world = out / "world"
-    console.print(Text(render_table(evaluate_world(world))), soft_wrap=True)
-    console.print(Text(demo_text(str(world))), soft_wrap=True)
-
-
-def stage_postloan(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Post-loan: fund-flow alerts with an evidence chain, cases, the evidence pack and the vintage report."""
-    from fengkong.postloan.demo import stage_postloan as run_postloan
-
-    run_postloan(out, console)
-
-
 def stage_console(out: Path, cfg: DemoConfig, console: Console) -> None:
     """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
     from fengkong.console.demo import stage_console as run_console
@@ -182,22 +124,35 @@ def stage_service(out: Path, cfg: DemoConfig, console: Console) -> None:
     run_service(out, cfg, console)
 
 
-def stage_complaints(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Complaints and collections: organised groups, the "not me" path, the contact-policy report."""
-    from fengkong.complaints.demo import stage_complaints as run_stage
+#: The platform's own sections and where they go; the packs' sections (``Pack.demo``) fall in between.
+CORE_STAGES: list[tuple[int, Callable[[Path, DemoConfig, Console], None]]] = [
+    (10, stage_simulate), (20, stage_features), (30, stage_scorecard), (40, stage_decisions),
+    (90, stage_console), (100, stage_service)]
 
-    run_stage(out, console)
+
+def _title(fn: Callable[..., Any]) -> str:
+    return fn.__doc__.split(":")[0] if fn.__doc__ else fn.__name__
 
 
-STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing,
-          stage_postloan, stage_complaints, stage_console, stage_service]
+def stages() -> list[tuple[str, Callable[[Path, DemoConfig, Console], None]]]:
+    """The demo's sections in order, (title, run): the core ones and every registered pack's."""
+    from fengkong.packs import load, packs
+
+    items: list[tuple[int, str, Callable[[Path, DemoConfig, Console], None]]] = [
+        (order, _title(fn), fn) for order, fn in CORE_STAGES]
+    for pack in packs():
+        for section in pack.demo:
+            fn = load(section.run)
+            items.append((section.order, section.title or _title(fn),
+                          lambda out, cfg, console, fn=fn: fn(out, console)))
+    return [(title, fn) for _, title, fn in sorted(items, key=lambda x: x[0])]
 
 
 def run(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Run every stage of the demo into ``out``; everything printed is also saved to ``out/demo.log``."""
+    """Run every section of the demo into ``out``; everything printed is also saved to ``out/demo.log``."""
     out.mkdir(parents=True, exist_ok=True)
-    for stage in STAGES:
-        console.rule(stage.__doc__.split(":")[0] if stage.__doc__ else stage.__name__)
+    for title, stage in stages():
+        console.rule(title)
         stage(out, cfg, console)
     (out / "demo.log").write_text(console.export_text(clear=False), encoding="utf-8")
 
