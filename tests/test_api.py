@@ -75,3 +75,13 @@ def test_simulate_validates_like_the_command(tmp_path):
         config_from_options({}, ["theft_rate=x"])
     with pytest.raises(SimConfigError, match="parameter 'start': not an ISO date"):
         config_from_options({"start": "2026/02/01"})
+
+
+def test_validate_strategies_is_the_validate_command(tmp_path):
+    good = fk.example_strategy("application")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: b\nversion: 1\nevent_type: application\nnodes: []\n", encoding="utf-8")
+    res = fk.validate_strategies([good, bad])
+    assert res["ok"] is False and [r["ok"] for r in res["results"]] == [True, False]
+    assert res["results"][0]["event_type"] == "application" and res["results"][1]["file"] == str(bad)
+    assert fk.validate_strategies([good])["ok"] is True

@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 
 _API = {name: ("fengkong.api", name) for name in (
     "simulate", "read_world", "read_events", "load_features", "backfill", "check_parity", "load_strategy",
-    "backtest", "open_store", "open_engine", "evaluate", "price", "load_scorecard", "example_strategy")}
+    "backtest", "open_store", "open_engine", "evaluate", "price", "load_scorecard", "example_strategy",
+    "validate_strategies")}
 _API.update({name: ("fengkong.modeling.model_dir", name) for name in ("fit_model_dir", "score_table", "report_model")})
 _API.update({name: ("fengkong.pricing.file_jobs", name) for name in ("compliance_report", "subsidy_run")})
 _API.update({name: ("fengkong.settings", name) for name in ("Settings", "configure", "business_today")})

@@ -89,6 +89,51 @@ def load_strategy(path: str | Path) -> Any:
     return s
 
 
+def validate_strategies(files: Iterable[str | Path], events: str | Path | None = None) -> dict[str, Any]:
+    """Type-check strategy files (``fengkong strategy validate``): ``{"ok", "results"}``, one result per file
+    (name, version, event type, nodes, rules; or the error with its line and column). With ``events`` (a
+    world directory) each loaded strategy's result also gets ``inputs``, the share of events on which each
+    rule's inputs are missing, and ``warnings`` for the rules that can never fire. A bad ``events``
+    directory raises its ValueError."""
+    from fengkong.runtime import check_applicable, strategy_kinds
+    from fengkong.strategy import StrategyError
+    from fengkong.strategy import load_strategy as _load
+
+    results: list[dict[str, Any]] = []
+    loaded: list[tuple[dict[str, Any], Any]] = []
+    kinds = strategy_kinds()
+    for f in files:
+        try:
+            s = _load(f, features=kinds)
+            s.check_models()
+            try:
+                check_applicable(s)
+            except StrategyError as exc:
+                raise StrategyError(exc.message, str(f)) from None
+            results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
+                            "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
+            loaded.append((results[-1], s))
+        except StrategyError as exc:
+            results.append({"file": str(f), "ok": False, "error": str(exc), "line": exc.line, "column": exc.col})
+    if events is not None and loaded:
+        _coverage(loaded, Path(events))
+    return {"ok": all(r["ok"] for r in results), "results": results}
+
+
+def _coverage(loaded: list[tuple[dict[str, Any], Any]], events: Path) -> None:
+    """Add each strategy's per-rule input null shares (and warnings for inputs always missing) to its result."""
+    from fengkong.strategy.coverage import input_null_rates, never_firing
+
+    ev = read_world(events)
+    used = set().union(*(set(s.used_features) for _, s in loaded))
+    feats = backfill(ev, names=used) if used else None
+    for r, s in loaded:
+        rates = input_null_rates(s, ev, feats)
+        r["inputs"] = rates.to_dicts()
+        r["warnings"] = [f"rule {rule} can never fire on {events}: an input it reads is missing on every "
+                         f"{s.event_type} event" for rule in never_firing(rates)]
+
+
 def example_strategy(event_type: str) -> Path:
     """The shipped reference strategy for an event type (``application``, ``purchase``, ``transfer``…)."""
     p = Path(__file__).parent / "strategies" / f"{event_type}.yaml"

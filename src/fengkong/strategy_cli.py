@@ -44,10 +44,9 @@ def _store(db: str | None) -> Any:
 
 def _kinds() -> dict[str, str]:
     """Feature kinds a strategy may use: the standard library plus every registered feature provider's."""
-    from fengkong.features import load_features
-    from fengkong.features.providers import combined_kinds
+    from fengkong.runtime import strategy_kinds
 
-    return combined_kinds(load_features().kinds)
+    return strategy_kinds()
 
 
 def _load_ref(ref: str, db: str | None, features: Any = None) -> Any:
@@ -270,27 +269,13 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
                                               "missing can never fire as written)."),
              json_out: bool = typer.Option(False, "--json")) -> None:
     """Type-check strategy files against the event schema and the feature library."""
-    from fengkong.runtime import check_applicable
-    from fengkong.strategy import StrategyError, load_strategy
+    from fengkong.api import validate_strategies
 
-    results = []
-    loaded = []
-    for f in files:
-        try:
-            s = load_strategy(f, features=_kinds())
-            s.check_models()
-            try:
-                check_applicable(s)
-            except StrategyError as exc:
-                raise StrategyError(exc.message, str(f)) from None
-            results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
-                            "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
-            loaded.append((results[-1], s))
-        except StrategyError as exc:
-            results.append({"file": str(f), "ok": False, "error": str(exc), "line": exc.line, "column": exc.col})
-    ok = all(r["ok"] for r in results)
-    if events is not None and loaded:
-        _coverage(loaded, events)
+    try:
+        checked = validate_strategies(files, events)
+    except ValueError as exc:  # the --events directory
+        _fail(f"--events: {exc}")
+    ok, results = checked["ok"], checked["results"]
     if json_out:
         typer.echo(json.dumps({"ok": ok, "results": results}))
     else:
@@ -306,26 +291,6 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
             else:
                 _console(stderr=True).print(f"[red]error:[/red] {r['error']}", markup=True)
     raise typer.Exit(0 if ok else 2)
-
-
-def _coverage(loaded: list[tuple[dict, Any]], events: Path) -> None:
-    """Add each strategy's per-rule input null shares (and warnings for inputs always missing) to its result."""
-    from fengkong.events.files import read_world
-    from fengkong.features import load_features
-    from fengkong.features.providers import ProviderContext, backfill_all
-    from fengkong.strategy.coverage import input_null_rates, never_firing
-
-    try:
-        ev = read_world(events)
-    except ValueError as exc:
-        _fail(f"--events: {exc}")
-    used = set().union(*(set(s.used_features) for _, s in loaded))
-    feats = backfill_all(ev, load_features(), ProviderContext(state="memory"), names=used) if used else None
-    for r, s in loaded:
-        rates = input_null_rates(s, ev, feats)
-        r["inputs"] = rates.to_dicts()
-        r["warnings"] = [f"rule {rule} can never fire on {events}: an input it reads is missing on every "
-                         f"{s.event_type} event" for rule in never_firing(rates)]
 
 
 def _print_coverage(con: Any, rows: list[dict]) -> None:
