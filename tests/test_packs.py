@@ -51,7 +51,7 @@ TOY = {
         ''',
     "toypack/demo.py": '''
         """Toy demo section."""
-        def stage_toy(out, console):
+        def stage_toy(out, console, world):
             """Toy: a pack's own demo section."""
             (out / "toy.txt").write_text("toy was here")
             console.print("toy section ran")
@@ -177,7 +177,7 @@ def test_its_section_runs_in_the_demo_in_order(toy, tmp_path):
     assert titles[0].startswith("Simulate") and titles[-1].startswith("The decision service")
     run = dict(demo.stages())["Toy"]
     console = Console(record=True)
-    run(tmp_path, demo.DemoConfig(), console)
+    run(tmp_path, demo.DemoConfig(), console, demo.DemoWorld(tmp_path))
     assert (tmp_path / "toy.txt").read_text() == "toy was here" and "toy section ran" in console.export_text()
 
 

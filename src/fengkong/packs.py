@@ -31,8 +31,8 @@ class PackError(ConfigurationError, RuntimeError):
 
 @dataclass(frozen=True)
 class DemoSection:
-    """A section of ``fengkong demo``: ``run`` is ``"module:function"`` called as ``function(out, console)``
-    after the world is simulated; ``order`` places it (core: simulate 10, features 20, scorecard 30,
+    """A section of ``fengkong demo``: ``run`` is ``"module:function"`` called as ``function(out, console, world)``
+    after the world is simulated (``world.events`` / ``world.features``: the world read and backfilled once); ``order`` places it (core: simulate 10, features 20, scorecard 30,
     decisions 40, console 90, service 100; packs between 40 and 90)."""
 
     run: str

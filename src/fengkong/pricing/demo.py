@@ -9,8 +9,10 @@ import polars as pl
 from rich.table import Table
 
 
-def stage_pricing(out: Path, console: Any) -> None:
-    """Pricing compliance: quarter cost monitor and interest subsidy on the world's loans and purchases."""
+def stage_pricing(out: Path, console: Any, world: Any = None) -> None:
+    """Pricing compliance: quarter cost monitor and interest subsidy on the world's loans and purchases.
+
+    Reads the event files as stored (``world``, the demo's validated frame, is not needed here)."""
     import datetime as dt
 
     from fengkong.pricing.compliance import monitor
