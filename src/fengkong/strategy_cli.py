@@ -74,47 +74,17 @@ def _load_ref(ref: str, db: str | None, features: Any = None) -> Any:
 
 
 def _read_events(source: str) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON or an Exception) for each event of a file / stdin."""
-    if source == "-":
-        for n, line in enumerate(sys.stdin, 1):
-            if line.strip():
-                yield n, _parse(line, n)
-        return
-    p = Path(source)
-    if not p.exists():
-        _fail(f"{source}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        _fail(f"{source}: not UTF-8 text (byte {exc.start})")
-    except OSError as exc:
-        _fail(f"{source}: cannot read: {exc.strerror}")
-    try:
-        whole = json.loads(text)
-    except json.JSONDecodeError as exc:
-        whole = None
-        # not JSON as a whole: JSON Lines only if the first line (or, when that one is the broken one,
-        # the second) is a complete object on its own; otherwise it is one (pretty-printed) document
-        # with one error, where the parser stopped
-        head = [ln for ln in text.splitlines()[:50] if ln.strip()][:2]
-        if not any(isinstance(_parse(ln, 1), dict) for ln in head):
-            _fail(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})")
-    if isinstance(whole, dict):
-        yield 1, whole
-        return
-    if isinstance(whole, list):
-        yield from enumerate(whole, 1)
-        return
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            yield n, _parse(line, n)
+    """(line number, parsed JSON or an Exception) for each event of a file / stdin; a bad file exits 2."""
+    from fengkong.events.jsonstream import EventSourceError, event_records
 
-
-def _parse(line: str, n: int) -> Any:
+    records = event_records(source)
     try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        return ValueError(f"line {n}: not valid JSON ({exc.msg})")
+        first = next(records, None)  # the source as a whole is checked before the first record
+    except EventSourceError as exc:
+        _fail(str(exc))
+    if first is not None:
+        yield first
+        yield from records
 
 
 def _feature_engine(state: str | None, no_features: bool, db: str | None = None) -> Any:
@@ -174,10 +144,9 @@ _GROUP = 256
 
 def _run(source: str, strategy: Path | None, db: str | None, state: str | None, no_features: bool,
          json_out: bool, ingest: bool) -> None:
-    from fengkong.engine import Engine, NoStrategyError
-    from fengkong.events import EventValidationError
+    from fengkong.engine import Engine
+    from fengkong.engine.stream import StreamStoreError, decide_stream
     from fengkong.runtime import StateInUseError, claim_state
-    from fengkong.store import DuplicateRequest, StoreError
 
     out = _console()
     err = _console(stderr=True)
@@ -190,16 +159,11 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
     failures = total = ingested = 0
 
-    def one(n: int, obj: Any) -> tuple[Any, str | None]:
-        """(decision or None when only ingested, error message) of one event; store errors propagate."""
-        try:
-            if isinstance(obj, Exception):
-                raise obj
-            if not isinstance(obj, dict):
-                raise ValueError(f"line {n}: an event must be a JSON object")
-            return (eng.ingest(obj) if ingest else eng.decide(obj)), None
-        except (EventValidationError, NoStrategyError, ValueError) as exc:
-            return None, str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
+    def counted() -> Iterator[tuple[int, Any]]:
+        nonlocal total
+        for rec in _read_events(source):
+            total += 1
+            yield rec
 
     def show(n: int, obj: Any, d: Any, error: str | None) -> None:
         nonlocal failures, ingested
@@ -222,30 +186,13 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
     try:
         # a file is decided in groups (one commit of the state log and one of the audit log per group);
         # a group's results are printed once both commits are done; standard input one event at a time
-        size = 1 if source == "-" else _GROUP
-        events = _read_events(source)
-        while True:
-            pending = [x for _, x in zip(range(size), events, strict=False)]
-            if not pending:
-                break
-            total += len(pending)
-            try:
-                with eng.batch():
-                    results = [(n, obj, *one(n, obj)) for n, obj in pending]
-            except DuplicateRequest:  # another process recorded one of them meanwhile: one by one
-                results = []
-                for n, obj in pending:
-                    try:
-                        results.append((n, obj, *one(n, obj)))
-                    except StoreError as exc:
-                        _fail(f"line {n}: {exc}; this event and the ones after it were not decided "
-                              "(send them again)", 3)
-            except StoreError as exc:
-                _fail(f"line {pending[0][0]}: {exc}; this event and the ones after it were not decided "
-                      "(send them again)", 3)
-            for r in results:
-                show(*r)
-            sys.stdout.flush()
+        try:
+            for results in decide_stream(eng, counted(), ingest=ingest, group=1 if source == "-" else _GROUP):
+                for r in results:
+                    show(r.line, r.event, r.decision, r.error)
+                sys.stdout.flush()
+        except StreamStoreError as exc:
+            _fail(str(exc), 3)
     finally:
         st.close()
         if held is not None:
