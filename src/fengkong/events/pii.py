@@ -249,6 +249,14 @@ def load_key(create: bool = False, key_file: Path | None = None, settings: Setti
     return key
 
 
+def optional_tokenizer(settings: Settings | None = None) -> Tokenizer | None:
+    """The tokenizer when a key is configured, else None (files whose identity data is already tokens)."""
+    try:
+        return tokenizer(settings=settings)
+    except PiiKeyError:
+        return None
+
+
 def tokenizer(create: bool = False, key_file: Path | None = None, settings: Settings | None = None) -> Tokenizer:
     """A :class:`Tokenizer` with the configured key (``settings``, default :func:`fengkong.settings.current`)."""
     return Tokenizer(load_key(create=create, key_file=key_file, settings=settings))

@@ -44,10 +44,7 @@ def _tokenizer():
     """The PII tokenizer for the event files read, or None when no key is configured (ids stay as given)."""
     from fengkong.events import pii
 
-    try:
-        return pii.tokenizer()
-    except pii.PiiKeyError:
-        return None
+    return pii.optional_tokenizer()
 
 
 def _warn(text: str) -> None:
