@@ -22,7 +22,9 @@ def test_event_records_of_every_layout(tmp_path):
     assert list(event_records(one)) == [(1, {"event_id": "a"})]
     assert list(event_records(arr)) == [(1, {"event_id": "a"}), (2, {"event_id": "b"})]
     got = list(event_records(jl))
-    assert [n for n, _ in got] == [1, 3, 4] and isinstance(got[1][1], ValueError) and "line 3" in str(got[1][1])
+    assert (
+        [n for n, _ in got] == [1, 3, 4] and isinstance(got[1][1], ValueError) and "line 3" in str(got[1][1])
+    )
     bad = tmp_path / "bad.json"
     bad.write_text('{\n  "event_id": "a",\n  oops\n}\n')
     with pytest.raises(EventSourceError, match=r"bad\.json:3:3: not valid JSON"):
@@ -62,8 +64,11 @@ def _recs(*ids):
 def test_groups_errors_and_store_failures():
     eng = _Engine()
     groups = list(decide_stream(eng, _recs("a", "bad", "c", "d", "e"), group=2))
-    assert [[o.decision for o in g] for g in groups] == [["decided a", None], ["decided c", "decided d"],
-                                                         ["decided e"]]
+    assert [[o.decision for o in g] for g in groups] == [
+        ["decided a", None],
+        ["decided c", "decided d"],
+        ["decided e"],
+    ]
     assert groups[0][1].error == "line 2: an invalid event" and eng.batches == 3
     with pytest.raises(StreamStoreError, match=r"line 3: .*disk full.*not decided") as e:
         list(decide_stream(_Engine(fail_at="d"), _recs("a", "b", "c", "d"), group=2))

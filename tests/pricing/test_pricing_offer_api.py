@@ -22,8 +22,20 @@ def app() -> typer.Typer:
 
 
 def test_fk_price_is_the_price_command(app):
-    args = ["--principal", "10000", "--term", "12", "--fee-rate", "0.006", "--method", "fee_total",
-            "--start", "2026-01-10", "--prepay-after", "3"]
+    args = [
+        "--principal",
+        "10000",
+        "--term",
+        "12",
+        "--fee-rate",
+        "0.006",
+        "--method",
+        "fee_total",
+        "--start",
+        "2026-01-10",
+        "--prepay-after",
+        "3",
+    ]
     r = CliRunner().invoke(app, ["price", *args, "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)

@@ -26,17 +26,30 @@ from fengkong.strategy.parse_ctx import ParseContext, key_loc
 MAX_ARTIFACT_BYTES = 64 << 20
 
 
-def check_expr(cx: ParseContext, text: Any, loc: Loc, scope: Mapping[str, Sym], used: dict[str, Sym],
-               want: str | None = None) -> Node:
+def check_expr(
+    cx: ParseContext,
+    text: Any,
+    loc: Loc,
+    scope: Mapping[str, Sym],
+    used: dict[str, Sym],
+    want: str | None = None,
+) -> Node:
     """Compile one expression against ``scope``, recording the names it uses in ``used``."""
     n, u = compile_expr(text, scope, loc, want=want)
     used.update(u)
     return n
 
 
-def build_node(cx: ParseContext, nd: LDict, scope: dict[str, Sym], used: dict[str, Sym], conditional: bool,
-               base_dir: Path | None, art_in: Mapping[str, str], art_out: dict[str, str],
-               ) -> tuple[Any, dict[str, Sym]]:
+def build_node(
+    cx: ParseContext,
+    nd: LDict,
+    scope: dict[str, Sym],
+    used: dict[str, Sym],
+    conditional: bool,
+    base_dir: Path | None,
+    art_in: Mapping[str, str],
+    art_out: dict[str, str],
+) -> tuple[Any, dict[str, Sym]]:
     """One node of the strategy (ruleset, table, scorecard, model, assign) and the names it adds to the scope;
     model artifacts come from ``art_in`` or ``base_dir`` and are recorded in ``art_out``."""
     nid, ntype = nd["id"], nd["type"]
@@ -68,8 +81,9 @@ def build_node(cx: ParseContext, nd: LDict, scope: dict[str, Sym], used: dict[st
             code = cx.opt(r, "reason_code", str, f"rule {rid!r}", rid)
             rules.append(Rule(rid, cond, action, code, cx.opt(r, "reason", str, f"rule {rid!r}", code), nid))
         syms[f"{nid}.hit"] = Sym(f"{nid}.hit", "bool", False, f"o_{nid}__hit", f"{nid}.hit", "node", nid)
-        syms[f"{nid}.action"] = Sym(f"{nid}.action", "str", False, f"o_{nid}__action", f"{nid}.action", "node",
-                                    nid)
+        syms[f"{nid}.action"] = Sym(
+            f"{nid}.action", "str", False, f"o_{nid}__action", f"{nid}.action", "node", nid
+        )
         return RuleSet(nid, hp, rules), syms
 
     if ntype == "assign":
@@ -91,12 +105,16 @@ def build_node(cx: ParseContext, nd: LDict, scope: dict[str, Sym], used: dict[st
         return _build_scorecard(cx, nd, scope, used, sym, syms, what)
 
     # model
-    cx.keys(nd, {"id", "type", "format", "artifact", "inputs", "output", "intercept", "coef", "description"}, what)
+    cx.keys(
+        nd, {"id", "type", "format", "artifact", "inputs", "output", "intercept", "coef", "description"}, what
+    )
     fmt = cx.need(nd, "format", str, what)
     inputs_raw = cx.need(nd, "inputs", dict, what)
     for k in inputs_raw:
         cx.ident(k, key_loc(inputs_raw, k), f"{what}: input")
-    inputs = {k: check_expr(cx, v, inputs_raw.locs[k], scope, used, want="num") for k, v in inputs_raw.items()}
+    inputs = {
+        k: check_expr(cx, v, inputs_raw.locs[k], scope, used, want="num") for k, v in inputs_raw.items()
+    }
     output = cx.need(nd, "output", str, what)
     if fmt == "logistic":
         coef_raw = cx.need(nd, "coef", dict, what)
@@ -107,8 +125,14 @@ def build_node(cx: ParseContext, nd: LDict, scope: dict[str, Sym], used: dict[st
         for k in inputs:
             if k not in coef_raw:
                 raise cx.err(f"{what}: input {k!r} has no coefficient", inputs_raw.locs[k])
-        node = Model(nid, fmt, inputs, output, intercept=float(cx.opt(nd, "intercept", (int, float), what, 0.0)),
-                     coef={k: float(v) for k, v in coef_raw.items()})
+        node = Model(
+            nid,
+            fmt,
+            inputs,
+            output,
+            intercept=float(cx.opt(nd, "intercept", (int, float), what, 0.0)),
+            coef={k: float(v) for k, v in coef_raw.items()},
+        )
     elif fmt == "lightgbm":
         art = cx.need(nd, "artifact", str, what)
         if art in art_in:
@@ -117,13 +141,20 @@ def build_node(cx: ParseContext, nd: LDict, scope: dict[str, Sym], used: dict[st
             p = (base_dir or Path(".")) / art
             try:
                 if p.is_file() and p.stat().st_size > MAX_ARTIFACT_BYTES:
-                    raise cx.err(f"{what}: model artifact {str(p)!r} is {p.stat().st_size} bytes (at most "
-                                 f"{MAX_ARTIFACT_BYTES})", nd.locs["artifact"])
+                    raise cx.err(
+                        f"{what}: model artifact {str(p)!r} is {p.stat().st_size} bytes (at most "
+                        f"{MAX_ARTIFACT_BYTES})",
+                        nd.locs["artifact"],
+                    )
                 text = p.read_text(encoding="utf-8")
             except UnicodeDecodeError:
-                raise cx.err(f"{what}: model artifact {str(p)!r} is not UTF-8 text", nd.locs["artifact"]) from None
+                raise cx.err(
+                    f"{what}: model artifact {str(p)!r} is not UTF-8 text", nd.locs["artifact"]
+                ) from None
             except OSError as exc:
-                raise cx.err(f"{what}: cannot read model artifact {str(p)!r}: {exc.strerror}", nd.locs["artifact"]) from None
+                raise cx.err(
+                    f"{what}: cannot read model artifact {str(p)!r}: {exc.strerror}", nd.locs["artifact"]
+                ) from None
         art_out[art] = text
         node = Model(nid, fmt, inputs, output, artifact=art, artifact_text=text, where=nd.locs["artifact"])
     else:
@@ -139,8 +170,11 @@ def _num(cx: ParseContext, v: Any, loc: Loc, what: str) -> float:
 
 
 def _build_table(cx, nd, scope, used, sym, syms, what):
-    cx.keys(nd, {"id", "type", "hit_policy", "aggregate", "inputs", "outputs", "rows", "default", "description"},
-            what)
+    cx.keys(
+        nd,
+        {"id", "type", "hit_policy", "aggregate", "inputs", "outputs", "rows", "default", "description"},
+        what,
+    )
     hp = cx.opt(nd, "hit_policy", str, what, "first")
     if hp not in ("first", "collect"):
         raise cx.err(f"{what}: hit_policy must be 'first' or 'collect'", nd.locs["hit_policy"])
@@ -172,7 +206,9 @@ def _build_table(cx, nd, scope, used, sym, syms, what):
                     raise cx.err(f"{what}: output {k!r} mixes {out_types[k]} and {t}", loc)
                 out_types[k] = u
             else:
-                raise cx.err(f"{what}: row {i + 1} has column {k!r} that is neither an input nor an output", loc)
+                raise cx.err(
+                    f"{what}: row {i + 1} has column {k!r} that is neither an input nor an output", loc
+                )
         for o in outputs:
             if o not in vals and hp == "first":
                 raise cx.err(f"{what}: row {i + 1} has no value for output {o!r}", row.loc)
@@ -232,8 +268,11 @@ def _cell(cx: ParseContext, v: Any, loc: Loc, in_type: str, what: str) -> Cell:
                 raise cx.err(f"{what}: ranges need a numeric input, got {in_type}", loc)
             b = {k: _num(cx, v[k], loc, f"{what} {k}") for k in keys}
             return Cell("range", ge=b.get("ge"), gt=b.get("gt"), le=b.get("le"), lt=b.get("lt"))
-        raise cx.err(f"{what}: a cell is a value, '-', {{in: [...]}}, {{not_in: [...]}}, {{missing: true}} or "
-                     f"a range {{ge, gt, le, lt}}", loc)
+        raise cx.err(
+            f"{what}: a cell is a value, '-', {{in: [...]}}, {{not_in: [...]}}, {{missing: true}} or "
+            f"a range {{ge, gt, le, lt}}",
+            loc,
+        )
     t = _value_type(cx, v, loc, what)
     if not _compatible(t, in_type):
         raise cx.err(f"{what}: value {v!r} ({t}) cannot match input of type {in_type}", loc)
@@ -245,15 +284,37 @@ def _compatible(t: str, in_type: str) -> bool:
 
 
 def _build_scorecard(cx, nd, scope, used, sym, syms, what):
-    cx.keys(nd, {"id", "type", "output", "offset", "scaling", "pd_output", "reasons", "characteristics",
-                 "description"}, what)
+    cx.keys(
+        nd,
+        {
+            "id",
+            "type",
+            "output",
+            "offset",
+            "scaling",
+            "pd_output",
+            "reasons",
+            "characteristics",
+            "description",
+        },
+        what,
+    )
     output = cx.need(nd, "output", str, what)
     offset = float(_num(cx, nd.get("offset", 0.0), nd.locs.get("offset", nd.loc), f"{what} offset"))
     scaling = nd.get("scaling")
     if scaling is not None:
         cx.keys(scaling, {"base_score", "base_odds", "pdo"}, f"{what} scaling")
-        scaling = {k: float(_num(cx, cx.need(scaling, k, (int, float), f"{what} scaling"), scaling.locs[k],
-                                 f"{what} scaling {k}")) for k in ("base_score", "base_odds", "pdo")}
+        scaling = {
+            k: float(
+                _num(
+                    cx,
+                    cx.need(scaling, k, (int, float), f"{what} scaling"),
+                    scaling.locs[k],
+                    f"{what} scaling {k}",
+                )
+            )
+            for k in ("base_score", "base_odds", "pdo")
+        }
     pd_output = cx.opt(nd, "pd_output", str, what)
     if pd_output and scaling is None:
         raise cx.err(f"{what}: pd_output needs scaling", nd.locs["pd_output"])
@@ -263,8 +324,9 @@ def _build_scorecard(cx, nd, scope, used, sym, syms, what):
         if not isinstance(c, LDict):
             raise cx.err(f"{what}: a characteristic must be a mapping", chars_raw.locs[i])
         cx.keys(c, {"name", "input", "reason_code", "bins", "description"}, f"{what} characteristic")
-        cname = cx.ident(cx.need(c, "name", str, f"{what} characteristic"), c.locs["name"],
-                         f"{what}: characteristic name")
+        cname = cx.ident(
+            cx.need(c, "name", str, f"{what} characteristic"), c.locs["name"], f"{what}: characteristic name"
+        )
         inp = check_expr(cx, c.get("input", cname), c.locs.get("input", c.locs["name"]), scope, used)
         bins_raw = cx.need(c, "bins", list, f"characteristic {cname!r}")
         bins: list[Bin] = []
@@ -296,7 +358,9 @@ def _build_scorecard(cx, nd, scope, used, sym, syms, what):
             else:
                 raise cx.err(f"{bw}: use one of missing / in / ge+lt / else", bl)
         if not bins or bins[-1].kind != "else":
-            raise cx.err(f"characteristic {cname!r}: the last bin must be {{else: true, points: …}}", c.locs["bins"])
+            raise cx.err(
+                f"characteristic {cname!r}: the last bin must be {{else: true, points: …}}", c.locs["bins"]
+            )
         chars.append(Characteristic(cname, inp, cx.opt(c, "reason_code", str, what, cname.upper()), bins))
     reasons = int(cx.opt(nd, "reasons", int, what, 0))
     sym(output, "float", False)

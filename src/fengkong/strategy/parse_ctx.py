@@ -42,20 +42,28 @@ class ParseContext:
     def ident(self, name: Any, loc: Loc | None, what: str) -> str:
         """``name`` if it is a plain identifier that is no keyword and no reserved name; else an error."""
         if not isinstance(name, str) or not IDENT.fullmatch(name):
-            raise self.err(f"{what} {name!r} must be an identifier (letters, digits and _, not starting "
-                           f"with a digit)", loc)
+            raise self.err(
+                f"{what} {name!r} must be an identifier (letters, digits and _, not starting with a digit)",
+                loc,
+            )
         if keyword.iskeyword(name) or name in KEYWORDS:
             raise self.err(f"{what} {name!r} is a keyword", loc)
         if name.startswith("__") or name in RESERVED:
-            raise self.err(f"{what} {name!r} is reserved (names starting with '__' and "
-                           f"{', '.join(sorted(RESERVED))} are built in)", loc)
+            raise self.err(
+                f"{what} {name!r} is reserved (names starting with '__' and "
+                f"{', '.join(sorted(RESERVED))} are built in)",
+                loc,
+            )
         return name
 
     def slug(self, value: Any, loc: Loc | None, what: str) -> str:
         """``value`` if it is a plain name (letters, digits, ``_ . -``; at most 128 characters)."""
         if not isinstance(value, str) or not SLUG.fullmatch(value):
-            raise self.err(f"{what} {value!r} must be 1–128 letters, digits, '_', '.' or '-' (not starting "
-                           f"with '.' or '-')", loc)
+            raise self.err(
+                f"{what} {value!r} must be 1–128 letters, digits, '_', '.' or '-' (not starting "
+                f"with '.' or '-')",
+                loc,
+            )
         return value
 
     def keys(self, d: Any, allowed: set[str], what: str) -> None:
@@ -63,8 +71,9 @@ class ParseContext:
             raise self.err(f"{what} must be a mapping", getattr(d, "loc", None))
         for k in d:
             if k not in allowed:
-                raise self.err(f"{what}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})",
-                               d.locs.get(k, d.loc))
+                raise self.err(
+                    f"{what}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})", d.locs.get(k, d.loc)
+                )
 
 
 def key_loc(d: Any, key: Any) -> Loc | None:
@@ -78,6 +87,12 @@ def as_tuple(t: Any) -> tuple:
 
 
 def type_name(t: Any) -> str:
-    names = {str: "text", int: "an integer", float: "a number", bool: "true/false", dict: "a mapping",
-             list: "a list"}
+    names = {
+        str: "text",
+        int: "an integer",
+        float: "a number",
+        bool: "true/false",
+        dict: "a mapping",
+        list: "a list",
+    }
     return " or ".join(names.get(x, x.__name__) for x in as_tuple(t))
