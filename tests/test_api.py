@@ -69,3 +69,31 @@ def test_the_backtest_command_is_the_api_function(monkeypatch, tmp_path):
                                  "--json"])
     assert r.exit_code == 0, r.output
     assert seen == [world]
+
+
+def test_simulate_validates_like_the_command(tmp_path):
+    from fengkong.simulate import SimConfigError
+    from fengkong.simulate.options import config_from_options
+
+    with pytest.raises(SimConfigError, match="parameter 'months'"):
+        fk.simulate(tmp_path / "w", customers=100, months=1)
+    with pytest.raises(SimConfigError, match="parameter 'nope'"):
+        fk.simulate(tmp_path / "w", customers=100, nope=3)
+    cfg = config_from_options({"customers": 150, "start": "2026-02-01", "other": 1},
+                              ["theft-rate=0.05", "attacker_device_reuse=false"])
+    assert (cfg.customers, cfg.start.isoformat(), cfg.theft_rate, cfg.attacker_device_reuse) == (
+        150, "2026-02-01", 0.05, False)
+    with pytest.raises(SimConfigError, match="parameter 'theft_rate': cannot parse 'x'"):
+        config_from_options({}, ["theft_rate=x"])
+    with pytest.raises(SimConfigError, match="parameter 'start': not an ISO date"):
+        config_from_options({"start": "2026/02/01"})
+
+
+def test_validate_strategies_is_the_validate_command(tmp_path):
+    good = fk.example_strategy("application")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: b\nversion: 1\nevent_type: application\nnodes: []\n", encoding="utf-8")
+    res = fk.validate_strategies([good, bad])
+    assert res["ok"] is False and [r["ok"] for r in res["results"]] == [True, False]
+    assert res["results"][0]["event_type"] == "application" and res["results"][1]["file"] == str(bad)
+    assert fk.validate_strategies([good])["ok"] is True

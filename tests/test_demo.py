@@ -53,7 +53,23 @@ def demo_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     console = Console(record=True, width=120, file=io.StringIO())
     cfg = demo.DemoConfig(customers=600)
-    demo.run(out, cfg, console)
+    import fengkong.events.files as files
+    import fengkong.features.providers as providers
+
+    calls = {"read_world": 0, "backfill_all": 0}
+
+    def counted(name, real):
+        def wrapper(*a, **kw):
+            calls[name] += 1
+            return real(*a, **kw)
+        return wrapper
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(files, "read_world", counted("read_world", files.read_world))
+        mp.setattr(providers, "backfill_all", counted("backfill_all", providers.backfill_all))
+        world = demo.run(out, cfg, console)
+    # every section shares one read of the world and one backfill (the service stage's server is its own process)
+    assert (world.reads, world.backfills) == (1, 1) and calls == {"read_world": 1, "backfill_all": 1}, calls
     return out, cfg
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from fengkong.cli import _register_all, app
@@ -49,3 +50,17 @@ def test_ingest_reports_a_bad_line_and_keeps_the_others(tmp_path):
     assert r.exit_code == 1
     assert "line 2: not valid JSON" in r.output and "line 3: field 'dpd'" in r.output
     assert "1 decided" not in r.output and "0 decided, 1 ingested without a decision, 2 failed" in r.output
+
+
+def test_events_in_time_order_is_what_convert_writes(tmp_path):
+    import fengkong as fk
+    from fengkong.events.files import EventTypeError, events_in_time_order
+
+    world = fk.simulate(tmp_path / "w", customers=150, months=3, seed=4)
+    frame = events_in_time_order(world, ("purchase", "application"), limit=25)
+    assert frame.height == 25 and set(frame["event_type"]) <= {"purchase", "application"}
+    assert frame.sort(["ts", "event_id"])["event_id"].to_list() == frame["event_id"].to_list()
+    one = events_in_time_order(world / "purchase.parquet", ("application",))
+    assert one.height == 0  # a file of another type keeps nothing
+    with pytest.raises(EventTypeError, match="unknown event type 'loan'"):
+        events_in_time_order(world, ("loan",))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from fengkong.pricing.offer import Offer
 
 
 def simulate(out: str | Path, customers: int = 3000, months: int = 3, seed: int = 7, **config: Any) -> Path:
@@ -65,6 +67,17 @@ def backfill(events: pl.DataFrame, features: Any = None, names: Iterable[str] | 
     return out
 
 
+def check_parity(events: pl.DataFrame | str | Path, features: Any = None, store: str = "memory",
+                 store_url: str | None = None) -> Any:
+    """Backfill offline, replay online against a fresh ``store`` (memory, sqlite, redis) and compare every
+    value (``fengkong features check``): a report with ``events``, ``features``, ``mismatches``."""
+    from fengkong.features.parity import check_with_store
+
+    ev = events if isinstance(events, pl.DataFrame) else read_world(events)
+    fs = features if features is not None and not isinstance(features, str | Path) else load_features(features)
+    return check_with_store(ev, fs, store, store_url)
+
+
 def load_strategy(path: str | Path) -> Any:
     """Type-check and compile a strategy file against the event schema and every feature a pack provides;
     a feature with no value for the strategy's event type is an error."""
@@ -74,6 +87,51 @@ def load_strategy(path: str | Path) -> Any:
     s = _load(path, features=strategy_kinds())
     check_applicable(s)
     return s
+
+
+def validate_strategies(files: Iterable[str | Path], events: str | Path | None = None) -> dict[str, Any]:
+    """Type-check strategy files (``fengkong strategy validate``): ``{"ok", "results"}``, one result per file
+    (name, version, event type, nodes, rules; or the error with its line and column). With ``events`` (a
+    world directory) each loaded strategy's result also gets ``inputs``, the share of events on which each
+    rule's inputs are missing, and ``warnings`` for the rules that can never fire. A bad ``events``
+    directory raises its ValueError."""
+    from fengkong.runtime import check_applicable, strategy_kinds
+    from fengkong.strategy import StrategyError
+    from fengkong.strategy import load_strategy as _load
+
+    results: list[dict[str, Any]] = []
+    loaded: list[tuple[dict[str, Any], Any]] = []
+    kinds = strategy_kinds()
+    for f in files:
+        try:
+            s = _load(f, features=kinds)
+            s.check_models()
+            try:
+                check_applicable(s)
+            except StrategyError as exc:
+                raise StrategyError(exc.message, str(f)) from None
+            results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
+                            "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
+            loaded.append((results[-1], s))
+        except StrategyError as exc:
+            results.append({"file": str(f), "ok": False, "error": str(exc), "line": exc.line, "column": exc.col})
+    if events is not None and loaded:
+        _coverage(loaded, Path(events))
+    return {"ok": all(r["ok"] for r in results), "results": results}
+
+
+def _coverage(loaded: list[tuple[dict[str, Any], Any]], events: Path) -> None:
+    """Add each strategy's per-rule input null shares (and warnings for inputs always missing) to its result."""
+    from fengkong.strategy.coverage import input_null_rates, never_firing
+
+    ev = read_world(events)
+    used = set().union(*(set(s.used_features) for _, s in loaded))
+    feats = backfill(ev, names=used) if used else None
+    for r, s in loaded:
+        rates = input_null_rates(s, ev, feats)
+        r["inputs"] = rates.to_dicts()
+        r["warnings"] = [f"rule {rule} can never fire on {events}: an input it reads is missing on every "
+                         f"{s.event_type} event" for rule in never_firing(rates)]
 
 
 def example_strategy(event_type: str) -> Path:
@@ -139,37 +197,21 @@ def evaluate(world: str | Path, packs: Iterable[str] | None = None, drop_fields:
     return (merged, texts) if with_tables else merged
 
 
-@dataclass(frozen=True)
-class Offer:
-    """A priced offer: the repayment schedule, its annualised cost by every method and the cap check."""
+def price(principal: float | None = None, term: int | None = None, rate: float | None = None,
+          method: str | None = None, fee_rate: float | None = None, upfront_fee: float | None = None,
+          start: dt.date | str | None = None, lender_type: str | None = None, channel: str | None = None,
+          config: str | Path | None = None, **options: Any) -> Offer:
+    """Schedule, annualised cost, cap check and disclosure of one offer (amounts in yuan, rates annual decimals;
+    the schedule's money is integer fen), exactly as ``fengkong price`` computes it. ``options``:
+    ``total_fee_rate``, ``daily_rate``, ``first_due``, ``product`` (a YAML product file), ``pd`` / ``score`` /
+    ``lgd`` (the risk-based price; ``offer.declined`` when it is above the cap), ``prepay_after``."""
+    from fengkong.pricing.offer import price_offer
 
-    schedule: Any
-    cost: Any
-    cap: Any
-
-    @property
-    def apr_irr(self) -> float:
-        """The annualised comprehensive cost by the IRR method (monthly IRR × 12)."""
-        return float(self.cost.apr_irr)
-
-
-def price(principal: float, term: int, rate: float | None = None, method: str = "equal_installment",
-          fee_rate: float | None = None, upfront_fee: float | None = None, start: dt.date | str | None = None,
-          lender_type: str | None = None, channel: str | None = None, config: str | Path | None = None) -> Offer:
-    """Schedule, annualised cost and cap check of one offer (amounts in yuan, rates annual decimals; the
-    schedule's money is integer fen), as ``fengkong price`` prints it."""
-    from fengkong.pricing import annualised_cost, build_schedule, check_offer, product_from_mapping
-    from fengkong.pricing.config import load_config
-
-    cfg = load_config(config)
-    rp = cfg.section("risk_pricing")
-    day = start or dt.date.today()
-    p = product_from_mapping({}, principal=principal, term=term, method=method, rate=rate, fee_rate=fee_rate,
-                             upfront_fee=upfront_fee, start=day.isoformat() if isinstance(day, dt.date) else day)
-    sched = build_schedule(p, cfg)
-    cost = annualised_cost(sched)
-    cap = check_offer(cost, p.start, lender_type or rp["lender_type"], channel or rp["channel"], cfg)
-    return Offer(sched, cost, cap)
+    product = options.pop("product", None)
+    return price_offer(principal, term, method=method, rate=rate, fee_rate=fee_rate, upfront_fee=upfront_fee,
+                       start=start, lender_type=lender_type, channel=channel,
+                       config=Path(config) if config is not None else None,
+                       product=Path(product) if product is not None else None, **options)
 
 
 def load_scorecard(path: str | Path) -> Any:

@@ -189,8 +189,9 @@ def cases_from_decisions(store: Any, events: Mapping[str, Mapping[str, Any]] | N
             last = seq
 
 
-def review_events(world: str | Path, store: Any) -> dict[str, dict[str, Any]]:
-    """The world's events behind the store's review decisions, by event id (for amounts and tokens)."""
+def review_events(world: str | Path, store: Any, events: Any = None) -> dict[str, dict[str, Any]]:
+    """The world's events behind the store's review decisions, by event id (for amounts and tokens);
+    ``events``: the world's events when the caller has read them already."""
     import polars as pl
 
     from fengkong.engine.replay import event_dicts
@@ -200,7 +201,8 @@ def review_events(world: str | Path, store: Any) -> dict[str, dict[str, Any]]:
         ids = [r[0] for r in conn.execute(select(decisions_table.c.request_id).where(decisions_table.c.outcome == "review")).all()]
     if not ids:
         return {}
-    events = read_world(Path(world))
+    if events is None:
+        events = read_world(Path(world))
     return {e["event_id"]: e for e in event_dicts(events.filter(pl.col("event_id").is_in(ids)))}
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import typer
@@ -21,6 +23,39 @@ class DemoConfig:
     seed: int = 20261124
 
 
+class DemoWorld:
+    """The demo's world, read once, and its point-in-time features (the standard library and every pack's),
+    backfilled once: every section is handed this object instead of reading and backfilling again."""
+
+    def __init__(self, out: Path) -> None:
+        self.dir = out / "world"
+        self._events: pl.DataFrame | None = None
+        self._features: pl.DataFrame | None = None
+        self.reads = 0  # how often the world was read and backfilled (once each, whatever the sections)
+        self.backfills = 0
+
+    @property
+    def events(self) -> pl.DataFrame:
+        """Every event of the world, validated, in time order."""
+        if self._events is None:
+            from fengkong.events.files import read_world
+
+            self._events = read_world(self.dir)
+            self.reads += 1
+        return self._events
+
+    @property
+    def features(self) -> pl.DataFrame:
+        """``event_id`` + every feature (standard and the packs'), point-in-time, for every event."""
+        if self._features is None:
+            from fengkong.features import load_features
+            from fengkong.features.providers import ProviderContext, backfill_all
+
+            self._features = backfill_all(self.events, load_features(), ProviderContext())
+            self.backfills += 1
+        return self._features
+
+
 def _counts_table(title: str, rows: list[tuple[str, int]], what: str) -> Table:
     t = Table(title=title)
     t.add_column(what)
@@ -30,7 +65,7 @@ def _counts_table(title: str, rows: list[tuple[str, int]], what: str) -> Table:
     return t
 
 
-def stage_simulate(out: Path, cfg: DemoConfig, console: Console) -> dict:
+def stage_simulate(out: Path, cfg: DemoConfig, console: Console, world: DemoWorld) -> dict:
     """Simulate the world and print events per type and ground-truth labels per pattern."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -47,24 +82,22 @@ def stage_simulate(out: Path, cfg: DemoConfig, console: Console) -> dict:
 
         manifest = simulate_world(out / "world", SimConfig(customers=cfg.customers, months=cfg.months,
                                                            seed=cfg.seed), tokenizer=tok, progress=step)
-    world = out / "world"
+    wdir = world.dir
     counts = [(p.stem, pl.scan_parquet(p).select(pl.len()).collect().item())
-              for p in sorted(world.glob("*.parquet")) if p.stem not in ("labels", "outcomes")]
+              for p in sorted(wdir.glob("*.parquet")) if p.stem not in ("labels", "outcomes")]
     console.print(_counts_table("Events per type", counts, "event type"))
-    labels = pl.read_parquet(world / "labels.parquet").group_by("pattern").len().sort("pattern")
+    labels = pl.read_parquet(wdir / "labels.parquet").group_by("pattern").len().sort("pattern")
     console.print(_counts_table("Ground-truth labels per planted pattern", list(labels.iter_rows()), "pattern"))
-    return manifest if isinstance(manifest, dict) else json.loads((world / "manifest.json").read_text())
+    return manifest if isinstance(manifest, dict) else json.loads((wdir / "manifest.json").read_text())
 
 
-def stage_features(out: Path, cfg: DemoConfig, console: Console) -> None:
+def stage_features(out: Path, cfg: DemoConfig, console: Console, world: DemoWorld) -> None:
     """Point-in-time features: the standard library backfilled over every event of the world."""
-    from fengkong.events.files import read_world
     from fengkong.features import load_features
-    from fengkong.features.offline import backfill
 
     fs = load_features()
-    events = read_world(out / "world")
-    table = backfill(events, fs)
+    events = world.events
+    table = world.features.select("event_id", *fs.names)  # the standard library's part of the one backfill
     table.write_parquet(out / "features.parquet")
     apps = table.join(events.filter(pl.col("event_type") == "application").select("event_id"), on="event_id")
     t = Table(title=f"{len(fs.names)} standard features × {table.height:,} events (application means shown)")
@@ -80,7 +113,7 @@ def stage_features(out: Path, cfg: DemoConfig, console: Console) -> None:
     console.print(f"… and {max(len(fs.names) - 12, 0)} more; full table in features.parquet")
 
 
-def stage_scorecard(out: Path, cfg: DemoConfig, console: Console) -> None:
+def stage_scorecard(out: Path, cfg: DemoConfig, console: Console, world: DemoWorld) -> None:
     """Application scorecard: trained on month 1–2 outcomes with the point-in-time features."""
     from fengkong.modeling.world import train_application_scorecard
 
@@ -96,110 +129,68 @@ def stage_scorecard(out: Path, cfg: DemoConfig, console: Console) -> None:
     console.print(t)
 
 
-def stage_decisions(out: Path, cfg: DemoConfig, console: Console) -> None:
+def stage_decisions(out: Path, cfg: DemoConfig, console: Console, world: DemoWorld) -> None:
     """Decisions: backtest the application strategy on months 1–2, replay month 3 online, audit."""
     from fengkong.engine import demo_story
 
     db = out / "fengkong.db"
     for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         p.unlink(missing_ok=True)
-    demo_story(out / "world", db_url=f"sqlite:///{db}", console=console)
+    demo_story(out / "world", db_url=f"sqlite:///{db}", console=console, events=world.events,
+               features=world.features)
 
 
-def stage_pricing(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Pricing compliance: quarter cost monitor and interest subsidy on the world's loans and purchases."""
-    import datetime as dt
-
-    from fengkong.pricing.compliance import monitor
-    from fengkong.pricing.report import (
-        compliance_html,
-        compliance_xlsx,
-        pct,
-        subsidy_html,
-        subsidy_xlsx,
-        yuan,
-    )
-    from fengkong.pricing.subsidy_ledger import run_subsidy
-
-    world = out / "world"
-    loans = pl.read_parquet(world / "disbursement.parquet")
-    rep = monitor(loans, "2026Q1")
-    compliance_html(rep, out / "compliance_2026Q1.html")
-    compliance_xlsx(rep, out / "compliance_2026Q1.xlsx")
-    t = Table(title=f"2026Q1 comprehensive cost of {rep.loans.height:,} new loans (IRR × 12, principal-weighted)")
-    for c in ("lender type", "rule", "limit", "QTD average", "projected", "per-loan breaches"):
-        t.add_column(c)
-    for r in rep.rules:
-        t.add_row(r.lender_type, r.rule_id, pct(r.limit), pct(r.weighted_apr), pct(r.projected_apr),
-                  str(rep.breaches.height))
-    console.print(t)
-    ledger = out / "subsidy_ledger.parquet"
-    ledger.unlink(missing_ok=True)
-    run = run_subsidy(pl.read_parquet(world / "purchase.parquet"), pl.read_parquet(world / "transfer.parquet"),
-                      loans, dt.date(2026, 3, 31), ledger_path=ledger,
-                      customers=pl.read_parquet(world / "customer.parquet"))
-    subsidy_html(run, out / "subsidy.html")
-    subsidy_xlsx(run, out / "subsidy.xlsx")
-    claim = run.claim_report()
-    console.print(f"Interest subsidy to 2026-03-31: {run.items.height:,} items checked, "
-                  f"{yuan(int(claim['subsidy_fen'].sum()) if claim.height else 0)} yuan to claim across "
-                  f"{claim['branch'].n_unique() if claim.height else 0} branches; reports: compliance_2026Q1.html/.xlsx, "
-                  "subsidy.html/.xlsx")
-
-
-def stage_fraud(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Fraud: patterns caught against ground truth, the largest ring, identity theft stopped."""
-    from rich.text import Text
-
-    from fengkong.fraud.evaluate import evaluate_world, render_table
-    from fengkong.fraud.report import demo_text
-
-    world = out / "world"
-    console.print(Text(render_table(evaluate_world(world))), soft_wrap=True)
-    console.print(Text(demo_text(str(world))), soft_wrap=True)
-
-
-def stage_postloan(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Post-loan: fund-flow alerts with an evidence chain, cases, the evidence pack and the vintage report."""
-    from fengkong.postloan.demo import stage_postloan as run_postloan
-
-    run_postloan(out, console)
-
-
-def stage_console(out: Path, cfg: DemoConfig, console: Console) -> None:
+def stage_console(out: Path, cfg: DemoConfig, console: Console, world: DemoWorld) -> None:
     """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
     from fengkong.console.demo import stage_console as run_console
     from fengkong.store import open_store
 
     with open_store(f"sqlite:///{out / 'fengkong.db'}") as store:
-        run_console(out, store, console)
+        run_console(out, store, console, events=world.events)
 
 
-def stage_service(out: Path, cfg: DemoConfig, console: Console) -> None:
+def stage_service(out: Path, cfg: DemoConfig, console: Console, world: DemoWorld) -> None:
     """The decision service, last: `fengkong serve` started briefly, a few events decided over HTTP."""
     from fengkong.service.demo import stage_service as run_service
 
     run_service(out, cfg, console)
 
 
-def stage_complaints(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Complaints and collections: organised groups, the "not me" path, the contact-policy report."""
-    from fengkong.complaints.demo import stage_complaints as run_stage
-
-    run_stage(out, console)
-
-
-STAGES = [stage_simulate, stage_features, stage_scorecard, stage_decisions, stage_fraud, stage_pricing,
-          stage_postloan, stage_complaints, stage_console, stage_service]
+#: The platform's own sections and where they go; the packs' sections (``Pack.demo``) fall in between.
+Stage = Callable[[Path, DemoConfig, Console, DemoWorld], Any]
+CORE_STAGES: list[tuple[int, Stage]] = [
+    (10, stage_simulate), (20, stage_features), (30, stage_scorecard), (40, stage_decisions),
+    (90, stage_console), (100, stage_service)]
 
 
-def run(out: Path, cfg: DemoConfig, console: Console) -> None:
-    """Run every stage of the demo into ``out``; everything printed is also saved to ``out/demo.log``."""
+def _title(fn: Callable[..., Any]) -> str:
+    return fn.__doc__.split(":")[0] if fn.__doc__ else fn.__name__
+
+
+def stages() -> list[tuple[str, Stage]]:
+    """The demo's sections in order, (title, run): the core ones and every registered pack's (a pack's
+    section is called as ``function(out, console, world)``, ``world`` the shared :class:`DemoWorld`)."""
+    from fengkong.packs import load, packs
+
+    items: list[tuple[int, str, Stage]] = [(order, _title(fn), fn) for order, fn in CORE_STAGES]
+    for pack in packs():
+        for section in pack.demo:
+            fn = load(section.run)
+            items.append((section.order, section.title or _title(fn),
+                          lambda out, cfg, console, world, fn=fn: fn(out, console, world)))
+    return [(title, fn) for _, title, fn in sorted(items, key=lambda x: x[0])]
+
+
+def run(out: Path, cfg: DemoConfig, console: Console) -> DemoWorld:
+    """Run every section of the demo into ``out``; everything printed is also saved to ``out/demo.log``.
+    Returns the shared world (read and backfilled once)."""
     out.mkdir(parents=True, exist_ok=True)
-    for stage in STAGES:
-        console.rule(stage.__doc__.split(":")[0] if stage.__doc__ else stage.__name__)
-        stage(out, cfg, console)
+    world = DemoWorld(out)
+    for title, stage in stages():
+        console.rule(title)
+        stage(out, cfg, console, world)
     (out / "demo.log").write_text(console.export_text(clear=False), encoding="utf-8")
+    return world
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,6 @@
 """`fengkong evaluate`'s extension point: each pack measures its detectors on a simulated world.
 
-A pack registers a module under the entry-point group ``fengkong.evaluators``; the module has
+A pack names a module as ``Pack.evaluator`` in its registration (:mod:`fengkong.packs`); the module has
 ``evaluate_world(world: Path) -> dict`` (keyed by planted pattern, keys unique across packs) and
 ``render_table(result: dict) -> str``. A pack's ``EvaluationError``-style failure is a ``ValueError``.
 """
@@ -8,17 +8,18 @@ A pack registers a module under the entry-point group ``fengkong.evaluators``; t
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
-GROUP = "fengkong.evaluators"
+from fengkong import packs as pack_registry
+
+GROUP = "fengkong.evaluators"  # the entry-point group of installs made before fengkong.packs
 
 
 def evaluators() -> dict[str, ModuleType]:
-    """The registered evaluator modules by pack name (fraud first, then by name)."""
-    eps = sorted(entry_points(group=GROUP), key=lambda e: (e.name != "fraud", e.name))
-    return {ep.name: import_module(ep.value) for ep in eps}
+    """The registered packs' evaluator modules by pack name (fraud first, then by name)."""
+    found = sorted((p for p in pack_registry.packs() if p.evaluator), key=lambda p: (p.name != "fraud", p.name))
+    return {p.name: import_module(p.evaluator) for p in found if p.evaluator}
 
 
 def drop_fields(world: Path, fields: list[str], out: Path) -> Path:

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from fengkong.errors import ConflictError
+from fengkong.settings import Settings, current
 
 DEFAULT_STATE_FILE = "fengkong_state.db"
 
 
-def resolve_state(state: str | None = None) -> str:
-    """The feature-state location: explicit, else $FENGKONG_STATE, else ./fengkong_state.db."""
-    return state or os.environ.get("FENGKONG_STATE") or str(Path.cwd() / DEFAULT_STATE_FILE)
+def resolve_state(state: str | None = None, settings: Settings | None = None) -> str:
+    """The feature-state location: explicit, else ``settings.state`` ($FENGKONG_STATE), else ./fengkong_state.db."""
+    return state or (settings or current()).state or str(Path.cwd() / DEFAULT_STATE_FILE)
 
 
 class StateInUseError(ConflictError, RuntimeError):

@@ -44,10 +44,9 @@ def _store(db: str | None) -> Any:
 
 def _kinds() -> dict[str, str]:
     """Feature kinds a strategy may use: the standard library plus every registered feature provider's."""
-    from fengkong.features import load_features
-    from fengkong.features.providers import combined_kinds
+    from fengkong.runtime import strategy_kinds
 
-    return combined_kinds(load_features().kinds)
+    return strategy_kinds()
 
 
 def _load_ref(ref: str, db: str | None, features: Any = None) -> Any:
@@ -75,47 +74,17 @@ def _load_ref(ref: str, db: str | None, features: Any = None) -> Any:
 
 
 def _read_events(source: str) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON or an Exception) for each event of a file / stdin."""
-    if source == "-":
-        for n, line in enumerate(sys.stdin, 1):
-            if line.strip():
-                yield n, _parse(line, n)
-        return
-    p = Path(source)
-    if not p.exists():
-        _fail(f"{source}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        _fail(f"{source}: not UTF-8 text (byte {exc.start})")
-    except OSError as exc:
-        _fail(f"{source}: cannot read: {exc.strerror}")
-    try:
-        whole = json.loads(text)
-    except json.JSONDecodeError as exc:
-        whole = None
-        # not JSON as a whole: JSON Lines only if the first line (or, when that one is the broken one,
-        # the second) is a complete object on its own; otherwise it is one (pretty-printed) document
-        # with one error, where the parser stopped
-        head = [ln for ln in text.splitlines()[:50] if ln.strip()][:2]
-        if not any(isinstance(_parse(ln, 1), dict) for ln in head):
-            _fail(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})")
-    if isinstance(whole, dict):
-        yield 1, whole
-        return
-    if isinstance(whole, list):
-        yield from enumerate(whole, 1)
-        return
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            yield n, _parse(line, n)
+    """(line number, parsed JSON or an Exception) for each event of a file / stdin; a bad file exits 2."""
+    from fengkong.events.jsonstream import EventSourceError, event_records
 
-
-def _parse(line: str, n: int) -> Any:
+    records = event_records(source)
     try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        return ValueError(f"line {n}: not valid JSON ({exc.msg})")
+        first = next(records, None)  # the source as a whole is checked before the first record
+    except EventSourceError as exc:
+        _fail(str(exc))
+    if first is not None:
+        yield first
+        yield from records
 
 
 def _feature_engine(state: str | None, no_features: bool, db: str | None = None) -> Any:
@@ -175,10 +144,9 @@ _GROUP = 256
 
 def _run(source: str, strategy: Path | None, db: str | None, state: str | None, no_features: bool,
          json_out: bool, ingest: bool) -> None:
-    from fengkong.engine import Engine, NoStrategyError
-    from fengkong.events import EventValidationError
+    from fengkong.engine import Engine
+    from fengkong.engine.stream import StreamStoreError, decide_stream
     from fengkong.runtime import StateInUseError, claim_state
-    from fengkong.store import DuplicateRequest, StoreError
 
     out = _console()
     err = _console(stderr=True)
@@ -191,16 +159,11 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
     failures = total = ingested = 0
 
-    def one(n: int, obj: Any) -> tuple[Any, str | None]:
-        """(decision or None when only ingested, error message) of one event; store errors propagate."""
-        try:
-            if isinstance(obj, Exception):
-                raise obj
-            if not isinstance(obj, dict):
-                raise ValueError(f"line {n}: an event must be a JSON object")
-            return (eng.ingest(obj) if ingest else eng.decide(obj)), None
-        except (EventValidationError, NoStrategyError, ValueError) as exc:
-            return None, str(exc) if str(exc).startswith("line ") else f"line {n}: {exc}"
+    def counted() -> Iterator[tuple[int, Any]]:
+        nonlocal total
+        for rec in _read_events(source):
+            total += 1
+            yield rec
 
     def show(n: int, obj: Any, d: Any, error: str | None) -> None:
         nonlocal failures, ingested
@@ -223,30 +186,13 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
     try:
         # a file is decided in groups (one commit of the state log and one of the audit log per group);
         # a group's results are printed once both commits are done; standard input one event at a time
-        size = 1 if source == "-" else _GROUP
-        events = _read_events(source)
-        while True:
-            pending = [x for _, x in zip(range(size), events, strict=False)]
-            if not pending:
-                break
-            total += len(pending)
-            try:
-                with eng.batch():
-                    results = [(n, obj, *one(n, obj)) for n, obj in pending]
-            except DuplicateRequest:  # another process recorded one of them meanwhile: one by one
-                results = []
-                for n, obj in pending:
-                    try:
-                        results.append((n, obj, *one(n, obj)))
-                    except StoreError as exc:
-                        _fail(f"line {n}: {exc}; this event and the ones after it were not decided "
-                              "(send them again)", 3)
-            except StoreError as exc:
-                _fail(f"line {pending[0][0]}: {exc}; this event and the ones after it were not decided "
-                      "(send them again)", 3)
-            for r in results:
-                show(*r)
-            sys.stdout.flush()
+        try:
+            for results in decide_stream(eng, counted(), ingest=ingest, group=1 if source == "-" else _GROUP):
+                for r in results:
+                    show(r.line, r.event, r.decision, r.error)
+                sys.stdout.flush()
+        except StreamStoreError as exc:
+            _fail(str(exc), 3)
     finally:
         st.close()
         if held is not None:
@@ -270,27 +216,13 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
                                               "missing can never fire as written)."),
              json_out: bool = typer.Option(False, "--json")) -> None:
     """Type-check strategy files against the event schema and the feature library."""
-    from fengkong.runtime import check_applicable
-    from fengkong.strategy import StrategyError, load_strategy
+    from fengkong.api import validate_strategies
 
-    results = []
-    loaded = []
-    for f in files:
-        try:
-            s = load_strategy(f, features=_kinds())
-            s.check_models()
-            try:
-                check_applicable(s)
-            except StrategyError as exc:
-                raise StrategyError(exc.message, str(f)) from None
-            results.append({"file": str(f), "ok": True, "name": s.name, "version": s.version,
-                            "event_type": s.event_type, "nodes": len(s.spec.nodes), "rules": len(s.rules)})
-            loaded.append((results[-1], s))
-        except StrategyError as exc:
-            results.append({"file": str(f), "ok": False, "error": str(exc), "line": exc.line, "column": exc.col})
-    ok = all(r["ok"] for r in results)
-    if events is not None and loaded:
-        _coverage(loaded, events)
+    try:
+        checked = validate_strategies(files, events)
+    except ValueError as exc:  # the --events directory
+        _fail(f"--events: {exc}")
+    ok, results = checked["ok"], checked["results"]
     if json_out:
         typer.echo(json.dumps({"ok": ok, "results": results}))
     else:
@@ -306,26 +238,6 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
             else:
                 _console(stderr=True).print(f"[red]error:[/red] {r['error']}", markup=True)
     raise typer.Exit(0 if ok else 2)
-
-
-def _coverage(loaded: list[tuple[dict, Any]], events: Path) -> None:
-    """Add each strategy's per-rule input null shares (and warnings for inputs always missing) to its result."""
-    from fengkong.events.files import read_world
-    from fengkong.features import load_features
-    from fengkong.features.providers import ProviderContext, backfill_all
-    from fengkong.strategy.coverage import input_null_rates, never_firing
-
-    try:
-        ev = read_world(events)
-    except ValueError as exc:
-        _fail(f"--events: {exc}")
-    used = set().union(*(set(s.used_features) for _, s in loaded))
-    feats = backfill_all(ev, load_features(), ProviderContext(state="memory"), names=used) if used else None
-    for r, s in loaded:
-        rates = input_null_rates(s, ev, feats)
-        r["inputs"] = rates.to_dicts()
-        r["warnings"] = [f"rule {rule} can never fire on {events}: an input it reads is missing on every "
-                         f"{s.event_type} event" for rule in never_firing(rates)]
 
 
 def _print_coverage(con: Any, rows: list[dict]) -> None:
@@ -378,11 +290,10 @@ def _actor() -> str:
 
 
 def _deployments(st: Any) -> Any:
-    import os
-
     from fengkong.deploy import Deployments
+    from fengkong.settings import current
 
-    return Deployments(st, four_eyes=os.environ.get("FENGKONG_FOUR_EYES", "").lower() in ("1", "true", "yes"))
+    return Deployments(st, four_eyes=current().four_eyes)
 
 
 def _activation_text(res: Any, applied: str) -> str:

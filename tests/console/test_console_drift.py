@@ -119,7 +119,7 @@ def test_serve_baseline_setting_must_exist(tmp_path):
 def test_demo_hint_names_a_model_directory(tmp_path):
     from fengkong.console.baseline import DEV_SCORES
     from fengkong.console.demo import baseline_option
-    from fengkong.modeling.cli import DEV_SCORES as FIT_WRITES
+    from fengkong.modeling.model_dir import DEV_SCORES as FIT_WRITES
 
     assert DEV_SCORES == FIT_WRITES
     assert baseline_option(tmp_path) == ""

@@ -94,3 +94,15 @@ def test_docs_table_lists_every_standard_feature():
     table = doc.split("## Standard library", 1)[1]
     listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
     assert listed == set(load_features().names)
+
+
+def test_check_is_fk_check_parity(world):
+    import fengkong as fk
+    from fengkong.features.parity import StoreKindError
+
+    rep = fk.check_parity(world, store="sqlite")
+    assert (rep.events, rep.features, rep.mismatches) == (600, N_STANDARD, [])
+    with pytest.raises(StoreKindError, match="--store 'disk' is not memory, sqlite or redis"):
+        fk.check_parity(world, store="disk")
+    res = runner.invoke(app, ["features", "check", "--events", str(world), "--store", "disk"])
+    assert res.exit_code == 2 and res.output.strip() == "error: --store 'disk' is not memory, sqlite or redis"

@@ -78,8 +78,11 @@ def test_merchant_scores_rank_colluding_merchants_first(world, events):
 
 
 def test_cli_rings_and_evaluate_json(world):
+    from fengkong import evaluate_cli
+
     app = typer.Typer()
     fraud_cli.register(app)
+    evaluate_cli.register(app)  # `fengkong evaluate` is the platform's command over every pack's evaluator
     r = CliRunner()
     res = r.invoke(app, ["evaluate", "--world", str(world), "--json"])
     assert res.exit_code == 0, res.output

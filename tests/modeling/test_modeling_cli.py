@@ -335,3 +335,23 @@ def test_fit_with_reject_inference(app, tmp_path):
     r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "bad"), "--rejects", str(tmp_path / "rej_short.csv"),
                                  "--reject-inference", "fuzzy"])
     assert r.exit_code == 2 and "BILL_AMT1" in r.output, r.output
+
+
+def test_the_commands_are_the_model_dir_functions(fitted_dir, tmp_path):
+    """``fk.score_table`` / ``fk.report_model`` give what the commands print; bad input is a ModelDirError."""
+    import fengkong as fk
+    from fengkong.modeling.model_dir import ModelDirError
+
+    out = tmp_path / "s.parquet"
+    info = fk.score_table(fitted_dir, UCI, out, reasons=False)
+    scored = pl.read_parquet(out)
+    assert info["rows"] == scored.height and "reason_1" not in scored.columns
+    assert info["mean_score"] == pytest.approx(float(scored["score"].mean()), abs=0.01)
+    rep = fk.report_model(fitted_dir, UCI, out=tmp_path / "r.html")
+    assert rep["report"] == str(tmp_path / "r.html") and 0.5 < rep["auc"] < 1
+    with pytest.raises(ModelDirError, match=r"--holdout must be in \[0, 0.9\)"):
+        fk.fit_model_dir(UCI, "default", tmp_path / "m", holdout=0.95)
+    with pytest.raises(ModelDirError, match="target column 'nope' not found"):
+        fk.fit_model_dir(UCI, "nope", tmp_path / "m")
+    with pytest.raises(ModelDirError, match=r"unsupported output type '\.txt'"):
+        fk.score_table(fitted_dir, UCI, tmp_path / "s.txt")

@@ -145,3 +145,19 @@ def test_online_review_decisions_become_cases_once(tmp_path, pl_world):
         assert c.evidence["loan_id"] in set(loans) and c.evidence["strategy"].startswith("transfer_reference@")
     finally:
         st.close()
+
+
+def test_trace_and_alerts_are_the_library_views(pl_world):
+    from fengkong.events.files import read_world
+    from fengkong.postloan.alerts import alert_summary, decide_history, loan_flows
+
+    res = decide_history(read_world(pl_world))
+    s = alert_summary(res, limit=3)
+    assert s["alerts"] == res.alerts.height > 0 and len(s["listed"]) == 3
+    assert sum(s["by_rule"].values()) == s["alerts"]
+    loan = next(iter(res.loans))
+    v = loan_flows(res, loan)
+    assert v["loan_id"] == loan and v["account"].count("*") > 0
+    assert all(f["loan_money_fen"] <= f["amount_fen"] for f in v["flows"])
+    with pytest.raises(KeyError):
+        loan_flows(res, "no-such-loan")

@@ -231,14 +231,13 @@ def test_feature_names_may_not_end_in_a_newline():
 
 
 def test_oversized_or_binary_model_artifact_is_refused(tmp_path, monkeypatch):
-    from fengkong.strategy import load_strategy
-    from fengkong.strategy import spec as spec_mod
+    from fengkong.strategy import load_strategy, node_build
 
     (tmp_path / "s.yaml").write_text(
         "name: t\nversion: 1\nevent_type: application\nnodes:\n"
         "  - {id: m, type: model, format: lightgbm, artifact: m.txt, inputs: {a: age}, output: p}\n")
     (tmp_path / "m.txt").write_text("x" * 2000)
-    monkeypatch.setattr(spec_mod, "MAX_ARTIFACT_BYTES", 1000)
+    monkeypatch.setattr(node_build, "MAX_ARTIFACT_BYTES", 1000)
     with pytest.raises(StrategyError, match=r"s\.yaml:5:.*is 2000 bytes \(at most 1000\)"):
         load_strategy(tmp_path / "s.yaml", features=FEATS)
     (tmp_path / "m.txt").write_bytes(b"\xff\xfe\x00")

@@ -94,9 +94,9 @@ def test_underscore_and_digit_names_are_fine():
 
 def test_generator_never_splices_user_names(tmp_path, monkeypatch):
     """With the name check switched off, hostile names still only ever appear as repr'd literals."""
-    from fengkong.strategy import spec as spec_mod
+    from fengkong.strategy.parse_ctx import ParseContext
 
-    monkeypatch.setattr(spec_mod._Ctx, "ident", lambda self, name, loc, what: name)
+    monkeypatch.setattr(ParseContext, "ident", lambda self, name, loc, what: name)
     sentinel = tmp_path / "PWNED"
     text = _inject(sentinel).replace('values:\n', 'values:\n      "x\\"); import os; (\\"": "2"\n') + (
         '  - id: "r; import os"\n    type: ruleset\n    rules:\n'

@@ -1,4 +1,4 @@
-"""The collections pack's feature provider (entry point ``fengkong.feature_providers: collections``).
+"""The collections pack's feature provider (``Pack.features`` of ``fengkong/collections/pack.py``).
 
 For a ``collection_contact`` event: ``cc_breaches`` (the reason codes of the contact policy the attempt
 would break, :mod:`fengkong.collections.policy`), ``cc_breach_count`` and, for the collection score, the

@@ -4,13 +4,14 @@ resolved, and the contact-policy violation report."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
 
-def stage_complaints(out: Path, console: Console) -> None:
+def stage_complaints(out: Path, console: Console, shared: Any = None) -> None:
     """Complaints and collections: organised groups, the "not me" path, the contact-policy report."""
     from fengkong.collections.report import audit_contacts, registry_from_frame, violation_report
     from fengkong.complaints.groups import complaint_groups, decide_complaints, open_cases
@@ -20,7 +21,7 @@ def stage_complaints(out: Path, console: Console) -> None:
     from fengkong.store import open_store
 
     world = out / "world"
-    events = read_world(world)
+    events = shared.events if shared is not None else read_world(world)  # the demo's world, read once
     decided = decide_complaints(events)
     groups, _ = complaint_groups(decided)
     routes = decided["route"].value_counts().sort("route")

@@ -1,4 +1,4 @@
-"""The complaints pack's feature provider (entry point ``fengkong.feature_providers: complaints``).
+"""The complaints pack's feature provider (``Pack.features`` of ``fengkong/complaints/pack.py``).
 
 ``open_online(ctx)`` is a :class:`fengkong.complaints.state.ComplaintState`; ``backfill(events, ctx)`` its
 offline twin: the same state folded over the events in time order (complaints are few, a replay is exact

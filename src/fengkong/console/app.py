@@ -198,22 +198,31 @@ class Console:
 
     def warm(self) -> None:
         """Compute the world-based views (events, rings, compliance, subsidy) ahead of the first request."""
-        from fengkong.console import pages_compliance, pages_rings
-
         try:
             if self.events() is None:
                 return
-            pages_rings._rings(self)
-            pages_rings._links(self)
-            pages_compliance.report(self, None)
-            pages_compliance.subsidy(self)
+            for mod in page_modules():
+                if hasattr(mod, "warm"):
+                    mod.warm(self)
         except Exception:  # a page shows the error when it asks; warming is best effort
             log.exception("console: warming the world views failed")
 
 
-def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
-    from fengkong.console import pages_cases, pages_compliance, pages_monitor, pages_rings, pages_strategy
+#: The console's own pages; the registered packs add theirs (``Pack.console_pages``).
+CORE_PAGES = ("fengkong.console.pages_cases", "fengkong.console.pages_strategy", "fengkong.console.pages_monitor")
 
+
+def page_modules() -> list[Any]:
+    """The page modules mounted: the core ones, then every registered pack's (each has ``add_routes``)."""
+    import importlib
+
+    from fengkong.packs import packs
+
+    names = list(CORE_PAGES) + [m for p in packs() for m in p.console_pages if m not in CORE_PAGES]
+    return [importlib.import_module(n) for n in dict.fromkeys(names)]
+
+
+def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
     cx = Console(store, settings)
     router = APIRouter(prefix="/console")
 
@@ -271,7 +280,7 @@ def build(app: FastAPI, store: Any, settings: dict[str, Any]) -> Console:
             resp.set_cookie("fk_lang", lang, path="/console", samesite="strict")
         return resp
 
-    for mod in (pages_cases, pages_rings, pages_strategy, pages_monitor, pages_compliance):
+    for mod in page_modules():
         mod.add_routes(router, cx)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")

@@ -10,7 +10,7 @@ from typing import Any
 from fengkong.console.rollup import value_bucket
 from fengkong.errors import ConfigurationError
 
-#: The file ``fengkong scorecard fit`` writes into its model directory (fengkong.modeling.cli.DEV_SCORES).
+#: The file ``fengkong scorecard fit`` writes into its model directory (fengkong.modeling.model_dir.DEV_SCORES).
 DEV_SCORES = "development_scores.parquet"
 #: Columns of a development sample that are outcomes, not distributions to compare.
 NOT_VALUES = ("bad", "target", "y", "label")

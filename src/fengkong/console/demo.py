@@ -12,13 +12,15 @@ DEMO_USERS = {"reviewer": ("reviewer",), "reviewer2": ("reviewer",), "supervisor
               "compliance": ("compliance",), "admin": ("admin",)}
 
 
-def ring_cases(store: Any, world: Path, top: int = 3) -> int:
-    """Open a ``ring`` case for each of the ``top`` rings the fraud pack detects in the world."""
+def ring_cases(store: Any, world: Path, top: int = 3, events: Any = None) -> int:
+    """Open a ``ring`` case for each of the ``top`` rings the fraud pack detects in the world (``events``: the
+    world's events when already read)."""
     from fengkong import casework
     from fengkong.events.files import read_world
     from fengkong.fraud.rings import detect_rings, ring_report
 
-    events = read_world(world)
+    if events is None:
+        events = read_world(world)
     rings, members = detect_rings(events)
     before = sum(store.cases.counts().values())
     for r in ring_report(events, rings, members, top=top):
@@ -26,8 +28,9 @@ def ring_cases(store: Any, world: Path, top: int = 3) -> int:
     return sum(store.cases.counts().values()) - before
 
 
-def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict[str, int]:
-    """Fill the console's demo: users, a case per review decision, and a challenger strategy version."""
+def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD, events: Any = None) -> dict[str, int]:
+    """Fill the console's demo: users, a case per review decision, and a challenger strategy version
+    (``events``: the world's events when already read)."""
     from fengkong import casework
     from fengkong.deploy import Deployments
     from fengkong.store import UserError
@@ -39,8 +42,8 @@ def seed_console(store: Any, world: Path, password: str = DEMO_PASSWORD) -> dict
             users += 1
         except UserError:
             pass
-    opened = casework.cases_from_decisions(store, casework.review_events(world, store))
-    opened += ring_cases(store, world, top=3)
+    opened = casework.cases_from_decisions(store, casework.review_events(world, store, events))
+    opened += ring_cases(store, world, top=3, events=events)
     challenger = 0
     dep = Deployments(store)
     for sv in list(store.versions.list()):
@@ -70,13 +73,13 @@ def baseline_option(out: Path) -> str:
     return f" --baseline {found[0]}" if found else ""
 
 
-def stage_console(out: Path, store: Any, console: Any) -> dict[str, int]:
+def stage_console(out: Path, store: Any, console: Any, events: Any = None) -> dict[str, int]:
     """The console: cases, a ring, strategy versions and compliance pages filled from the demo world."""
     from fengkong.console import rollup
 
     with console.status("console: opening cases from the review decisions and the top rings, folding the "
                         "monitoring rollup…"):
-        res = seed_console(store, out / "world")
+        res = seed_console(store, out / "world", events=events)
         rollup.refresh(store, max_rows=10_000_000)
     console.print(f"Console: {res['cases']} cases opened from review decisions, {res['users']} demo users, "
                   f"{res['challengers']} challenger version.")

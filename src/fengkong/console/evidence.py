@@ -86,7 +86,7 @@ def _bin_points(bins: list[Any], v: Any) -> tuple[float, str] | None:
 
 def scorecard_points(strategy: Any, features: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Points of each characteristic whose input is a feature or event field recorded with the decision."""
-    from fengkong.strategy.spec import Scorecard
+    from fengkong.strategy.nodes import Scorecard
 
     rows: list[dict[str, Any]] = []
     for node in strategy.spec.nodes.values():

@@ -78,6 +78,12 @@ def subsidy(cx: Any) -> Any:
     return cx.cached("subsidy", run)
 
 
+def warm(cx: Any) -> None:
+    """Compute the compliance report and the subsidy run ahead of the first request."""
+    report(cx, None)
+    subsidy(cx)
+
+
 def add_routes(router: APIRouter, cx: Any) -> None:
     store = cx.store
 

@@ -40,6 +40,12 @@ def _links(cx: Any) -> Any:
     return cx.cached("links", build)
 
 
+def warm(cx: Any) -> None:
+    """Detect the rings and build the link table ahead of the first request."""
+    _rings(cx)
+    _links(cx)
+
+
 def neighbourhood(links: Any, seeds: list[str], hops: int, max_nodes: int = MAX_NODES) -> tuple[list[dict], list[tuple[int, int]]]:
     """People and shared elements around ``seeds`` out to ``hops`` person-to-person hops (1 = the seeds'
     elements and the people sharing them). Elements of one person only are left out; hubs are not crossed."""

@@ -30,12 +30,14 @@ def _cut(world: Path, events: pl.DataFrame, months: int) -> dt.datetime:
 
 
 def demo_story(world_dir: str | Path, db_url: str | None = None, console: Any = None,
-               strategies_dir: str | Path | None = None) -> dict[str, Any]:
+               strategies_dir: str | Path | None = None, events: pl.DataFrame | None = None,
+               features: pl.DataFrame | None = None) -> dict[str, Any]:
     """Backtest the application strategy on months 1–2, then replay month 3 through the online engine
     (applications and purchases decided and recorded in ``db_url``; other events update features).
 
     Prints the backtest tables, approval and bad rates, and the table of planted patterns caught per
-    ground-truth label; returns the same figures as a dict.
+    ground-truth label; returns the same figures as a dict. ``events`` / ``features``: the world's events and
+    their full point-in-time backfill (``backfill_all``) when the caller already has them.
     """
     from rich.console import Console
     from rich.table import Table
@@ -58,9 +60,11 @@ def demo_story(world_dir: str | Path, db_url: str | None = None, console: Any = 
     kinds = combined_kinds(fs.kinds)  # + feature providers (the fraud pack's graph features)
     app = load_strategy(sdir / "application.yaml", features=kinds)
     pur = load_strategy(sdir / "purchase.yaml", features=kinds)
-    with con.status("engine: reading the world and backfilling point-in-time features…"):
-        events = read_world(world)
-        feats = backfill_all(events, fs, ProviderContext())
+    if events is None or features is None:
+        with con.status("engine: reading the world and backfilling point-in-time features…"):
+            events = read_world(world) if events is None else events
+            features = backfill_all(events, fs, ProviderContext())
+    feats = features
     cut = _cut(world, events, 2)
     labels = bt.load_labels(world / "outcomes.parquet") if (world / "outcomes.parquet").exists() else None
 

@@ -27,13 +27,9 @@ def validate(
     check_out(quarantine, "--quarantine")
     check_out(out, "--out")
     console = Console(soft_wrap=True, highlight=False)  # one error per line, unwrapped when piped
-    tok = None
     try:
-        try:
-            tok = pii.tokenizer()
-        except pii.PiiKeyError:
-            tok = None
-        res = eventio.read_events(path, event_type=event_type, quarantine=quarantine, tokenizer=tok)
+        res = eventio.read_events(path, event_type=event_type, quarantine=quarantine,
+                                  tokenizer=pii.optional_tokenizer())
     except EventValidationError as exc:
         console.print(f"[red]error:[/red] {path}: {exc}")
         raise typer.Exit(2) from None
@@ -66,26 +62,17 @@ def convert(
     import sys
 
     from fengkong.events import files as eventio
+    from fengkong.events import pii
     from fengkong.events.model import EVENT_TYPES, EventValidationError
 
     wanted = tuple(t.strip() for t in types.split(",") if t.strip()) if types else EVENT_TYPES
-    unknown = [t for t in wanted if t not in EVENT_TYPES]
-    if unknown:
-        _fail(f"--types: unknown event type {unknown[0]!r} (one of {', '.join(EVENT_TYPES)})")
     try:
-        if source.is_dir():
-            frame = eventio.read_world(source, wanted, on_bad_rows=_report_bad_rows)
-        else:
-            res = eventio.read_events(source, tokenizer=_tokenizer())
-            if res.errors:
-                _report_bad_rows(source, res)
-            frame = res.frame.sort(["ts", "event_id"])
-            if frame["event_type"].len() and frame["event_type"][0] not in wanted:
-                frame = frame.clear()
+        frame = eventio.events_in_time_order(source, wanted, limit, tokenizer=pii.optional_tokenizer(),
+                                             on_bad_rows=_report_bad_rows)
+    except eventio.EventTypeError as exc:
+        _fail(f"--types: {exc}")
     except EventValidationError as exc:
         _fail(f"{source}: {exc}")
-    if limit is not None:
-        frame = frame.head(limit)
     if out != "-" and not Path(out).parent.is_dir():
         _fail(f"--out: folder {Path(out).parent} does not exist")
     sink = sys.stdout.buffer if out == "-" else open(out, "wb")  # noqa: SIM115
@@ -97,15 +84,6 @@ def convert(
             sink.close()
     if out != "-":
         typer.echo(f"{frame.height} events written to {out}", err=True)
-
-
-def _tokenizer() -> object | None:
-    from fengkong.events import pii
-
-    try:
-        return pii.tokenizer()
-    except pii.PiiKeyError:
-        return None
 
 
 def _report_bad_rows(path: Path, res: object) -> None:

@@ -13,9 +13,11 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.events.model import (
     EVENT_ID_MAX,
     EVENT_SCHEMA,
@@ -386,6 +388,32 @@ def read_world(
     if not parts:
         raise EventValidationError("events", f"no event files (<type>.parquet) found in {d}")
     return pl.concat(parts, how="vertical").sort(["ts", "event_id"]).select(list(EVENT_SCHEMA))
+
+
+class EventTypeError(InputError, ValueError):
+    """An event type that fengkong does not have was asked for."""
+
+
+def events_in_time_order(source: str | Path, event_types: tuple[str, ...] = EVENT_TYPES, limit: int | None = None,
+                         tokenizer: Any = None,
+                         on_bad_rows: Callable[[Path, LoadResult], None] | None = None) -> pl.DataFrame:
+    """The events of a world directory or of one event file, validated, in time order (``ts``, ``event_id``),
+    only ``event_types``, at most ``limit`` (``fengkong events convert``). Bad rows are quarantined beside
+    their file and reported to ``on_bad_rows``; an unknown event type is an error."""
+    unknown = [t for t in event_types if t not in EVENT_TYPES]
+    if unknown:
+        raise EventTypeError(f"unknown event type {unknown[0]!r} (one of {', '.join(EVENT_TYPES)})")
+    src = Path(source)
+    if src.is_dir():
+        frame = read_world(src, event_types, on_bad_rows=on_bad_rows)
+    else:
+        res = read_events(src, tokenizer=tokenizer)
+        if res.errors:
+            (on_bad_rows or _warn_bad_rows)(src, res)
+        frame = res.frame.sort(["ts", "event_id"])
+        if frame["event_type"].len() and frame["event_type"][0] not in event_types:
+            frame = frame.clear()
+    return frame.head(limit) if limit is not None else frame
 
 
 def _warn_bad_rows(path: Path, res: LoadResult) -> None:

@@ -14,14 +14,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from fengkong.errors import InputError
+from fengkong.settings import BUSINESS_TZ as TZ
+from fengkong.settings import BUSINESS_TZ_NAME as TZ_NAME
 
-TZ_NAME = "Asia/Shanghai"
-TZ = ZoneInfo(TZ_NAME)
 TS_DTYPE = pl.Datetime("us", TZ_NAME)
 
 EVENT_TYPES: tuple[str, ...] = (

@@ -20,9 +20,10 @@ from pathlib import Path
 import polars as pl
 
 from fengkong.errors import ConfigurationError
+from fengkong.settings import ENV, Settings, current
 
-KEY_ENV = "FENGKONG_PII_KEY"
-KEY_FILE_ENV = "FENGKONG_PII_KEY_FILE"
+KEY_ENV = ENV["pii_key"]
+KEY_FILE_ENV = ENV["pii_key_file"]
 DEFAULT_KEY_FILE = Path(".fengkong") / "pii.key"
 
 #: Raw identity columns accepted at the boundary and the token column each becomes.
@@ -207,22 +208,23 @@ def parse_hex_key(value: str, source: str) -> bytes:
     return bytes.fromhex(v)
 
 
-def key_path(key_file: Path | None = None) -> Path:
-    """The key file looked at: ``key_file``, ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``."""
-    return Path(key_file or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
+def key_path(key_file: Path | None = None, settings: Settings | None = None) -> Path:
+    """The key file looked at: ``key_file``, ``$FENGKONG_PII_KEY_FILE`` (``settings.pii_key_file``) or
+    ``.fengkong/pii.key``."""
+    return Path(key_file or (settings or current()).pii_key_file or DEFAULT_KEY_FILE)
 
 
-def load_key(create: bool = False, key_file: Path | None = None) -> bytes:
+def load_key(create: bool = False, key_file: Path | None = None, settings: Settings | None = None) -> bytes:
     """The tokenisation key: ``$FENGKONG_PII_KEY`` (64 hex digits), else the key file.
 
     The key file is ``key_file``, ``$FENGKONG_PII_KEY_FILE`` or ``.fengkong/pii.key``. Only with
     ``create`` (``fengkong demo``) is a missing file made, with a fresh random key and mode 0600; otherwise
     :class:`PiiKeyError` names the cause: not set, file missing or unreadable, not hex, too short.
     """
-    env = os.environ.get(KEY_ENV)
-    if env is not None and env.strip():
-        return parse_hex_key(env, KEY_ENV)
-    path = key_path(key_file)
+    cfg = settings or current()
+    if cfg.pii_key is not None and cfg.pii_key.strip():
+        return parse_hex_key(cfg.pii_key, KEY_ENV)
+    path = key_path(key_file, cfg)
     if path.exists():
         try:
             mode = path.stat().st_mode & 0o777
@@ -247,9 +249,17 @@ def load_key(create: bool = False, key_file: Path | None = None) -> bytes:
     return key
 
 
-def tokenizer(create: bool = False, key_file: Path | None = None) -> Tokenizer:
-    """A :class:`Tokenizer` with the configured key."""
-    return Tokenizer(load_key(create=create, key_file=key_file))
+def optional_tokenizer(settings: Settings | None = None) -> Tokenizer | None:
+    """The tokenizer when a key is configured, else None (files whose identity data is already tokens)."""
+    try:
+        return tokenizer(settings=settings)
+    except PiiKeyError:
+        return None
+
+
+def tokenizer(create: bool = False, key_file: Path | None = None, settings: Settings | None = None) -> Tokenizer:
+    """A :class:`Tokenizer` with the configured key (``settings``, default :func:`fengkong.settings.current`)."""
+    return Tokenizer(load_key(create=create, key_file=key_file, settings=settings))
 
 
 # ---------------------------------------------------------------- masking for display

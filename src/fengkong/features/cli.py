@@ -84,45 +84,19 @@ def check_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
 ) -> None:
     """Backfill offline, replay online, and report every value that differs (exit 1 if any)."""
-    import tempfile
-    import uuid
-
     from rich.progress import Progress
 
     from fengkong.features import parity
-    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore, StoreUnavailableError
+    from fengkong.features.stores import StoreUnavailableError
 
     fs, df = _load(events, features)
-    tmp = None
-    try:
-        if store == "memory":
-            st = MemoryStore()
-        elif store == "sqlite":
-            if store_url is None:
-                tmp = tempfile.TemporaryDirectory()
-                store_url = str(Path(tmp.name) / "state.db")
-            st = SQLiteStore(store_url)
-        elif store == "redis":
-            st = RedisStore(store_url or "redis://127.0.0.1:6379/0", prefix=f"fkcheck:{uuid.uuid4().hex[:8]}:")
-        else:
-            typer.echo(f"error: --store {store!r} is not memory, sqlite or redis", err=True)
-            raise typer.Exit(2)
-    except StoreUnavailableError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     try:
         with Progress(transient=True, disable=as_json) as bar:
             task = bar.add_task("online replay", total=df.height)
-            report = parity.check(df, fs, st, tick=lambda k: bar.update(task, advance=k))
-    except StoreUnavailableError as exc:
+            report = parity.check_with_store(df, fs, store, store_url, tick=lambda k: bar.update(task, advance=k))
+    except (StoreUnavailableError, parity.StoreKindError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    finally:
-        if isinstance(st, RedisStore):
-            st.clear()
-        st.close()
-        if tmp is not None:
-            tmp.cleanup()
     if as_json:
         typer.echo(json.dumps({"events": report.events, "features": report.features,
                                "mismatches": len(report.mismatches),

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from fengkong.errors import InputError
 from fengkong.features.spec import FeatureSet
 
 
@@ -82,3 +83,38 @@ def check(events: pl.DataFrame, fs: FeatureSet, store: Any,
     off = backfill(events, fs)
     on = replay(events, fs, store, tick)
     return ParityReport(events=events.height, features=len(fs), mismatches=compare(off, on, fs))
+
+
+class StoreKindError(InputError, ValueError):
+    """The online store named for a parity replay is not one fengkong has."""
+
+
+STORE_KINDS = ("memory", "sqlite", "redis")
+
+
+def check_with_store(events: pl.DataFrame, fs: FeatureSet, store: str = "memory", store_url: str | None = None,
+                     tick: Callable[[int], None] | None = None) -> ParityReport:
+    """:func:`check` against a fresh online store of kind ``store`` (``fengkong features check``): memory,
+    sqlite (``store_url`` a path; default a temporary file) or redis (``store_url``; keys under a fresh
+    prefix, removed afterwards)."""
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
+
+    if store not in STORE_KINDS:
+        raise StoreKindError(f"--store {store!r} is not memory, sqlite or redis")
+    with tempfile.TemporaryDirectory() as tmp:
+        if store == "memory":
+            st: Any = MemoryStore()
+        elif store == "sqlite":
+            st = SQLiteStore(store_url or str(Path(tmp) / "state.db"))
+        else:
+            st = RedisStore(store_url or "redis://127.0.0.1:6379/0", prefix=f"fkcheck:{uuid.uuid4().hex[:8]}:")
+        try:
+            return check(events, fs, st, tick)
+        finally:
+            if isinstance(st, RedisStore):
+                st.clear()
+            st.close()

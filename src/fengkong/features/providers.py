@@ -1,6 +1,6 @@
 """Feature providers: the extension point through which domain packs add features to decisions.
 
-A pack registers a module under the entry-point group ``fengkong.feature_providers``. The module
+A pack names a module as ``Pack.features`` in its registration (:mod:`fengkong.packs`). The module
 defines ``FEATURE_KINDS`` (feature name → kind, for the strategy type checker),
 ``open_online(ctx)`` (an object with ``read_update(event) -> dict`` and ``close()``, the online path)
 and ``backfill(events, ctx)`` (a frame of ``event_id`` + one column per feature, point-in-time, the
@@ -21,7 +21,7 @@ import polars as pl
 
 from fengkong.errors import ConfigurationError
 
-PROVIDER_GROUP = "fengkong.feature_providers"
+PROVIDER_GROUP = "fengkong.feature_providers"  # the entry-point group of installs made before fengkong.packs
 
 
 class ProviderError(ConfigurationError, RuntimeError):
@@ -37,18 +37,27 @@ class ProviderContext:
     db: str | None = None
 
 
-@functools.cache
 def provider_modules() -> tuple[ModuleType, ...]:
-    """The registered provider modules, in entry-point name order."""
+    """The feature-provider modules of the registered packs, in pack name order."""
+    from fengkong import packs
+
+    return _provider_modules(packs.generation())
+
+
+@functools.cache
+def _provider_modules(_generation: int) -> tuple[ModuleType, ...]:
     import importlib
-    from importlib.metadata import entry_points
+
+    from fengkong import packs
 
     mods = []
-    for ep in sorted(entry_points(group=PROVIDER_GROUP), key=lambda e: e.name):
-        mod = importlib.import_module(ep.value)
+    for pack in packs.packs():
+        if pack.features is None:
+            continue
+        mod = importlib.import_module(pack.features)
         for attr in ("FEATURE_KINDS", "open_online", "backfill"):
             if not hasattr(mod, attr):
-                raise ProviderError(f"feature provider {ep.name} ({ep.value}) has no {attr}")
+                raise ProviderError(f"feature provider {pack.name} ({pack.features}) has no {attr}")
         mods.append(mod)
     return tuple(mods)
 

@@ -94,9 +94,10 @@ def decide(events: pl.DataFrame, strategy_path: str | Path | None = None,
     return out.drop([c for c in out.columns if c.startswith("rule_")]), strategy, features
 
 
-def purchase_decisions(events: pl.DataFrame, strategy_path: str | Path | None = None) -> pl.DataFrame:
-    """The reference purchase strategy over every purchase (vectorised, features from ``backfill_all``):
-    ``event_id``, ``outcome`` and one ``hit.<rule>`` column per rule."""
+def purchase_decisions(events: pl.DataFrame, strategy_path: str | Path | None = None,
+                       features: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The reference purchase strategy over every purchase (vectorised, features from ``backfill_all``, or
+    ``features`` when given): ``event_id``, ``outcome`` and one ``hit.<rule>`` column per rule."""
     from fengkong.features import load_features
     from fengkong.features.providers import ProviderContext, backfill_all, combined_kinds
     from fengkong.strategy.backtest import prepare_frame
@@ -106,7 +107,8 @@ def purchase_decisions(events: pl.DataFrame, strategy_path: str | Path | None = 
     strategy = load_strategy(strategy_path or PURCHASE_STRATEGY, features=combined_kinds(fs.kinds))
     if not (events["event_type"] == "purchase").any():
         return pl.DataFrame(schema={"event_id": pl.Utf8, "outcome": pl.Utf8})
-    feats = backfill_all(events, fs, ProviderContext(state="memory"), names=set(strategy.used_features))
+    feats = features if features is not None else backfill_all(
+        events, fs, ProviderContext(state="memory"), names=set(strategy.used_features))
     frame = prepare_frame(events, strategy, features=feats)
     dec = strategy.evaluate_frame(frame)
     return dec.select("event_id", "outcome", *[c for c in dec.columns if c.startswith("hit.")])
@@ -145,15 +147,16 @@ def _cash_out_decisions(events: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
 
 
 def evaluate_world(world: str | Path, features: pl.DataFrame | None = None,
-                   strategy: str | Path | None = None) -> dict[str, Any]:
-    """Decisions over the world, then recall / precision / AP / loss avoided per planted pattern."""
+                   strategy: str | Path | None = None, events: pl.DataFrame | None = None) -> dict[str, Any]:
+    """Decisions over the world, then recall / precision / AP / loss avoided per planted pattern (``events`` /
+    ``features``: the world's events and their full point-in-time backfill when the caller has them)."""
     from fengkong.events import EventValidationError
     from fengkong.events.files import read_world
     from fengkong.fraud.signals import loan_to_repay
 
     w = Path(world)
     try:
-        events = read_world(w)
+        events = read_world(w) if events is None else events
     except EventValidationError as exc:
         raise EvaluationError(f"{w}: {exc}") from None
     dec, spec, feats = decide(events, strategy, features)
@@ -266,7 +269,7 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None,
     res["good_fraud_reject_rate"] = float(g.select(fraud_act == ACTION_RANK["reject"]).to_series().sum() / n)
     res["good_purchase_stop_rate"] = float(pur.filter(~truth)["stopped"].mean() or 0.0)
     # the reference purchase strategy itself (what `fengkong decide` runs on purchases): good = not cash-out
-    pdec = purchase_decisions(events)
+    pdec = purchase_decisions(events, features=features)
     if pdec.height:
         good_p = pdec.filter(~pl.col("event_id").is_in(co.implode()))
         m = max(good_p.height, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fengkong.fraud.rings import Ring
 
 
@@ -37,9 +39,10 @@ def render_ring(r: Ring, max_members: int = 12) -> str:
     return "\n".join(lines)
 
 
-def demo_text(world: str, max_cases: int = 10) -> str:
+def demo_text(world: str, max_cases: int = 10, events: Any = None, features: Any = None) -> str:
     """What ``fengkong demo`` shows for the fraud pack: the largest detected ring's report and the
-    identity-theft applications the fraud rules stopped (masked tokens only)."""
+    identity-theft applications the fraud rules stopped (masked tokens only). ``events`` / ``features``:
+    the world's events and their point-in-time features when the caller has them."""
     import polars as pl
 
     from fengkong.events import pii
@@ -47,13 +50,14 @@ def demo_text(world: str, max_cases: int = 10) -> str:
     from fengkong.fraud.evaluate import decide
     from fengkong.fraud.rings import detect_rings, ring_report
 
-    events = read_world(world)
+    if events is None:
+        events = read_world(world)
     rings, members = detect_rings(events)
     out = [f"Fraud: {rings.height} rings detected, {members.height} members."]
     if rings.height:
         largest = rings.sort("size", "score", descending=True)["ring_id"][0]
         out.append(render_ring(ring_report(events, rings, members, ring_id=largest)[0]))
-    dec, _, _ = decide(events)
+    dec, _, _ = decide(events, features=features)
     idt = [c for c in dec["reason_codes"].explode().drop_nulls().unique().to_list() if c.startswith(("IDT_", "IDENTITY"))]
     stopped = dec.filter(pl.col("reason_codes").list.eval(pl.element().is_in(idt)).list.any()).join(
         events.select("event_id", "id_token", "device_id", "phone_token"), on="event_id")

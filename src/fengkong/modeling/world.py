@@ -10,8 +10,9 @@ import polars as pl
 
 from fengkong.modeling import metrics
 from fengkong.modeling.scorecard import Scorecard
+from fengkong.settings import BUSINESS_TZ_NAME
 
-TZ = "Asia/Shanghai"
+TZ = BUSINESS_TZ_NAME
 
 
 def application_sample(world_dir: str | Path, features_frame: pl.DataFrame, months: tuple[int, ...] = (1, 2),

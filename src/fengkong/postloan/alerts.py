@@ -132,6 +132,32 @@ def mask_account(value: str | None) -> str:
     return v[:3] + "*" * max(len(v) - 7, 0) + v[-4:] if len(v) > 7 else "*" * len(v)
 
 
+def loan_flows(res: Alerts, loan_id: str) -> dict[str, Any]:
+    """The money of one loan (``fengkong postloan trace``): the disbursement and every traced outflow hop by
+    hop, with the loan money attributed, its class and masked accounts. KeyError for an unknown loan."""
+    loan = res.loans.get(loan_id)
+    if loan is None:
+        raise KeyError(loan_id)
+    tr = res.trace.filter(pl.col("pl_loan_id") == loan_id).sort("seq")
+    rows = [{"ts": str(r["ts"]), "hop": r["pl_hop"], "amount_fen": r["amount_fen"],
+             "loan_money_fen": r["pl_attributed_fen"], "class": r["pl_class"], "from": mask_account(r["card_token"]),
+             "to": r["counterparty_name"] or f"{r['counterparty_type']} {mask_account(r['counterparty_id'])}",
+             "event_id": r["event_id"]} for r in tr.iter_rows(named=True)]
+    return {"loan_id": loan_id, "principal_fen": loan["amount_fen"], "disbursed_at": str(loan["ts"]),
+            "account": mask_account(loan["card_token"]), "taxonomy": res.taxonomy, "flows": rows}
+
+
+def alert_summary(res: Alerts, limit: int = 20) -> dict[str, Any]:
+    """Alerts of a history (``fengkong postloan alerts``): counts, loans, alerts per rule and the first
+    ``limit`` alerts (time, event, rule, loan, class, loan money)."""
+    a = res.alerts
+    return {"alerts": a.height, "loans": a["loan_id"].n_unique(),
+            "by_rule": {r: n for r, n in a.group_by("rule").len().sort("rule").iter_rows()},
+            "listed": [{"ts": str(r["ts"]), "event_id": r["event_id"], "rule": r["rule"], "loan_id": r["loan_id"],
+                        "class": r["use_class"], "loan_money_fen": int(r["pl_attributed_fen"] or 0)}
+                       for r in a.head(limit).iter_rows(named=True)]}
+
+
 def _party(ctype: str | None, cid: str | None, name: str | None) -> str:
     """How a counterparty is shown: a business name in full (a registered company name is public), any
     person's account masked."""

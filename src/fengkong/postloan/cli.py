@@ -41,30 +41,24 @@ def _history(events_dir: Path) -> tuple[Any, Any]:
 def trace_cmd(loan_id: str = typer.Argument(..., help="Loan id (disbursement loan_id)."), events: Path = _EVENTS,
               as_json: bool = typer.Option(False, "--json")) -> None:
     """The money of one loan: every traced outflow hop by hop, with the loan money attributed and its class."""
-    import polars as pl
     from rich.console import Console
     from rich.table import Table
 
-    from fengkong.postloan.alerts import mask_account
+    from fengkong.postloan.alerts import loan_flows
 
     _, res = _history(events)
-    loan = res.loans.get(loan_id)
-    if loan is None:
+    try:
+        v = loan_flows(res, loan_id)
+    except KeyError:
         _fail(f"loan {loan_id!r}: no disbursement with this loan_id in {events}")
-    tr = res.trace.filter(pl.col("pl_loan_id") == loan_id).sort("seq")
-    rows = [{"ts": str(r["ts"]), "hop": r["pl_hop"], "amount_fen": r["amount_fen"],
-             "loan_money_fen": r["pl_attributed_fen"], "class": r["pl_class"], "from": mask_account(r["card_token"]),
-             "to": r["counterparty_name"] or f"{r['counterparty_type']} {mask_account(r['counterparty_id'])}",
-             "event_id": r["event_id"]} for r in tr.iter_rows(named=True)]
     if as_json:
-        typer.echo(json.dumps({"loan_id": loan_id, "principal_fen": loan["amount_fen"], "disbursed_at": str(loan["ts"]),
-                               "taxonomy": res.taxonomy, "flows": rows}, ensure_ascii=False))
+        typer.echo(json.dumps({k: x for k, x in v.items() if k != "account"}, ensure_ascii=False))
         return
-    t = Table(title=f"loan {loan_id}: ¥{loan['amount_fen'] / 100:,.2f} disbursed {loan['ts']} to account "
-                    f"{mask_account(loan['card_token'])} (rule: loan money leaves first; {res.taxonomy})")
+    t = Table(title=f"loan {loan_id}: ¥{v['principal_fen'] / 100:,.2f} disbursed {v['disbursed_at']} to account "
+                    f"{v['account']} (rule: loan money leaves first; {v['taxonomy']})")
     for c in ("ts", "hop", "amount ¥", "loan money ¥", "class", "from", "to"):
         t.add_column(c)
-    for r in rows:
+    for r in v["flows"]:
         t.add_row(r["ts"][:19], str(r["hop"]), f"{r['amount_fen'] / 100:,.2f}", f"{r['loan_money_fen'] / 100:,.2f}",
                   r["class"], r["from"], r["to"])
     Console().print(t)
@@ -81,10 +75,9 @@ def alerts_cmd(events: Path = _EVENTS, db: str = _DB,
     from rich.console import Console
     from rich.table import Table
 
-    from fengkong.postloan.alerts import evidence_chain, render_chain
+    from fengkong.postloan.alerts import alert_summary, evidence_chain, render_chain
 
     _, res = _history(events)
-    a = res.alerts
     if chain:
         try:
             ch = evidence_chain(res, chain)
@@ -92,8 +85,8 @@ def alerts_cmd(events: Path = _EVENTS, db: str = _DB,
             _fail(str(exc.args[0]))
         typer.echo(json.dumps(ch, ensure_ascii=False, default=str) if as_json else render_chain(ch))
         return
-    out: dict = {"alerts": a.height, "loans": a["loan_id"].n_unique(),
-                 "by_rule": {r: n for r, n in a.group_by("rule").len().sort("rule").iter_rows()}}
+    summary = alert_summary(res, limit)
+    out: dict = {k: summary[k] for k in ("alerts", "loans", "by_rule")}
     if open_cases:
         from fengkong.postloan.alerts import open_cases as _open
         from fengkong.store import open_store
@@ -104,9 +97,7 @@ def alerts_cmd(events: Path = _EVENTS, db: str = _DB,
         finally:
             st.close()
     if as_json:
-        out["listed"] = [{"ts": str(r["ts"]), "event_id": r["event_id"], "rule": r["rule"], "loan_id": r["loan_id"],
-                          "class": r["use_class"], "loan_money_fen": int(r["pl_attributed_fen"] or 0)}
-                         for r in a.head(limit).iter_rows(named=True)]
+        out["listed"] = summary["listed"]
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     c = Console()
@@ -114,9 +105,9 @@ def alerts_cmd(events: Path = _EVENTS, db: str = _DB,
                     f"{res.strategies['disbursement']})")
     for col in ("ts", "event", "rule", "loan", "class", "loan money ¥"):
         t.add_column(col)
-    for r in a.head(limit).iter_rows(named=True):
-        t.add_row(str(r["ts"])[:19], r["event_id"], r["rule"], r["loan_id"] or "-", r["use_class"] or "-",
-                  f"{(r['pl_attributed_fen'] or 0) / 100:,.2f}")
+    for r in summary["listed"]:
+        t.add_row(r["ts"][:19], r["event_id"], r["rule"], r["loan_id"] or "-", r["class"] or "-",
+                  f"{r['loan_money_fen'] / 100:,.2f}")
     c.print(t)
     c.print("by rule: " + ", ".join(f"{k} {v:,}" for k, v in out["by_rule"].items()))
     if "cases" in out:

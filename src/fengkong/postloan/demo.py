@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 
-def stage_postloan(out: Path, console: Any) -> None:
+def stage_postloan(out: Path, console: Any, shared: Any = None) -> None:
     """Post-loan: fund-flow alerts against ground truth, one evidence chain, cases, evidence pack, vintage report."""
     from rich.table import Table
     from rich.text import Text
@@ -28,7 +28,7 @@ def stage_postloan(out: Path, console: Any) -> None:
     from fengkong.store import open_store
 
     world = out / "world"
-    events = read_world(world)
+    events = shared.events if shared is not None else read_world(world)  # the demo's world, read once
     res = decide_history(events)
     t = Table(title=f"Fund-flow alerts ({res.strategies['transfer']}, {res.strategies['disbursement']}, "
                     f"taxonomy {res.taxonomy})")

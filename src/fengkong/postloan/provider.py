@@ -1,4 +1,4 @@
-"""The post-loan feature provider (entry point ``fengkong.feature_providers: postloan``): online tracing state.
+"""The post-loan feature provider (``Pack.features`` of ``fengkong/postloan/pack.py``): online tracing state.
 
 ``open_online(ctx)`` gives a :class:`PostloanFeatures` that folds disbursements and transfers into pots of
 loan money per account (the rule of :mod:`fengkong.postloan.tracing`, whose :func:`~fengkong.postloan.tracing.trace`

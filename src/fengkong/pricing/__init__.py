@@ -3,8 +3,6 @@ caps and compliance, risk-based pricing and the consumer-loan interest subsidy (
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fengkong.pricing.caps import CapCheck, check_offer, pricing_cap
 from fengkong.pricing.config import load_config
 from fengkong.pricing.cost import CostResult, annualised_cost
@@ -12,6 +10,7 @@ from fengkong.pricing.errors import PricingError
 from fengkong.pricing.irr import IRRError, solve_irr
 from fengkong.pricing.riskprice import pd_from_score, quote, risk_price, risk_price_rate
 from fengkong.pricing.schedule import Charge, Product, Schedule, build_schedule, prepay, product_from_mapping
+from fengkong.settings import business_today
 
 __all__ = [
     "CapCheck", "Charge", "CostResult", "IRRError", "PricingError", "Product", "Schedule", "annualised_cost",
@@ -30,7 +29,7 @@ def apr_irr(principal: float, term: int, method: str = "equal_installment", rate
     p = product_from_mapping({"principal": principal, "term": term, "method": method, "rate": rate,
                               "fee_rate": fee_rate if method != "fee_total" else 0,
                               "total_fee_rate": float(fee_rate) * int(term) if method == "fee_total" else 0,
-                              "upfront_fee": upfront_fee, "start": start or dt.date.today()})
+                              "upfront_fee": upfront_fee, "start": start or business_today()})
     return annualised_cost(build_schedule(p), breakdown=False).apr_irr
 
 

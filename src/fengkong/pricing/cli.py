@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -42,33 +40,18 @@ def _console():
     return c if c.is_terminal else Console(width=140)
 
 
-def _date(value: str | None, name: str) -> dt.date | None:
-    from fengkong.pricing.errors import PricingError
-
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise PricingError(name, f"not an ISO date (YYYY-MM-DD): {value!r}") from None
-
-
-def _read(path: Path, event_type: str | None = None):
-    """Read an event file (Parquet/CSV/JSONL) with row-level quarantine; report what was set aside."""
-    from fengkong.events import files as eventio
+def _tokenizer():
+    """The PII tokenizer for the event files read, or None when no key is configured (ids stay as given)."""
     from fengkong.events import pii
 
-    try:
-        tok = pii.tokenizer()
-    except pii.PiiKeyError:
-        tok = None
-    res = eventio.read_events(path, event_type=event_type, tokenizer=tok)
-    if res.quarantined_rows:
-        from rich.text import Text
+    return pii.optional_tokenizer()
 
-        _stderr().print(Text(f"{path}: {res.quarantined_rows} bad rows quarantined → {res.quarantine_path}; "
-                             f"first: {res.errors[0]}", style="yellow"), highlight=False)
-    return res.frame
+
+def _warn(text: str) -> None:
+    """Rows set aside while reading an event file: one yellow line on stderr."""
+    from rich.text import Text
+
+    _stderr().print(Text(text, style="yellow"), highlight=False)
 
 
 def price(
@@ -105,82 +88,26 @@ def price(
     operating cost + margin, converted for the product's fees); when the cap cannot cover the risk the
     answer is "decline: PRICE_ABOVE_CAP" with the numbers, and the exit status is 1 (as for a blocked offer).
     """
-    import yaml
-
     from fengkong.outpath import check_out
-    from fengkong.pricing import annualised_cost, build_schedule, check_offer, prepay, product_from_mapping
+    from fengkong.pricing.disclosure import disclosure_html
+    from fengkong.pricing.errors import PricingError
+    from fengkong.pricing.offer import price_offer
 
     check_out(disclosure_out, "--disclosure-html")
-    from fengkong.pricing.config import load_config
-    from fengkong.pricing.errors import PricingError
-    from fengkong.pricing.riskprice import pd_from_score, priced_product, quote
-    from fengkong.safeyaml import YAMLInputError, load_path
-
     try:
-        cfg = load_config(config)
-        rp = cfg.section("risk_pricing")
-        lender_type = lender_type or rp["lender_type"]
-        channel = channel or rp["channel"]
-        risk = pd is not None or score is not None
-        if pd is not None and score is not None:
-            raise PricingError("score", "give --pd or --score, not both")
-        if risk and rate is not None:
-            raise PricingError("rate", "the risk-based price sets the contract rate: drop --rate or --pd/--score")
-        if risk and daily_rate is not None:
-            raise PricingError("daily_rate", "the risk-based price sets the rate: drop --daily-rate or --pd/--score")
-        if lgd is not None and not risk:
-            raise PricingError("lgd", "only used by the risk-based price (--pd or --score)")
-        base: dict[str, Any] = {}
-        if product is not None:
-            if not product.is_file():
-                raise PricingError("product", f"file not found: {product}")
-            try:
-                base = load_path(product) or {}
-            except YAMLInputError as exc:
-                raise PricingError("product", str(exc)) from None
-            except yaml.YAMLError as exc:
-                raise PricingError("product", f"{product} is not valid YAML: {exc}") from None
-            if not isinstance(base, dict):
-                raise PricingError("product", "the product file must hold a mapping")
-        m = method or base.get("method") or "equal_installment"
-        if m == "fee_total" and total_fee_rate is None and fee_rate is not None:
-            total_fee_rate, fee_rate = fee_rate * (term or int(base.get("term", 0) or 0)), None
-        _date(start, "start")
-        _date(first_due, "first_due")
-        p = product_from_mapping(base, principal=principal, term=term, method=m, rate=rate, fee_rate=fee_rate,
-                                 total_fee_rate=total_fee_rate, daily_rate=daily_rate, upfront_fee=upfront_fee,
-                                 start=start or base.get("start") or dt.date.today().isoformat(), first_due=first_due)
-        q = None
-        if risk:
-            pdv = pd if pd is not None else pd_from_score(score, cfg)
-            try:
-                q = quote(pdv, product=p, lgd=lgd, lender_type=lender_type, channel=channel, config=cfg)
-            except PricingError as exc:
-                raise PricingError("start" if exc.field == "date" else exc.field, exc.reason) from None
-            if q.decision != "price":
-                risk_decline(p, q, score, as_json)
-                raise typer.Exit(1)
-            p = priced_product(q, p)
-        sched = build_schedule(p, cfg)
-        cost = annualised_cost(sched)
-        try:
-            cap = check_offer(cost, p.start, lender_type, channel, cfg)
-        except PricingError as exc:
-            raise PricingError("start" if exc.field == "date" else exc.field, exc.reason) from None
-        from fengkong.pricing.disclosure import disclosure_table
-
-        disclosure = disclosure_table(sched, cost, base.get("contingent") or ())
-        if disclosure_out is not None:
-            from fengkong.pricing.disclosure import disclosure_html
-
-            disclosure_html(disclosure, disclosure_out)
-        early = None
-        if prepay_after is not None:
-            es = prepay(sched, prepay_after, config=cfg)
-            early = {"after_period": prepay_after, "schedule": es, "cost": annualised_cost(es)}
+        o = price_offer(principal, term, method=method, rate=rate, fee_rate=fee_rate, total_fee_rate=total_fee_rate,
+                        daily_rate=daily_rate, upfront_fee=upfront_fee, start=start, first_due=first_due,
+                        product=product, lender_type=lender_type, channel=channel, pd=pd, score=score, lgd=lgd,
+                        prepay_after=prepay_after, config=config)
     except PricingError as exc:
         _fail(exc)
         return
+    if o.declined:
+        risk_decline(o.product, o.quote, score, as_json)
+        raise typer.Exit(1)
+    if disclosure_out is not None:
+        disclosure_html(o.disclosure, disclosure_out)
+    sched, cost, cap, q, disclosure, early = o.schedule, o.cost, o.cap, o.quote, o.disclosure, o.early
     if as_json:
         out = price_json(sched, cost, cap)
         if q is not None:
@@ -197,18 +124,6 @@ def price(
         price_terminal(sched, cost, cap, early)
     if not cap.allowed:  # the offer is blocked: exit 1 after showing the evidence
         raise typer.Exit(1)
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def compliance(
@@ -229,18 +144,13 @@ def compliance(
     check_out(html_out, "--html")
     check_out(xlsx_out, "--xlsx")
     from fengkong.events import EventValidationError
-    from fengkong.pricing.compliance import monitor
-    from fengkong.pricing.config import load_config
     from fengkong.pricing.errors import PricingError
+    from fengkong.pricing.file_jobs import compliance_report
 
     try:
-        if not loans.is_file():
-            raise PricingError("loans", f"file not found: {loans}")
-        frame = _read(loans, "disbursement")
         with _stderr().status("computing the cost of every loan…"):
-            rep = monitor(frame, quarter, as_of=_date(as_of, "as_of"), recent_days=recent_days,
-                          what_if_cap=what_if_cap, what_if_from=_date(what_if_from, "what_if_from"),
-                          config=load_config(config))
+            rep = compliance_report(loans, quarter, as_of=as_of, recent_days=recent_days, what_if_cap=what_if_cap,
+                                    what_if_from=what_if_from, config=config, warn=_warn, tokenizer=_tokenizer())
         if html_out:
             from fengkong.pricing.report import compliance_html
 
@@ -331,45 +241,19 @@ def subsidy_run(
 ) -> None:
     """Decide eligibility, accrue, cap, deduct from interest due, post the differences to the ledger, report
     claims (the claim is the subsidy actually deducted)."""
-    import polars as pl
-
     from fengkong.outpath import check_out
 
     check_out(html_out, "--html")
     check_out(xlsx_out, "--xlsx")
     from fengkong.events import EventValidationError
-    from fengkong.events import files as eventio
-    from fengkong.pricing.config import load_config
     from fengkong.pricing.errors import PricingError
-    from fengkong.pricing.subsidy import SubsidyRules
-    from fengkong.pricing.subsidy_ledger import run_subsidy
+    from fengkong.pricing.file_jobs import subsidy_run as run_files
+    from fengkong.pricing.file_jobs import subsidy_summary
 
     try:
-        day = _date(as_of, "as_of")
-        assert day is not None
-        frames: dict[str, list[pl.DataFrame]] = {"purchase": [], "transfer": []}
-        for path in transactions:
-            if not path.is_file():
-                raise PricingError("transactions", f"file not found: {path}")
-            et = eventio.guess_event_type(path)
-            if et not in frames:
-                raise PricingError("transactions", f"{path} holds {et} events; expected purchase or transfer")
-            frames[et].append(_read(path, et))
-        loan_frame = _read(loans, "disbursement") if loans else None
-        if frames["transfer"] and loan_frame is None:
-            raise PricingError("loans", "transfer files need --loans to find each loan's rate and schedule")
-        cust = _read(customers, "customer") if customers else None
-        auth = None
-        if authorizations:
-            a = pl.read_csv(authorizations, infer_schema=False)
-            if "customer_id" not in a.columns:
-                raise PricingError("authorizations", "needs a customer_id column")
-            auth = set(a["customer_id"].drop_nulls().to_list())
         with _stderr().status("deciding eligibility, accruing and posting the ledger…"):
-            run = run_subsidy(pl.concat(frames["purchase"], how="diagonal_relaxed") if frames["purchase"] else None,
-                              pl.concat(frames["transfer"], how="diagonal_relaxed") if frames["transfer"] else None,
-                              loan_frame, day, rules=SubsidyRules.load(load_config(config)), ledger_path=ledger,
-                              customers=cust, authorized=auth)
+            run = run_files(transactions, as_of, loans=loans, ledger=ledger, customers=customers,
+                            authorizations=authorizations, config=config, warn=_warn, tokenizer=_tokenizer())
         if html_out:
             from fengkong.pricing.report import subsidy_html
 
@@ -381,17 +265,10 @@ def subsidy_run(
     except (PricingError, EventValidationError) as exc:
         _fail(exc)
         return
-    claims = run.claim_report()
     if as_json:
-        typer.echo(json.dumps({
-            "as_of": day.isoformat(), "items": run.items.height,
-            "eligible": int((run.items["reason"] == "ELIGIBLE").sum()),
-            "decisions": dict(run.items.group_by("reason").len().iter_rows()),
-            "posted_entries": run.posted.height, "ledger_entries": run.ledger.height,
-            "subsidy_fen": int(run.ledger["subsidy_fen"].sum()), "accrued_fen": int(run.ledger["accrued_fen"].sum()),
-            "claims": claims.to_dicts(), "ledger": str(ledger)}, ensure_ascii=False))
+        typer.echo(json.dumps(subsidy_summary(run, ledger), ensure_ascii=False))
         return
-    _claims_terminal(claims, run.posted.height, ledger)
+    _claims_terminal(run.claim_report(), run.posted.height, ledger)
 
 
 def _claims_terminal(claims, posted: int | None, ledger: Path) -> None:
@@ -416,23 +293,16 @@ def subsidy_report(
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Quarterly claim report per institution branch from the ledger."""
-    import polars as pl
-
     from fengkong.pricing.errors import PricingError
-    from fengkong.pricing.subsidy_ledger import SubsidyRun, _read
+    from fengkong.pricing.file_jobs import ledger_claims
 
     try:
-        if not ledger.is_file():
-            raise PricingError("ledger", f"file not found: {ledger}")
-        led = _read(ledger)
+        claims, entries = ledger_claims(ledger)
     except PricingError as exc:
         _fail(exc)
         return
-    run = SubsidyRun(items=pl.DataFrame(), state=pl.DataFrame(), posted=led.clear(), ledger=led,
-                     as_of=led["as_of"].max() if led.height else dt.date.today())  # type: ignore[arg-type]
-    claims = run.claim_report()
     if as_json:
-        typer.echo(json.dumps({"claims": claims.to_dicts(), "ledger_entries": led.height}, ensure_ascii=False))
+        typer.echo(json.dumps({"claims": claims.to_dicts(), "ledger_entries": entries}, ensure_ascii=False))
         return
     _claims_terminal(claims, None, ledger)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -14,9 +13,10 @@ import yaml
 
 from fengkong.pricing.errors import PricingError
 from fengkong.safeyaml import YAMLInputError, load_path
+from fengkong.settings import ENV, Settings, current
 
 SHIPPED = Path(__file__).with_name("pricing_rules.yaml")
-ENV_VAR = "FENGKONG_PRICING_CONFIG"
+ENV_VAR = ENV["pricing_config"]
 #: Decimal rounding modes supported for fen amounts (the vectorised path implements the same five).
 ROUNDING_MODES = ("ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_HALF_DOWN", "ROUND_DOWN", "ROUND_UP")
 
@@ -105,9 +105,10 @@ class Config:
         return min(_date(c["from"], "caps.from") for c in self.data.get("caps", []))  # type: ignore[type-var]
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Shipped YAML, deep-merged with ``path`` (or $FENGKONG_PRICING_CONFIG) when given."""
-    path = path or os.environ.get(ENV_VAR) or None
+def load_config(path: str | Path | None = None, settings: Settings | None = None) -> Config:
+    """Shipped YAML, deep-merged with ``path`` (or ``settings.pricing_config``, $FENGKONG_PRICING_CONFIG) when
+    given."""
+    path = path or (settings or current()).pricing_config or None
     return _load(str(path) if path else None)
 
 

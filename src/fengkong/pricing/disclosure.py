@@ -3,7 +3,6 @@ same cost ledger as the cap check: each item, how and on what it is charged, its
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from fengkong.pricing.cost import CostResult
 from fengkong.pricing.errors import PricingError
 from fengkong.pricing.schedule import Schedule
+from fengkong.settings import business_now
 
 STATEMENT = ("Apart from the items listed in this table, the lender and its partners will not charge any other "
              "interest or fee related to this loan. / 除本表所列项目外，贷款人及其合作机构不收取其他与本笔贷款相关的利息和费用。")
@@ -101,7 +101,7 @@ total cost {table['total_cost_fen'] / 100:,.2f} yuan.</small></p>
 <h2>Costs on default 违约情形下的费用</h2>
 <table><tr><th>Item 项目</th><th>Standard 标准</th><th>Collected by 收取主体</th></tr>{cont}</table>
 <p><b>{html.escape(table['statement'])}</b></p>
-<p>Generated {dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime('%Y-%m-%d %H:%M')} (Asia/Shanghai).</p>
+<p>Generated {business_now().strftime('%Y-%m-%d %H:%M')} (Asia/Shanghai).</p>
 </body></html>"""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(doc, encoding="utf-8")

@@ -13,6 +13,7 @@ from fengkong.pricing.config import Config, load_config
 from fengkong.pricing.cost import annualised_cost
 from fengkong.pricing.errors import PricingError
 from fengkong.pricing.schedule import Product, build_schedule, to_decimal
+from fengkong.settings import business_today
 
 
 def pd_from_score(score: float, config: Config | None = None) -> float:
@@ -137,7 +138,7 @@ def simple_product(principal: float, term: int, method: str = "equal_installment
     total_fee = to_decimal(fee_rate, "fee_rate") * _whole(term) if total else 0
     return product_from_mapping({"principal": principal, "term": term, "method": method,
                                  "fee_rate": 0.0 if total else fee_rate, "total_fee_rate": total_fee,
-                                 "upfront_fee": upfront_fee, "start": start or dt.date.today()})
+                                 "upfront_fee": upfront_fee, "start": start or business_today()})
 
 
 def _whole(term: object) -> int:

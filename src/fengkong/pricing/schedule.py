@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from fengkong.pricing.errors import PricingError
+from fengkong.settings import business_today
 
 if TYPE_CHECKING:
     from fengkong.pricing.config import Config
@@ -425,7 +426,7 @@ def product_from_mapping(d: Mapping[str, Any], **overrides: Any) -> Product:
         total_fee_rate=to_decimal(merged.get("total_fee_rate", 0) or 0, "total_fee_rate", maximum=10),
         daily_rate=to_decimal(merged["daily_rate"], "daily_rate", maximum=1) if merged.get("daily_rate") else None,
         upfront_fee_fen=yuan_to_fen(merged.get("upfront_fee", 0) or 0, "upfront_fee"),
-        charges=charges, start=dte("start") or dt.date.today(), first_due=dte("first_due"),
+        charges=charges, start=dte("start") or business_today(), first_due=dte("first_due"),
         day_basis=_basis(merged.get("day_basis")), name=str(merged.get("name", "offer")),
     )
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from fengkong.pricing.irr import IRRError
+from fengkong.settings import BUSINESS_TZ
 from fengkong.strategy.functions import register_function
-
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _day(on: dt.date | dt.datetime) -> dt.date:

@@ -17,6 +17,7 @@ from fengkong.pricing.config import Config, _date, load_config
 from fengkong.pricing.errors import PricingError
 from fengkong.pricing.schedule import Product, build_schedule, round_fen
 from fengkong.pricing.vector import product_of_row
+from fengkong.settings import BUSINESS_TZ
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Item:
 
 def _to_date(ts: Any) -> dt.date:
     if isinstance(ts, dt.datetime):
-        return ts.astimezone(dt.timezone(dt.timedelta(hours=8))).date() if ts.tzinfo else ts.date()
+        return ts.astimezone(BUSINESS_TZ).date() if ts.tzinfo else ts.date()
     return ts
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import numpy as np
@@ -14,6 +13,7 @@ from fengkong.pricing.cost import annualised_cost
 from fengkong.pricing.errors import PricingError
 from fengkong.pricing.irr import solve_irr_vector
 from fengkong.pricing.schedule import METHODS, Charge, Product, build_schedule
+from fengkong.settings import BUSINESS_TZ_NAME, business_today
 
 SCALE = 100_000_000  # rates as integer units of 1e-8
 VECTOR_METHODS = ("equal_installment", "equal_principal", "interest_first", "fee_per_period", "fee_total")
@@ -124,8 +124,8 @@ def loans_apr(loans: pl.DataFrame, chunk: int = 200_000, config: Config | None =
         if col not in loans.columns:
             raise PricingError(col, "required column is missing from the loans file")
     df = loans.with_columns(
-        (pl.col("ts").dt.convert_time_zone("Asia/Shanghai").dt.date() if "ts" in loans.columns
-         else pl.lit(dt.date.today())).alias("start"))
+        (pl.col("ts").dt.convert_time_zone(BUSINESS_TZ_NAME).dt.date() if "ts" in loans.columns
+         else pl.lit(business_today())).alias("start"))
     for c, d in (("repayment_method", "equal_installment"), ("contract_rate", 0.0), ("fee_rate", 0.0),
                  ("upfront_fee_fen", 0), ("guarantee_fee_rate", 0.0)):
         if c not in df.columns:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from fengkong.service.respond import json_response
 from fengkong.service.settings import Settings
+from fengkong.settings import current
 
 log = logging.getLogger("fengkong.service")
 
@@ -121,7 +121,7 @@ def build_state(settings: Settings, store: Any = None, engine: Any = None, token
         return eng
 
     tokenizer = tokenizer if tokenizer is not None else settings.tokenizer()
-    if settings.pii_key_file and not os.environ.get("FENGKONG_AUDIT_KEY", "").strip():
+    if settings.pii_key_file and not (current().audit_key or "").strip():
         from fengkong.events import pii
         from fengkong.store.audit_key import derive
 
@@ -200,7 +200,10 @@ def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` worker processes (settings handed over by ``fengkong serve``)."""
     from fengkong.events import pii
     from fengkong.service.settings import settings_from_env
+    from fengkong.settings import Settings as Environment
+    from fengkong.settings import configure
 
+    configure(Environment.from_env())  # a worker process is an edge: its one read of the environment
     pii.install_log_redaction()
     pii.install_log_redaction(logging.getLogger("uvicorn.access"))
     pii.install_log_redaction(logging.getLogger("uvicorn.error"))

@@ -11,6 +11,8 @@ from typing import Any
 
 import typer
 
+from fengkong.settings import current
+
 keys_app = typer.Typer(help="API keys of the decision service (stored hashed).", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the service and console (scrypt passwords, roles).", no_args_is_help=True)
 deploys_app = typer.Typer(help="Champion changes waiting for a second deployer (four-eyes).", no_args_is_help=True)
@@ -128,7 +130,7 @@ def consume(
     from fengkong.service.stream import RedisStreams, run_consumer
 
     s = _settings(config, db=db, redis=redis, state=state)
-    url = source or s.redis or os.environ.get("FENGKONG_STREAMS") or "redis://127.0.0.1:6379/0"
+    url = source or s.redis or current().streams or "redis://127.0.0.1:6379/0"
     name = consumer or f"{os.uname().nodename}:{os.getpid()}"
     typer.echo(f"fengkong consume: {s.describe()}")
     typer.echo(f"fengkong consume: reading {stream} as {group}/{name}, publishing to {output}")
@@ -192,7 +194,7 @@ def users_add(username: str, roles: str = typer.Option(..., help="Comma-separate
     """Add a user; the password is read from $FENGKONG_PASSWORD or prompted for."""
     from fengkong.store import UserError
 
-    pw = os.environ.get("FENGKONG_PASSWORD") or getpass.getpass("password: ")
+    pw = current().password or getpass.getpass("password: ")
     st = _store(db)
     try:
         st.users.add(username, pw, roles, display_name)
@@ -204,7 +206,7 @@ def users_add(username: str, roles: str = typer.Option(..., help="Comma-separate
 
 
 def _approver(st: Any, user: str) -> Any:
-    pw = os.environ.get("FENGKONG_PASSWORD") or getpass.getpass(f"password of {user}: ")
+    pw = current().password or getpass.getpass(f"password of {user}: ")
     u = st.users.authenticate(user, pw)
     if u is None:
         _fail(f"{user}: wrong user or password", 1)

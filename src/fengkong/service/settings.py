@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fengkong.errors import ConfigurationError
+from fengkong.settings import current
 
 ENV_SETTINGS = "FENGKONG_SERVICE_SETTINGS"  # JSON handed from `fengkong serve` to its worker processes
 
@@ -164,7 +165,7 @@ class Settings:
         try:
             pii.load_key(key_file=Path(self.pii_key_file) if self.pii_key_file else None)
         except pii.PiiKeyError as exc:
-            name = pii.KEY_ENV if os.environ.get(pii.KEY_ENV, "").strip() else "pii_key_file"
+            name = pii.KEY_ENV if (current().pii_key or "").strip() else "pii_key_file"
             return [f"{name}: {exc}; every replica needs the same key"]
         return []
 
@@ -176,7 +177,7 @@ class Settings:
 
 
 _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
-_ENV = {"db": "FENGKONG_DB", "redis": "FENGKONG_REDIS", "state": "FENGKONG_STATE"}
+_ENV = ("db", "redis", "state")  #: the service settings the environment (fengkong.settings) may set
 
 
 def _safe_redis(url: str) -> str:
@@ -216,7 +217,8 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     problems: list[str] = []
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    path = config or os.environ.get("FENGKONG_CONFIG")
+    base = current()
+    path = config or base.service_config
     if path:
         try:
             doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -230,9 +232,9 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
                 values[k] = _coerce(k, v, problems)
             else:
                 extra[k] = v
-    for k, env in _ENV.items():
-        if os.environ.get(env):
-            values[k] = os.environ[env]
+    for k in _ENV:
+        if getattr(base, k):
+            values[k] = getattr(base, k)
     for k, v in overrides.items():
         if v is not None:
             values[k] = _coerce(k, v, problems)

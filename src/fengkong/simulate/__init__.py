@@ -3,6 +3,7 @@
 ``simulate_world(out_dir, SimConfig(...))`` writes every event type, outcomes, labels and a manifest.
 """
 
+import dataclasses
 import sys
 import types
 from pathlib import Path
@@ -15,8 +16,14 @@ __all__ = ["PATTERNS", "SimConfig", "SimConfigError", "plaintext_identities", "s
 
 
 def write_world(out: str | Path, customers: int = 3000, months: int = 3, seed: int = 7, **config: Any) -> Path:
-    """``fk.simulate``: write a deterministic world to ``out`` (``config``: any other SimConfig field)."""
-    simulate_world(out, SimConfig(customers=customers, months=months, seed=seed, **config))
+    """``fk.simulate``: write a deterministic world to ``out`` (``config``: any other SimConfig field; ``start``
+    may be an ISO date string), validated as ``fengkong simulate`` validates its options."""
+    from fengkong.simulate.options import config_from_options
+
+    unknown = sorted(set(config) - {f.name for f in dataclasses.fields(SimConfig)})
+    if unknown:
+        raise SimConfigError(unknown[0], "unknown parameter (not a SimConfig field)")
+    simulate_world(out, config_from_options({"customers": customers, "months": months, "seed": seed, **config}))
     return Path(out)
 
 

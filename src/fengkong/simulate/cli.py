@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -45,42 +44,14 @@ def simulate(
 
     from fengkong.events import pii
     from fengkong.outpath import check_out
-    from fengkong.simulate import SimConfig, SimConfigError, simulate_world
+    from fengkong.simulate import SimConfigError, simulate_world
+    from fengkong.simulate.options import config_from_options
 
     check_out(out, kind="dir")
 
     console = Console(stderr=True, soft_wrap=True)
-    values = {k: v for k, v in locals().items() if k in {f.name for f in dataclasses.fields(SimConfig)}
-              and v is not None}
-    fields = {f.name: f for f in dataclasses.fields(SimConfig)}
     try:
-        for item in param:
-            name, sep, raw = item.partition("=")
-            name = name.strip().replace("-", "_")
-            if not sep or name not in fields:
-                raise SimConfigError(name or item, "unknown parameter (use --param NAME=VALUE with a SimConfig field)")
-            default = getattr(SimConfig(), name)
-            try:
-                if isinstance(default, bool):
-                    if raw.lower() not in ("true", "false", "1", "0"):
-                        raise ValueError(raw)
-                    values[name] = raw.lower() in ("true", "1")
-                elif isinstance(default, int):
-                    values[name] = int(raw)
-                elif isinstance(default, float):
-                    values[name] = float(raw)
-                else:
-                    values[name] = raw
-            except ValueError:
-                raise SimConfigError(name, f"cannot parse {raw!r}") from None
-        if "start" in values:
-            import datetime as dt
-
-            try:
-                values["start"] = dt.date.fromisoformat(str(values["start"]))
-            except ValueError:
-                raise SimConfigError("start", f"not an ISO date: {values['start']!r}") from None
-        cfg = SimConfig(**values).validate()
+        cfg = config_from_options(locals(), param)
         tok = pii.tokenizer()  # never a fresh key: tokens of the same person must not change
     except (SimConfigError, pii.PiiKeyError) as exc:
         console.print(f"[red]error:[/red] {exc}")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
+
+from fengkong.settings import Settings, current
 
 DEFAULT_FILE = "fengkong.db"
 
 
-def resolve_url(url: str | None = None) -> str:
-    """The SQLAlchemy URL to use: explicit, else $FENGKONG_DB, else a SQLite file in the working directory."""
+def resolve_url(url: str | None = None, settings: Settings | None = None) -> str:
+    """The SQLAlchemy URL to use: explicit, else ``settings.db`` ($FENGKONG_DB), else a SQLite file in the
+    working directory."""
     if url:
         return url
-    env = os.environ.get("FENGKONG_DB")
-    if env:
-        return env
+    configured = (settings or current()).db
+    if configured:
+        return configured
     return f"sqlite:///{Path.cwd() / DEFAULT_FILE}"
 
 

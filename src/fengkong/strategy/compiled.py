@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from fengkong.strategy import pycode
-from fengkong.strategy.spec import ACTION_RANK, Scorecard, StrategySpec, load_spec, parse_spec
+from fengkong.strategy.nodes import ACTION_RANK, Scorecard, StrategySpec
+from fengkong.strategy.spec import load_spec, parse_spec
 
 EMPTY_LISTS: Mapping[str, frozenset] = {}
 
@@ -74,7 +75,7 @@ class Strategy:
         load, or expects another number of inputs than the node maps, is a :class:`StrategyError` naming
         the artifact's line. (At decision time a bad artifact fails its node and the fallback applies.)"""
         from fengkong.strategy.errors import StrategyError
-        from fengkong.strategy.spec import Model
+        from fengkong.strategy.nodes import Model
 
         for n in self.spec.nodes.values():
             if not isinstance(n, Model) or n.format != "lightgbm":

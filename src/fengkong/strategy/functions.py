@@ -49,24 +49,27 @@ class Function:
 
 REGISTRY: dict[str, Function] = {}
 
-#: Entry-point group through which installed packs contribute functions (pyproject
-#: ``[project.entry-points."fengkong.strategy_functions"]``: name = "module registering them").
+#: Packs contribute functions as ``Pack.strategy_functions`` (:mod:`fengkong.packs`): modules that call
+#: :func:`register_function` when imported. Installs made before ``fengkong.packs`` used this group.
 PLUGIN_GROUP = "fengkong.strategy_functions"
-_plugins_loaded = False
+_plugins_loaded = -1  # the pack registry generation whose function modules are imported
 
 
 def lookup(name: str) -> Function | None:
-    """The function called ``name``; loads the packs' registered functions the first time one is missing."""
+    """The function called ``name``; imports the registered packs' function modules when one is missing."""
     global _plugins_loaded
     fn = REGISTRY.get(name)
-    if fn is None and not _plugins_loaded:
+    if fn is None:
         from importlib import import_module
-        from importlib.metadata import entry_points
 
-        _plugins_loaded = True
-        for ep in entry_points(group=PLUGIN_GROUP):
-            import_module(ep.value)
-        fn = REGISTRY.get(name)
+        from fengkong import packs
+
+        if _plugins_loaded != packs.generation():
+            _plugins_loaded = packs.generation()
+            for pack in packs.packs():
+                for module in pack.strategy_functions:
+                    import_module(module)
+            fn = REGISTRY.get(name)
     return fn
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import polars as pl
 
 from fengkong.strategy.expr import PlGen, isin
+from fengkong.strategy.nodes import ACTION_RANK, Assign, Cell, Model, RuleSet, Scorecard, StrategySpec, Table
 from fengkong.strategy.pycode import ACTION_BY_RANK
-from fengkong.strategy.spec import ACTION_RANK, Assign, Cell, Model, RuleSet, Scorecard, StrategySpec, Table
 
 _PL = {"int": pl.Int64, "float": pl.Float64, "str": pl.Utf8, "bool": pl.Boolean}
 

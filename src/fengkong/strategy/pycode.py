@@ -13,7 +13,7 @@ from typing import Any
 
 from fengkong.strategy.errors import NodeError
 from fengkong.strategy.expr import PyGen
-from fengkong.strategy.spec import (
+from fengkong.strategy.nodes import (
     ACTION_RANK,
     Assign,
     Cell,

@@ -1,0 +1,232 @@
+"""The one pack interface: a pack registered only through ``fengkong.packs`` reaches the features, the strategy
+language, ``fengkong evaluate``, ``fengkong demo``, the console and the command line."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import types
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from fengkong import packs
+from fengkong.packs import DemoSection, Pack, PackError
+
+TOY = {
+    "toypack/__init__.py": '"""A pack that lives outside fengkong."""\n',
+    "toypack/provider.py": '''
+        """Toy features: one constant per event."""
+
+        FEATURE_KINDS = {"toy_constant": "int"}
+
+        class _Online:
+            def read_update(self, event):
+                return {"toy_constant": 7}
+
+            def close(self):
+                pass
+
+        def open_online(ctx):
+            return _Online()
+
+        def backfill(events, ctx):
+            return events.select("event_id", pl.lit(7).alias("toy_constant"))
+        ''',
+    "toypack/functions.py": '''
+        """Toy strategy function."""
+        from fengkong.strategy.functions import register_function
+
+        register_function("toy_double", py=lambda x: x * 2, pl=lambda x: x * 2, args=["num"], returns="num",
+                          doc="twice x", replace=True)
+        ''',
+    "toypack/evaluate.py": '''
+        """Toy evaluator."""
+        def evaluate_world(world):
+            return {"toy_pattern": {"recall": 1.0, "world": str(world)}}
+
+        def render_table(result):
+            return "toy pattern recall 1.0"
+        ''',
+    "toypack/demo.py": '''
+        """Toy demo section."""
+        def stage_toy(out, console, world):
+            """Toy: a pack's own demo section."""
+            (out / "toy.txt").write_text("toy was here")
+            console.print("toy section ran")
+        ''',
+    "toypack/cli.py": '''
+        """Toy commands."""
+        import typer
+
+        toy_app = typer.Typer(no_args_is_help=True)
+
+        @toy_app.command("hello")
+        def hello() -> None:
+            typer.echo("hello from the toy pack")
+
+        def register(app):
+            app.add_typer(toy_app, name="toy")
+        ''',
+    "toypack/pages.py": '''
+        """Toy console page: uses only the router and console handed to it."""
+        from fastapi.responses import PlainTextResponse
+
+        def add_routes(router, console):
+            @router.get("/toy")
+            def toy_page():
+                return PlainTextResponse("toy page")
+        ''',
+    "toypack/pack.py": '''
+        """The toy pack's one registration."""
+        from fengkong.packs import DemoSection, Pack
+
+        PACK = Pack(name="toy", description="a toy", features="toypack.provider",
+                    strategy_functions=("toypack.functions",), lists={"toy_list": "toys"},
+                    evaluator="toypack.evaluate", demo=(DemoSection("toypack.demo:stage_toy", order=45),),
+                    console_pages=("toypack.pages",), cli=("toypack.cli",))
+        ''',
+}
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    """The toy package on the path and registered in-process (as its entry point would register it)."""
+    for rel, text in TOY.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from importlib import import_module
+
+    unregister = packs.register_pack(import_module("toypack.pack").PACK)
+    yield tmp_path
+    unregister()
+    for name in [m for m in sys.modules if m == "toypack" or m.startswith("toypack.")]:
+        del sys.modules[name]
+
+
+def test_the_toy_pack_is_registered_and_removable(toy):
+    assert packs.get("toy") is not None and "toy" in [p.name for p in packs.packs()]
+    assert {"fraud", "pricing", "postloan", "complaints", "collections"} <= {p.name for p in packs.packs()}
+
+
+def test_its_features_and_functions_reach_strategies(toy):
+    from fengkong.features.providers import combined_kinds, provider_modules
+    from fengkong.strategy.functions import lookup
+
+    assert "toypack.provider" in [m.__name__ for m in provider_modules()]
+    assert combined_kinds()["toy_constant"] == "int"
+    assert lookup("toy_double") is not None and lookup("toy_double").doc == "twice x"
+    import datetime as dt
+
+    from fengkong.events import TZ
+    from fengkong.runtime import strategy_kinds
+    from fengkong.strategy import strategy_from_text
+
+    text = (
+        "name: t\nversion: 1\nevent_type: application\nnodes:\n  - id: r\n    type: ruleset\n    rules:\n"
+        "      - id: A\n        when: toy_double(toy_constant) > 10\n        action: review\n"
+    )
+    s = strategy_from_text(text, "toy.yaml", features=strategy_kinds())
+    ev = {
+        "event_id": "e",
+        "event_type": "application",
+        "ts": dt.datetime(2026, 1, 1, tzinfo=TZ),
+        "customer_id": "c",
+    }
+    assert s.evaluate(ev, {"toy_constant": 7}).outcome == "review"
+    assert s.evaluate(ev, {"toy_constant": 5}).outcome == "approve"
+
+
+def test_its_commands_appear_in_the_cli(toy):
+    import fengkong.cli as cli
+
+    app = typer.Typer()
+    for name in cli.command_modules():
+        __import__(name, fromlist=["register"]).register(app)
+    app.command("packs")(cli.packs_command)
+    r = CliRunner().invoke(app, ["toy", "hello"])
+    assert r.exit_code == 0 and r.output.strip() == "hello from the toy pack"
+    r = CliRunner().invoke(app, ["packs"])
+    assert r.exit_code == 0 and "toy: a toy" in r.output and "lists: toy_list" in r.output
+
+
+def test_it_is_evaluated_by_fengkong_evaluate(toy, tmp_path):
+    from fengkong import evaluate_cli
+    from fengkong.evaluation import evaluate_packs
+
+    merged, texts = evaluate_packs(tmp_path, ["toy"])
+    assert merged == {"toy_pattern": {"recall": 1.0, "world": str(tmp_path)}} and texts == [
+        "toy pattern recall 1.0"
+    ]
+    app = typer.Typer()
+    app.callback()(lambda: None)  # a group, so the command is called by its name as under `fengkong`
+    evaluate_cli.register(app)
+    r = CliRunner().invoke(app, ["evaluate", "--world", str(tmp_path), "--pack", "toy"])
+    assert r.exit_code == 0 and r.output.strip() == "toy pattern recall 1.0"
+
+
+def test_its_section_runs_in_the_demo_in_order(toy, tmp_path):
+    from rich.console import Console
+
+    from fengkong import demo
+
+    titles = [t for t, _ in demo.stages()]
+    assert titles.index("Toy") == titles.index("Decisions") + 1 < titles.index("Fraud")
+    assert titles[0].startswith("Simulate") and titles[-1].startswith("The decision service")
+    run = dict(demo.stages())["Toy"]
+    console = Console(record=True)
+    run(tmp_path, demo.DemoConfig(), console, demo.DemoWorld(tmp_path))
+    assert (tmp_path / "toy.txt").read_text() == "toy was here" and "toy section ran" in console.export_text()
+
+
+def test_its_console_page_is_mounted(toy):
+    from fengkong.console.app import page_modules
+
+    names = [m.__name__ for m in page_modules()]
+    assert "toypack.pages" in names and "fengkong.console.pages_rings" in names
+
+
+def test_an_unregistered_pack_is_gone(toy):
+    from fengkong.features.providers import provider_modules
+
+    packs.register_pack(Pack(name="toy"))  # the same name replaces it: nothing contributed any more
+    assert "toypack.provider" not in [m.__name__ for m in provider_modules()]
+
+
+def test_entry_points_are_read_and_a_bad_one_is_an_error(monkeypatch):
+    good = Pack(name="ep_pack", evaluator="x")
+    ep = types.SimpleNamespace(name="ep_pack", value="somewhere:PACK", load=lambda: good)
+    bad = types.SimpleNamespace(name="bad", value="somewhere:NOT", load=lambda: object())
+    monkeypatch.setattr(packs, "_entry_points", lambda group: [ep] if group == packs.GROUP else [])
+    assert packs._from_metadata() == {"ep_pack": good}
+    monkeypatch.setattr(packs, "_entry_points", lambda group: [ep, bad] if group == packs.GROUP else [])
+    with pytest.raises(PackError, match=r"entry point bad .* is not a fengkong\.packs\.Pack"):
+        packs._from_metadata()
+
+
+def test_metadata_from_before_the_packs_group_finds_each_pack_module(monkeypatch):
+    legacy = types.SimpleNamespace(name="fraud", value="fengkong.fraud.provider")
+    monkeypatch.setattr(
+        packs, "_entry_points", lambda group: [legacy] if group == "fengkong.feature_providers" else []
+    )
+    found = packs._from_metadata()
+    assert list(found) == ["fraud"] and found["fraud"].cli == ("fengkong.fraud.cli",)
+
+
+def test_declared_lists_are_the_names_the_packs_write():
+    from fengkong.collections.provider import FREEZE_LIST
+    from fengkong.complaints.notme import ACCOUNT_LIST
+    from fengkong.fraud.locks import LOCK_LIST
+    from fengkong.fraud.rings import RING_ELEMENT_LIST, RING_MEMBER_LIST
+
+    assert set(packs.get("fraud").lists) == {LOCK_LIST, RING_MEMBER_LIST, RING_ELEMENT_LIST}
+    assert set(packs.get("complaints").lists) == {FREEZE_LIST, ACCOUNT_LIST}
+    assert set(packs.get("collections").lists) == {FREEZE_LIST}
+
+
+def test_demo_section_and_bad_reference():
+    assert DemoSection("m:f").order == 60
+    with pytest.raises(PackError, match=r"fengkong\.packs has no nope"):
+        packs.load("fengkong.packs:nope")
