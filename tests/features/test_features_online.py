@@ -284,3 +284,36 @@ def test_first_time_stream_is_one_integer_and_reads_old_layout():
     assert of.read(_app(4, 150))["dev_first_h"] == 2.0
     of.read_update(_app(5, 120))
     assert of.store.data[key] == ts_us(T + dt.timedelta(minutes=30))
+
+
+def test_a_first_time_stream_that_gains_a_feature_keeps_working():
+    """Adding a count to a live stream that held only lifetime time_since_first (one integer per key): its
+    states are read and updated in the list layout (the new count needs a backfill, as any added feature
+    does), the first time is kept, and expiry converts them instead of failing."""
+    tsf = {"name": "dev_first_h", "key": "device_id", "events": ["application"], "agg": "time_since_first",
+           "unit": "hours"}
+    store = MemoryStore()
+    a = OnlineFeatures(from_dicts([tsf]), store, expire_every=0)
+    a.read_update(_app(0, 60))
+    b = OnlineFeatures(from_dicts([tsf, {"name": "dev_cnt", "key": "device_id", "events": ["application"]}]),
+                       store, expire_every=0)
+    assert b.read(_app(1, 120)) == {"dev_first_h": 1.0, "dev_cnt": 1}
+    assert b.read_update(_app(2, 180)) == {"dev_first_h": 2.0, "dev_cnt": 1}
+    assert b.read(_app(3, 240)) == {"dev_first_h": 3.0, "dev_cnt": 2}
+    b.expire()
+    c = OnlineFeatures(from_dicts([tsf, {"name": "dev_cnt", "key": "device_id", "events": ["application"]}]),
+                       store := MemoryStore(), expire_every=0)
+    c.read_update(_app(4, 60))
+    (key,) = [k for k in store.data if k.startswith("s|")]
+    store.data[key] = ts_us(T + dt.timedelta(minutes=30))  # a checkpoint written by the one-integer layout
+    assert c.expire() >= 1 and isinstance(store.data[key], dict)
+    assert c.read(_app(5, 150))["dev_first_h"] == 2.0
+
+
+def test_a_list_key_without_elements_evaluates_no_filter():
+    """A list key with no non-null element folds nothing and evaluates neither filter nor value."""
+    fs = from_dicts([{"name": "c_cnt", "key": "contact_tokens", "events": ["application"], "window": "1d",
+                      "filter": "amount_fen > 200000"}])
+    of = OnlineFeatures(fs, MemoryStore(), expire_every=0)
+    of.update({**_app(0, 60), "contact_tokens": [None], "amount_fen": "x"})  # the filter would raise on "x"
+    assert not [k for k in of.store.data if k.startswith("s|")]

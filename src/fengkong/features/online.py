@@ -89,7 +89,8 @@ class _Stream:
         #: only time_since_first over the lifetime is read: once the summary holds the first time, an event
         #: cannot change it (a later event is at or after the watermark minus the tolerance, past it)
         self.first_only = all(f.agg == "time_since_first" and f.window_us is None for f in self.features)
-        #: such a stream (not list-keyed) stores its state as one integer: the earliest event time (µs)
+        #: such a stream stores its state as one integer: the earliest event time (µs); list keys never do
+        #: (they cannot take time_since_first), the condition only keeps the generic list path list-shaped
         self.first_int = self.first_only and not self.list_key
 
     def new_state(self) -> dict:
@@ -138,6 +139,14 @@ def _first_min(st: Any, t: int | None) -> int | None:
         st = min(firsts) if firsts else None
     if st is None or (t is not None and t < st):
         return t
+    return st
+
+
+def _from_first(t0: int, stream: _Stream) -> dict:
+    """The list layout of a first-time integer state met by a stream that now needs more (a feature was
+    added to a live stream, which needs a backfill anyway): one summarised event at the first time."""
+    st = stream.new_state()
+    st["c"] = {**_new_summary(), "n": 1, "fa": [t0, None], "la": [t0, None]}
     return st
 
 
@@ -348,7 +357,7 @@ class OnlineFeatures:
                 t for s in self.streams.values() for t in s.events}:
             self._plan(et)
         helpers = {"_COMPACT_BATCH": _COMPACT_BATCH, "_COMPACT_MIN": _COMPACT_MIN, "_agg": _agg, "_insert": _insert,
-                   "_compact": _compact, "_first_min": _first_min, "_read_list": _read_list}
+                   "_compact": _compact, "_first_min": _first_min, "_from_first": _from_first, "_read_list": _read_list}
         self._readers = {et: compile_reader(p, helpers, et) for et, p in self._reads.items() if p}
         self._writers = {et: compile_writer(w, helpers, et) for et, w in self._writes.items() if w}
         self._derived = [f for f in fs.order if f.kind == "derived"]
@@ -444,8 +453,16 @@ class OnlineFeatures:
                 tx.delete(key)
                 touched += 1
                 continue
-            if stream.first_int:  # one integer, kept for the lifetime
+            if stream.first_int:  # one integer, kept for the lifetime (a state in the list layout converted)
+                if st.__class__ is not int:
+                    t0 = _first_min(st, None)
+                    tx.put(key, t0) if t0 is not None else tx.delete(key)
+                    touched += 1
                 continue
+            if st.__class__ is int:
+                st = _from_first(st, stream)
+                tx.put(key, st)
+                touched += 1
             before = len(st["t"])
             _compact(st, wm - stream.keep_us, stream, force=True)
             if not st["t"] and st["c"] is None:

@@ -102,6 +102,8 @@ def compile_reader(plan: list[tuple[Any, list[Feature]]], helpers: dict[str, Any
         lines.append("        if st is None:")
         lines += [f"            out[{f.name!r}] = 0" for f in zeros] or ["            pass"]
         lines.append("        else:")
+        lines.append("            if st.__class__ is int:")  # a first-time state of a stream that grew: read as a list
+        lines.append(f"                st = _from_first(st, S{i})")
         lines.append("            ts = st['t']")
         lines.append("            hi = bisect_left(ts, t)")
         lines.append("            c = st['c']")
@@ -161,6 +163,8 @@ def _update_code(s: Any, i: int, ind: str) -> list[str]:
     """Lines folding the event into the state ``st`` of key ``k`` (``v`` bound; ``st`` None when new)."""
     return [f"{ind}if st is None:",
             f"{ind}    st = data[k] = {_new_state_code(s)}",
+            f"{ind}elif st.__class__ is int:",  # a first-time state of a stream that grew (see _from_first)
+            f"{ind}    st = data[k] = _from_first(st, S{i})",
             f"{ind}ts = st['t']",
             *_append_code(s, i, ind),
             f"{ind}cut = horizon - {s.keep_us}",
@@ -209,12 +213,10 @@ def compile_writer(streams: list[Any], helpers: dict[str, Any], name: str = "") 
     for i, s in enumerate(streams):
         ns[f"S{i}"] = s
         if s.list_key:  # one state per distinct non-null element, each updated as a single key's
-            lines += [f"    lst = e.get({s.key[0]!r})",
+            lines += [f"    lst = [x for x in dict.fromkeys(e.get({s.key[0]!r}) or ()) if x is not None]",
                       f"    if lst{' and ' + _inline(s.filter_expr, ns) if s.filter is not None else ''}:",
                       f"        v = {_inline(s.value_expr, ns) if s.value is not None else 'None'}",
-                      "        for x in dict.fromkeys(lst):",
-                      "            if x is None:",
-                      "                continue",
+                      "        for x in lst:",
                       f"            k = f{'s|' + s.sid + '|{x}'!r}",
                       "            st = get(k)",
                       *_update_code(s, i, "            ")]
