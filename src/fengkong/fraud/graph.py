@@ -69,9 +69,14 @@ FEATURES: dict[str, str] = {
     "graph_burst_elements": "Elements of this application shared by improbably many other applicants in the last "
                             "14 days (Poisson test against the element's own earlier rate).",
     "graph_burst_peers": "Distinct other applicants that used those bursting elements in the last 14 days.",
+    "graph_burst_multi_peers": "Of those, the applicants that used two or more of them (the same people behind "
+                               "several bursting elements: a recruited group, not colleagues plus someone's friend).",
     "graph_bad_elements": "Elements of this application whose other applicants are improbably often defaulted or "
                           "blocked (binomial test against the population's rate).",
 }
+
+
+EGO_FEATURES = ("graph_burst_elements", "graph_burst_peers", "graph_burst_multi_peers", "graph_bad_elements")
 
 
 def poisson_tail(r: int, lam: float) -> float:
@@ -336,7 +341,7 @@ class AssociationGraph:
         against a binomial at the population's rate. Each test at ALPHA / (elements tested).
         """
         tested = [(e, code, linked) for e, code, linked in elems if code in EGO_KINDS]
-        out = {"graph_burst_elements": 0, "graph_burst_peers": 0, "graph_bad_elements": 0}
+        out = dict.fromkeys(EGO_FEATURES, 0)
         if not tested:
             return out
         level = ALPHA / len(tested)
@@ -344,7 +349,7 @@ class AssociationGraph:
         hub = HUB_SHARE * (len(self._win_n) + 1)
         p0 = (self._bad_apps + 1) / (self._apps + 2)
         a_bad = a is not None and bool(self._flags[a] & (F_DEFAULTED | F_BLACKLISTED))
-        peers: set[int] = set()
+        seen: dict[int, int] = {}
         for e, code, linked in tested:
             cnt = self._recent_n.get(e)
             if cnt is not None:
@@ -356,14 +361,17 @@ class AssociationGraph:
                 lam = EGO_WINDOW_DAYS * (n_old + 1) / (age_old + EGO_WINDOW_DAYS)
                 if r and r <= hub and poisson_tail(r, lam) < level:
                     out["graph_burst_elements"] += 1
-                    peers.update(b for b in cnt if b != a)
+                    for b in cnt:
+                        if b != a:
+                            seen[b] = seen.get(b, 0) + 1
             if code not in BAD_KINDS:
                 continue
             d = self._elem_bad.get(e, 0) - (1 if linked and a_bad else 0)
             n_other = self._nbr[e] - (1 if linked else 0)
             if d and binomial_tail(d, n_other, p0) < level:
                 out["graph_bad_elements"] += 1
-        out["graph_burst_peers"] = len(peers)
+        out["graph_burst_peers"] = len(seen)
+        out["graph_burst_multi_peers"] = sum(1 for k in seen.values() if k >= 2)
         return out
 
     # ------------------------------------------------------------------ reads
@@ -426,7 +434,7 @@ class AssociationGraph:
         if day is not None:
             out.update(self._ego(a, ego, day))
         else:
-            out.update({"graph_burst_elements": 0, "graph_burst_peers": 0, "graph_bad_elements": 0})
+            out.update(dict.fromkeys(EGO_FEATURES, 0))
         out["graph_cluster_applicants"] += 1 if new_app else 0
         return out
 
