@@ -223,9 +223,9 @@ def money_segments(w: Any, seg: Any, persons: np.ndarray, fa: np.ndarray) -> Non
         ok = (ts > w.a["ts"][fa[who[rep]]]) & (ts < w.end_us)
         rep, ts = rep[ok], ts[ok]
         base = (
-            rng.integers(15, 51, len(who)) * 10000
+            rng.integers(15, 51, len(who)) * 100_000
             if kind == "rent"
-            else rng.integers(5, 31, len(who)) * 10000
+            else rng.integers(5, 31, len(who)) * 100_000
         )
         m = len(rep)
         seg(
