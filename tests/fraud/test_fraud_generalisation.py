@@ -22,7 +22,7 @@ VARIANTS = {
 #: Ring evidence is now about unusual sharing (bursts of 6+ identities in 14 days, devices or codes shared with
 #: packaged documents), not cluster size: rings this small and slow, or on their members' own devices, look like
 #: households until their documents or defaults give them away. Measured ring recall on seed 4242: 0.883 and
-#: 0.889 (precision 0.947 and 0.970); the cluster-size rule that reached 0.9 here fired on 17 % of good
+#: 0.889 (precision 1.000 both); the cluster-size rule that reached 0.9 here fired on 17 % of good
 #: applicants of a population with households and landlords (issue 17).
 RING_RECALL_SHORT = {"small_slow_rings", "rings_on_own_devices"}
 

@@ -34,10 +34,11 @@ WINDOW_DAYS = 7
 #: that can carry it (IP addresses are NAT exits and repeat the device; a shared ID token is identity theft,
 #: not a ring), and the significance level of one application's tests (split over its elements, Bonferroni).
 EGO_WINDOW_DAYS = 14
-EGO_KINDS = frozenset(KIND_CODE[k] for k in ("ph", "dv", "cd", "ag", "ct", "em"))
+EGO_KINDS = frozenset(KIND_CODE[k] for k in ("ph", "dv", "cd", "ag", "ct", "em", "cp"))
 #: Kinds whose defaulted users are evidence against a new user: a device, phone, bank card or intermediary code
 #: shared with defaulters. An employer or a listed contact shared with a defaulter is not (colleagues, family).
-BAD_KINDS = frozenset(KIND_CODE[k] for k in ("ph", "dv", "cd", "ag"))
+BAD_KINDS = frozenset(KIND_CODE[k] for k in ("ph", "dv", "cd", "ag", "cp"))
+_CP = KIND_CODE["cp"]
 ALPHA = 1e-3
 #: An element used by more than this share of all applicants of the window is infrastructure (a national
 #: employer, a carrier gateway), not a group anyone recruited: it carries no ring evidence.
@@ -427,6 +428,9 @@ class AssociationGraph:
                 out["graph_agent_applicants"] = n_other
             elif code == _EM:
                 out["graph_employer_applicants"] = n_other
+        if a is not None:  # private accounts the applicant sent money to before: a shared fast receiver
+            kind = self._kind
+            ego.extend((e, _CP, True) for e in self._adj.get(a, ()) if kind[e] == _CP)
         out["graph_applicant_devices"] = 0 if a is None else self._app_kind.get((a << 4) | _DV, 0)
         out["graph_applicant_phones"] = 0 if a is None else self._app_kind.get((a << 4) | _PH, 0)
         day = day_of(event["ts"]) if event.get("ts") is not None else None
