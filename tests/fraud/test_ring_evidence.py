@@ -143,16 +143,46 @@ def test_bad_elements_are_rates_against_the_population_not_counts():
 def _ring_stream():
     """Background applicants, then a ring on an intermediary's device listing its phone, moving the loans to its
     account; later members apply after the first ones defaulted."""
-    ev = [app(f"B{i}", f"b{i}", day=i * 60 // 2000, device_id=f"db{i}", phone_token=f"pb{i}") for i in range(2000)]
+    ev = [
+        app(f"B{i}", f"b{i}", day=i * 60 // 2000, device_id=f"db{i}", phone_token=f"pb{i}")
+        for i in range(2000)
+    ]
     for i in range(12):
-        ev.append(app(f"R{i}", f"r{i}", day=61 + i % 5, device_id="agent" if i % 2 else f"own{i}",
-                      phone_token=f"pr{i}", contact_tokens=["agentphone"]))
-        ev.append(validate_event(dict(event_type="transfer", event_id=f"T{i}", customer_id=f"r{i}",
-                                      ts=T + dt.timedelta(days=61 + i % 5, hours=3), direction="out",
-                                      counterparty_id="agentacct", counterparty_type="individual", amount_fen=9000)))
+        ev.append(
+            app(
+                f"R{i}",
+                f"r{i}",
+                day=61 + i % 5,
+                device_id="agent" if i % 2 else f"own{i}",
+                phone_token=f"pr{i}",
+                contact_tokens=["agentphone"],
+            )
+        )
+        ev.append(
+            validate_event(
+                dict(
+                    event_type="transfer",
+                    event_id=f"T{i}",
+                    customer_id=f"r{i}",
+                    ts=T + dt.timedelta(days=61 + i % 5, hours=3),
+                    direction="out",
+                    counterparty_id="agentacct",
+                    counterparty_type="individual",
+                    amount_fen=9000,
+                )
+            )
+        )
         ev.append(default(f"Z{i}", f"r{i}", day=100))
-        ev.append(app(f"S{i}", f"r{i}", day=66 + i % 5, device_id="agent" if i % 2 else f"own{i}",
-                      phone_token=f"pr{i}", contact_tokens=["agentphone"]))
+        ev.append(
+            app(
+                f"S{i}",
+                f"r{i}",
+                day=66 + i % 5,
+                device_id="agent" if i % 2 else f"own{i}",
+                phone_token=f"pr{i}",
+                contact_tokens=["agentphone"],
+            )
+        )
     ev += [app(f"L{i}", f"l{i}", day=101 + i, device_id="agent", phone_token=f"pl{i}") for i in range(3)]
     return ev
 

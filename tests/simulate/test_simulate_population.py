@@ -109,3 +109,26 @@ def test_back_book_holds_no_planted_pattern_and_lookalikes_are_labelled_good(har
     )
     assert (two["k"] >= 2).all() and two.height >= 10
     assert manifest["parameters"]["back_book_months"] == 8
+
+
+def test_multi_head_borrowers_show_other_lenders_in_their_account(hard):
+    out, _, _ = hard
+    labels = pl.read_parquet(out / "labels.parquet")
+    mh = labels.filter((pl.col("pattern") == "multi_head") & (pl.col("entity_type") == "customer"))[
+        "entity_id"
+    ]
+    tr = pl.read_parquet(out / "transfer.parquet").filter(pl.col("counterparty_category") == "lender")
+    lenders_in = (
+        tr.filter(pl.col("direction") == "in")
+        .group_by("customer_id")
+        .agg(pl.col("counterparty_id").n_unique().alias("k"))
+    )
+    got = lenders_in.filter(pl.col("customer_id").is_in(mh.implode()))
+    assert got.height >= 0.9 * len(mh) and (got["k"] >= 2).mean() > 0.9
+    assert lenders_in.filter(~pl.col("customer_id").is_in(mh.implode())).height == 0
+    # card repayers (good): one lender, every month
+    rep = tr.filter((pl.col("direction") == "out") & ~pl.col("customer_id").is_in(mh.implode()))
+    per = rep.group_by("customer_id").agg(
+        pl.col("counterparty_id").n_unique().alias("k"), pl.len().alias("n")
+    )
+    assert per.height >= 300 and (per["k"] == 1).all() and per["n"].median() >= 5

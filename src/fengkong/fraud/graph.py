@@ -43,6 +43,8 @@ ALPHA = 1e-3
 #: An element used by more than this share of all applicants of the window is infrastructure (a national
 #: employer, a carrier gateway), not a group anyone recruited: it carries no ring evidence.
 HUB_SHARE = 0.1
+#: Window of the other-lender flows seen in the applicant's account (multi-head borrowing, DOMAIN.md §4.3).
+LENDER_WINDOW_DAYS = 30
 
 F_DEFAULTED, F_BLACKLISTED, F_RISKY = 1, 2, 4
 FLAG_BITS = {"defaulted": F_DEFAULTED, "blacklisted": F_BLACKLISTED, "risky": F_RISKY}
@@ -74,6 +76,8 @@ FEATURES: dict[str, str] = {
                                "several bursting elements: a recruited group, not colleagues plus someone's friend).",
     "graph_bad_elements": "Elements of this application whose other applicants are improbably often defaulted or "
                           "blocked (binomial test against the population's rate).",
+    "graph_lenders_in_30d": "Distinct other lenders that paid money into the applicant's account in the last 30 days.",
+    "graph_lenders_out_30d": "Distinct other lenders / card issuers the applicant paid in the last 30 days.",
 }
 
 
@@ -127,6 +131,7 @@ class AssociationGraph:
         self._adj: dict[int, list[int]] = {}
         self._apps = 0
         self._bad_apps = 0
+        self._lflow: dict[str, deque[tuple[int, bool, str]]] = {}  # customer -> (day, inflow, lender)
         self._win: deque[tuple[int, int]] = deque()  # applications of the window (day, applicant)
         self._win_n: dict[int, int] = {}
 
@@ -231,6 +236,12 @@ class AssociationGraph:
         cid = event.get("customer_id")
         if not cid:
             return True
+        if et == "transfer" and event.get("counterparty_category") == "lender" and event.get("counterparty_id"):
+            q = self._lflow.setdefault(cid, deque())
+            day = day_of(event["ts"])
+            q.append((day, event.get("direction") == "in", event["counterparty_id"]))
+            while q and q[0][0] <= day - LENDER_WINDOW_DAYS:
+                q.popleft()
         if et == "repayment":
             dpd = event.get("dpd")
             if dpd is not None and dpd >= DEFAULT_DPD:
@@ -440,6 +451,13 @@ class AssociationGraph:
         else:
             out.update(dict.fromkeys(EGO_FEATURES, 0))
         out["graph_cluster_applicants"] += 1 if new_app else 0
+        lin: set[str] = set()
+        lout: set[str] = set()
+        if day is not None:
+            for d, inflow, lender in self._lflow.get(cid, ()):
+                if day - LENDER_WINDOW_DAYS < d <= day:
+                    (lin if inflow else lout).add(lender)
+        out["graph_lenders_in_30d"], out["graph_lenders_out_30d"] = len(lin), len(lout)
         return out
 
     def _cluster_stats(self, roots: Iterable[int], day: int | None) -> dict[str, int]:

@@ -113,6 +113,8 @@ class SimConfig:
     phone_change_share: float = 0.0  # ordinary repeat applications from a new phone of the same person
     new_card_share: float = 0.0  # ordinary repeat applications with a newly bound card
     income_overstate_share: float = 0.0  # ordinary applications declaring 2–5 × the true income
+    multi_head_flow_share: float = 0.0  # multi-head borrowers whose account shows other lenders' loans / repayments
+    card_repayer_share: float = 0.0  # ordinary customers repaying one credit card / lender every month (look-alike)
 
     @classmethod
     def population(cls, name: str, **overrides: Any) -> SimConfig:
@@ -171,7 +173,8 @@ class SimConfig:
                   "lookalike_service_share", "lookalike_repeat_share", "splitting_share", "complaint_paraphrase",
                   "genuine_rep_share", "genuine_illness_share", "misbehaving_loan_share", "household_share",
                   "large_employer_share", "migrant_share", "tenant_share", "lookalike_ring_share",
-                  "phone_change_share", "new_card_share", "income_overstate_share")
+                  "phone_change_share", "new_card_share", "income_overstate_share", "multi_head_flow_share",
+                  "card_repayer_share")
         for name in shares:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:
@@ -240,5 +243,7 @@ POPULATIONS: dict[str, dict[str, Any]] = {
         "new_card_share": 0.3, "income_overstate_share": 0.1, "deepfake_pass_share": 0.9,
         "ring_agent_code_share": 0.2, "ring_forged_share": 0.2, "ring_device_share": 0.4,
         "purchases_per_month": 4.0,
+        "multi_head_flow_share": 1.0,
+        "card_repayer_share": 0.25,
     },
 }

@@ -238,3 +238,63 @@ def money_segments(w: Any, seg: Any, persons: np.ndarray, fa: np.ndarray) -> Non
             np.full(m, None, object),
             app=fa[who[rep]],
         )
+
+
+def lender_segments(w: Any, seg: Any) -> None:
+    """Other lenders' money in the account: multi-head borrowers receive 2–5 loans from distinct other lenders
+    in the 1–20 days before each application and repay 2–5 lenders in the 30 days before it; card repayers
+    (ordinary look-alikes) repay one lender every month. Transfers carry the lender as counterparty."""
+    cfg, a = w.cfg, w.a
+    rng = stream(cfg.seed, 3)
+    lenders = np.nonzero(w.dir.category == "lender")[0]
+    if not len(lenders):
+        return
+    p = w._payees(lenders)
+    mh = np.nonzero(a["mh"] & (rng.random(len(a["ts"])) < cfg.multi_head_flow_share))[0]
+    for direction, lo, hi in (("in", 1, 21), ("out", 1, 31)):
+        cnt = rng.integers(2, 6, len(mh))
+        app = np.repeat(mh, cnt)
+        m = len(app)
+        pick = (
+            np.concatenate([rng.choice(len(lenders), c, replace=False) for c in cnt.tolist()]) if m else app
+        )
+        ts = a["ts"][app] - rng.integers(lo, hi, m) * DAY_US - rng.integers(0, 20 * HOUR_US, m)
+        amt = rng.integers(10, 101, m) * (100_000 if direction == "in" else 10_000)
+        ok = ts > w.start_us
+        app, ts, amt, pick = app[ok], ts[ok], amt[ok], pick[ok]
+        seg(
+            np.full(len(app), -1),
+            ts,
+            amt,
+            p["ids"][pick],
+            p["type"][pick],
+            p["cat"][pick],
+            p["name"][pick],
+            direction=direction,
+            app=app,
+        )
+    _, first = np.unique(a["person"], return_index=True)
+    ordinary = a["kind"][first] == 0
+    rep = first[ordinary & (rng.random(len(first)) < cfg.card_repayer_share)]
+    n_months = cfg.months + 1
+    month0 = month_index(np.array([w.start_day]))[0]
+    card = rng.integers(0, len(lenders), len(rep))
+    r = np.repeat(np.arange(len(rep)), n_months)
+    mon = np.tile(np.arange(n_months), len(rep))
+    ts = (
+        month_start_day(month0 + mon) + np.repeat(rng.integers(1, 28, len(rep)), n_months)
+    ) * DAY_US + rng.integers(9 * HOUR_US, 22 * HOUR_US, len(r))
+    ok = ts < w.end_us
+    r, ts = r[ok], ts[ok]
+    pick = card[r]
+    seg(
+        np.full(len(r), -1),
+        ts,
+        rng.integers(5, 51, len(r)) * 10_000,
+        p["ids"][pick],
+        p["type"][pick],
+        p["cat"][pick],
+        p["name"][pick],
+        direction="out",
+        app=rep[r],
+    )

@@ -664,6 +664,7 @@ class _World:
             direction="in", app=fa[pp])
         if self.P.structure is not None:
             structure.money_segments(self, seg, persons, fa)
+            structure.lender_segments(self, seg)
         # fund misuse: prohibited categories within the configured delay (default 1–30 days)
         cfg = self.cfg
         mis = np.nonzero(self.misuse)[0]
