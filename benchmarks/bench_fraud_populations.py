@@ -107,7 +107,7 @@ def main() -> None:
     )
     md = (
         f"Machine: {machine()} (shared with other sessions). `benchmarks/bench_fraud_populations.py "
-        f"--sizes {args.sizes}`; reference application strategy 1.3 (ring rules on one-hop, 14-day ego evidence, "
+        f"--sizes {args.sizes}`; reference application strategy with the issue-17 rules (ring rules on one-hop, 14-day ego evidence, "
         f"docs/fraud.md section 2b). Fresh seeds {sorted(set(SEEDS.values()))} (sizes run: {args.sizes}); "
         f"`hard` = `SimConfig.population('hard')` (households, large employers, migrants, landlords, 8-month "
         f'back book, look-alikes; docs/simulate.md). "dropped" = `--drop-fields` {",".join(DROP)}. '
