@@ -73,4 +73,4 @@ def test_prepare_frame_without_a_backfill_includes_provider_features(world):
     s = load_strategy(Path(__file__).parents[2] / "src" / "fengkong" / "strategies" / "application.yaml")
     frame = bt.prepare_frame(read_world(world), s)
     assert {f"__f.{n}" for n in s.used_features} <= set(frame.columns)
-    assert "__f.graph_cluster_applicants" in frame.columns
+    assert "__f.graph_burst_multi_peers" in frame.columns

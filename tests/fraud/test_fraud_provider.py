@@ -114,5 +114,7 @@ def test_graph_features_reach_fengkong_decide(tmp_path):
         outs.append(json.loads(r.output.strip().splitlines()[-1]))
     assert outs[0]["features"]["graph_device_identities"] == 0
     assert outs[1]["features"]["graph_device_identities"] == 1
-    assert outs[1]["features"]["graph_cluster_applicants"] >= 2
+    # the second process sees the first one's application through the persisted graph (device shared once:
+    # no burst, no bad element — one other applicant on a device is not unusual)
+    assert outs[1]["features"]["graph_burst_multi_peers"] == 0 and outs[1]["features"]["graph_bad_elements"] == 0
     assert "tok_id_1" not in json.dumps(outs[1]["features"])

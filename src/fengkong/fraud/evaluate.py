@@ -264,6 +264,8 @@ def evaluate_world(world: str | Path, features: pl.DataFrame | None = None,
     res["good_rule_review_rate"] = float((g["act"] == ACTION_RANK["review"]).sum() / n)
     res["good_rule_reject_rate"] = float((g["act"] == ACTION_RANK["reject"]).sum() / n)
     res["good_identity_review_rate"] = idt_review / n
+    # the ring rules (they act on graph evidence): share of good applications they stop
+    res["good_ring_rule_rate"] = float((g["pat_ring"] >= stop).sum() / n)
     fraud_act = pl.max_horizontal([pl.col(f"pat_{p}") for p in PATTERN_RULESETS])
     res["good_fraud_review_rate"] = float(g.select(fraud_act == ACTION_RANK["review"]).to_series().sum() / n)
     res["good_fraud_reject_rate"] = float(g.select(fraud_act == ACTION_RANK["reject"]).to_series().sum() / n)
@@ -317,7 +319,8 @@ def render_table(res: dict[str, Any]) -> str:
     lines.append(f"good applications {res['good_applications']:,} of {res['applications']:,} (whole strategy): "
                  f"review rate {res['good_review_rate']:.3%}, reject rate {res['good_reject_rate']:.3%}; by the fraud "
                  f"rules: review {res['good_fraud_review_rate']:.3%} (identity rules "
-                 f"{res['good_identity_review_rate']:.3%}), reject {res['good_fraud_reject_rate']:.3%}; good purchases "
+                 f"{res['good_identity_review_rate']:.3%}), reject {res['good_fraud_reject_rate']:.3%}; ring rules "
+                 f"{res['good_ring_rule_rate']:.3%}; good purchases "
                  f"stopped {res['good_purchase_stop_rate']:.3%} (weekly merchant list)")
     ps = res.get("purchase_strategy")
     if ps:

@@ -9,8 +9,11 @@ microseconds, ``update`` applies an event once (idempotent by ``event_id``).
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from scipy.special import betainc, gammainc
 
 from fengkong.events import TZ
 from fengkong.fraud.links import (
@@ -27,6 +30,21 @@ from fengkong.fraud.links import (
 _EPOCH = dt.date(1970, 1, 1)
 _ID, _PH, _DV, _EM, _AG, _CT = (KIND_CODE[k] for k in ("id", "ph", "dv", "em", "ag", "ct"))
 WINDOW_DAYS = 7
+#: Ring evidence (ego network, one hop, bounded in time): the window of recent sharing, the element kinds
+#: that can carry it (IP addresses are NAT exits and repeat the device; a shared ID token is identity theft,
+#: not a ring), and the significance level of one application's tests (split over its elements, Bonferroni).
+EGO_WINDOW_DAYS = 14
+EGO_KINDS = frozenset(KIND_CODE[k] for k in ("ph", "dv", "cd", "ag", "ct", "em", "cp"))
+#: Kinds whose defaulted users are evidence against a new user: a device, phone, bank card or intermediary code
+#: shared with defaulters. An employer or a listed contact shared with a defaulter is not (colleagues, family).
+BAD_KINDS = frozenset(KIND_CODE[k] for k in ("ph", "dv", "cd", "ag", "cp"))
+_CP = KIND_CODE["cp"]
+ALPHA = 1e-3
+#: An element used by more than this share of all applicants of the window is infrastructure (a national
+#: employer, a carrier gateway), not a group anyone recruited: it carries no ring evidence.
+HUB_SHARE = 0.1
+#: Window of the other-lender flows seen in the applicant's account (multi-head borrowing, DOMAIN.md §4.3).
+LENDER_WINDOW_DAYS = 30
 
 F_DEFAULTED, F_BLACKLISTED, F_RISKY = 1, 2, 4
 FLAG_BITS = {"defaulted": F_DEFAULTED, "blacklisted": F_BLACKLISTED, "risky": F_RISKY}
@@ -51,7 +69,29 @@ FEATURES: dict[str, str] = {
     "graph_agent_applicants": "Distinct applicants that came with this intermediary code before.",
     "graph_employer_applicants": "Distinct applicants that declared this employer before.",
     "graph_element_risky": "One of this event's elements is marked risky.",
+    "graph_burst_elements": "Elements of this application shared by improbably many other applicants in the last "
+                            "14 days (Poisson test against the element's own earlier rate).",
+    "graph_burst_peers": "Distinct other applicants that used those bursting elements in the last 14 days.",
+    "graph_burst_multi_peers": "Of those, the applicants that used two or more of them (the same people behind "
+                               "several bursting elements: a recruited group, not colleagues plus someone's friend).",
+    "graph_bad_elements": "Elements of this application whose other applicants are improbably often defaulted or "
+                          "blocked (binomial test against the population's rate).",
+    "graph_lenders_in_30d": "Distinct other lenders that paid money into the applicant's account in the last 30 days.",
+    "graph_lenders_out_30d": "Distinct other lenders / card issuers the applicant paid in the last 30 days.",
 }
+
+
+EGO_FEATURES = ("graph_burst_elements", "graph_burst_peers", "graph_burst_multi_peers", "graph_bad_elements")
+
+
+def poisson_tail(r: int, lam: float) -> float:
+    """P(X >= r) for X ~ Poisson(lam)."""
+    return 1.0 if r <= 0 else float(gammainc(r, lam))
+
+
+def binomial_tail(d: int, n: int, p: float) -> float:
+    """P(X >= d) for X ~ Binomial(n, p)."""
+    return 1.0 if d <= 0 else 0.0 if d > n else float(betainc(d, n - d + 1, p))
 
 
 def day_of(ts: dt.datetime) -> int:
@@ -82,6 +122,18 @@ class AssociationGraph:
         self._app_kind: dict[int, int] = {}  # (app << 4 | kind code) -> distinct elements of that kind
         self._seen: set[str] = set()
         self.events_applied = 0
+        # ego evidence: per element its recent links (day, applicant) and distinct recent applicants, first
+        # day and bad (defaulted or blocked) applicants; per applicant its elements; population counts
+        self._recent: dict[int, deque[tuple[int, int]]] = {}
+        self._recent_n: dict[int, dict[int, int]] = {}
+        self._first_day: dict[int, int] = {}
+        self._elem_bad: dict[int, int] = {}
+        self._adj: dict[int, list[int]] = {}
+        self._apps = 0
+        self._bad_apps = 0
+        self._lflow: dict[str, deque[tuple[int, bool, str]]] = {}  # customer -> (day, inflow, lender)
+        self._win: deque[tuple[int, int]] = deque()  # applications of the window (day, applicant)
+        self._win_n: dict[int, int] = {}
 
     # ------------------------------------------------------------------ structure
 
@@ -111,6 +163,7 @@ class AssociationGraph:
         self._flags.append(0)
         self._deg.append(0)
         self._nbr.append(0)
+        self._apps += kind == 255
         self._c_apps.append(1 if kind == 255 else 0)
         self._c_elems.append(0 if kind == 255 else 1)
         for lst in self._c_flag:
@@ -183,6 +236,12 @@ class AssociationGraph:
         cid = event.get("customer_id")
         if not cid:
             return True
+        if et == "transfer" and event.get("counterparty_category") == "lender" and event.get("counterparty_id"):
+            q = self._lflow.setdefault(cid, deque())
+            day = day_of(event["ts"])
+            q.append((day, event.get("direction") == "in", event["counterparty_id"]))
+            while q and q[0][0] <= day - LENDER_WINDOW_DAYS:
+                q.popleft()
         if et == "repayment":
             dpd = event.get("dpd")
             if dpd is not None and dpd >= DEFAULT_DPD:
@@ -193,13 +252,19 @@ class AssociationGraph:
             return True
         a = self._node(app_key(cid), 255)
         edges, nbr, deg, caps, app_kind = self._edges, self._nbr, self._deg, self._cap_by_code, self._app_kind
+        day = day_of(event["ts"])
         for code, key in elems:
             e = self._node(key, code)
             deg[a] += 1
             deg[e] += 1
+            if code in EGO_KINDS:
+                self._link_recent(e, a, day)
             ek = (a << 32) | e
             if ek in edges:
                 continue
+            self._adj.setdefault(a, []).append(e)
+            if self._flags[a] & (F_DEFAULTED | F_BLACKLISTED):
+                self._elem_bad[e] = self._elem_bad.get(e, 0) + 1
             join = nbr[e] < caps[code]
             edges[ek] = join
             nbr[e] += 1
@@ -209,8 +274,10 @@ class AssociationGraph:
             if join:
                 self._union(a, e)
         if et == "application":
+            self._win.append((day, a))
+            self._win_n[a] = self._win_n.get(a, 0) + 1
+            self._prune_window(day)
             r = self._find(a)
-            day = day_of(event["ts"])
             b = self._buckets.get(r)
             if b is None:
                 self._buckets[r] = {day: 1}
@@ -233,12 +300,91 @@ class AssociationGraph:
         i = self._node(key, kind)
         if self._flags[i] & bit:
             return
+        bad = F_DEFAULTED | F_BLACKLISTED
+        if kind == 255 and bit & bad and not self._flags[i] & bad:
+            self._bad_apps += 1
+            for e in self._adj.get(i, ()):
+                self._elem_bad[e] = self._elem_bad.get(e, 0) + 1
         self._flags[i] |= bit
         self._c_flag[bit.bit_length() - 1][self._find(i)] += 1
 
     def flagged(self, key: str, what: str) -> bool:
         i = self._idx.get(key)
         return i is not None and bool(self._flags[i] & FLAG_BITS[what])
+
+    def _link_recent(self, e: int, a: int, day: int) -> None:
+        q = self._recent.get(e)
+        if q is None:
+            q = self._recent[e] = deque()
+            self._recent_n[e] = {}
+            self._first_day[e] = day
+        q.append((day, a))
+        cnt = self._recent_n[e]
+        cnt[a] = cnt.get(a, 0) + 1
+        self._prune(e, day)
+
+    def _prune(self, e: int, day: int) -> None:
+        """Drop links of ``e`` older than the ego window ending at ``day`` (time only moves forward)."""
+        q, cnt = self._recent[e], self._recent_n[e]
+        while q and q[0][0] <= day - EGO_WINDOW_DAYS:
+            _, b = q.popleft()
+            c = cnt[b] - 1
+            if c:
+                cnt[b] = c
+            else:
+                del cnt[b]
+
+    def _prune_window(self, day: int) -> None:
+        q, cnt = self._win, self._win_n
+        while q and q[0][0] <= day - EGO_WINDOW_DAYS:
+            _, b = q.popleft()
+            c = cnt[b] - 1
+            if c:
+                cnt[b] = c
+            else:
+                del cnt[b]
+
+    def _ego(self, a: int | None, elems: list[tuple[int, int, bool]], day: int) -> dict[str, int]:
+        """Ring evidence of one application from its elements (node, kind code, already linked to ``a``).
+
+        Burst: the distinct other applicants ``r`` that used the element in the last 14 days against a Poisson
+        rate from the element's history before the window, with one sharer per window as the prior (a new
+        element is assumed to have one). Bad: the element's other applicants that are defaulted or blocked
+        against a binomial at the population's rate. Each test at ALPHA / (elements tested).
+        """
+        tested = [(e, code, linked) for e, code, linked in elems if code in EGO_KINDS]
+        out = dict.fromkeys(EGO_FEATURES, 0)
+        if not tested:
+            return out
+        level = ALPHA / len(tested)
+        self._prune_window(day)
+        hub = HUB_SHARE * (len(self._win_n) + 1)
+        p0 = (self._bad_apps + 1) / (self._apps + 2)
+        a_bad = a is not None and bool(self._flags[a] & (F_DEFAULTED | F_BLACKLISTED))
+        seen: dict[int, int] = {}
+        for e, code, linked in tested:
+            cnt = self._recent_n.get(e)
+            if cnt is not None:
+                self._prune(e, day)
+                r = len(cnt) - (1 if a is not None and a in cnt else 0)
+                n_other = self._nbr[e] - (1 if linked else 0)
+                n_old = max(n_other - r, 0)
+                age_old = max(day - EGO_WINDOW_DAYS - self._first_day[e], 0)
+                lam = EGO_WINDOW_DAYS * (n_old + 1) / (age_old + EGO_WINDOW_DAYS)
+                if r and r <= hub and poisson_tail(r, lam) < level:
+                    out["graph_burst_elements"] += 1
+                    for b in cnt:
+                        if b != a:
+                            seen[b] = seen.get(b, 0) + 1
+            if code not in BAD_KINDS:
+                continue
+            d = self._elem_bad.get(e, 0) - (1 if linked and a_bad else 0)
+            n_other = self._nbr[e] - (1 if linked else 0)
+            if d and binomial_tail(d, n_other, p0) < level:
+                out["graph_bad_elements"] += 1
+        out["graph_burst_peers"] = len(seen)
+        out["graph_burst_multi_peers"] = sum(1 for k in seen.values() if k >= 2)
+        return out
 
     # ------------------------------------------------------------------ reads
 
@@ -263,6 +409,7 @@ class AssociationGraph:
             "graph_contact_applicants": 0,
         }
         flags = self._flags
+        ego: list[tuple[int, int, bool]] = []
         for code, key in self._elements(event):
             e = idx.get(key)
             if e is None:
@@ -272,6 +419,7 @@ class AssociationGraph:
                     out["graph_phone_new_to_applicant"] = True
                 continue
             linked = a is not None and ((a << 32) | e) in edges
+            ego.append((e, code, linked))
             if (linked and edges[(a << 32) | e]) or (not linked and nbr[e] < caps[code]):
                 roots.add(find(e))
             if flags[e] & F_RISKY:
@@ -291,11 +439,25 @@ class AssociationGraph:
                 out["graph_agent_applicants"] = n_other
             elif code == _EM:
                 out["graph_employer_applicants"] = n_other
+        if a is not None:  # private accounts the applicant sent money to before: a shared fast receiver
+            kind = self._kind
+            ego.extend((e, _CP, True) for e in self._adj.get(a, ()) if kind[e] == _CP)
         out["graph_applicant_devices"] = 0 if a is None else self._app_kind.get((a << 4) | _DV, 0)
         out["graph_applicant_phones"] = 0 if a is None else self._app_kind.get((a << 4) | _PH, 0)
         day = day_of(event["ts"]) if event.get("ts") is not None else None
         out.update(self._cluster_stats(roots, day))
+        if day is not None:
+            out.update(self._ego(a, ego, day))
+        else:
+            out.update(dict.fromkeys(EGO_FEATURES, 0))
         out["graph_cluster_applicants"] += 1 if new_app else 0
+        lin: set[str] = set()
+        lout: set[str] = set()
+        if day is not None:
+            for d, inflow, lender in self._lflow.get(cid, ()):
+                if day - LENDER_WINDOW_DAYS < d <= day:
+                    (lin if inflow else lout).add(lender)
+        out["graph_lenders_in_30d"], out["graph_lenders_out_30d"] = len(lin), len(lout)
         return out
 
     def _cluster_stats(self, roots: Iterable[int], day: int | None) -> dict[str, int]:

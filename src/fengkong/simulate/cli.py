@@ -11,7 +11,10 @@ import typer
 def simulate(
     out: Path = typer.Option(..., "--out", help="Output directory (created if missing)."),
     customers: int = typer.Option(10_000, help="Number of customers."),
-    months: int = typer.Option(3, help="Length of the world in months (at least 3)."),
+    months: int | None = typer.Option(None, help="Length of the world in months (at least 3; default 3, "
+                                      "11 for --population hard)."),
+    population: str = typer.Option("default", help="Named parameter set: default, or hard (households, large "
+                                   "employers, migrants, landlords, back book, look-alikes; docs/simulate.md)."),
     seed: int = typer.Option(7, help="Random seed; same seed + same PII key ⇒ byte-identical files."),
     start: str | None = typer.Option(None, help="First day, ISO date (default 2026-01-01, Asia/Shanghai)."),
     cash_loan_share: float | None = typer.Option(None, help="Share of applications for a cash loan."),
@@ -51,7 +54,7 @@ def simulate(
 
     console = Console(stderr=True, soft_wrap=True)
     try:
-        cfg = config_from_options(locals(), param)
+        cfg = config_from_options(locals(), param, population=population)
         tok = pii.tokenizer()  # never a fresh key: tokens of the same person must not change
     except (SimConfigError, pii.PiiKeyError) as exc:
         console.print(f"[red]error:[/red] {exc}")

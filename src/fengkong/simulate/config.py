@@ -100,6 +100,28 @@ class SimConfig:
     # ---- collections
     collection_agencies: int = 3  # outsourced agencies; the last one misbehaves
     misbehaving_loan_share: float = 0.5  # share of the misbehaving agency's loans with planted violations
+    # ---- population structure (all off by default: the default world is unchanged; POPULATIONS["hard"] sets them)
+    household_share: float = 0.0  # ordinary customers living in a household of 2..household_size_max applicants
+    household_size_max: int = 4  # members share the home IP, often a device, each other's and a parent's phone
+    large_employer_share: float = 0.0  # employed people working at a large employer
+    large_employer_staff: int = 400  # mean staff per large employer (colleagues share a team lead's phone)
+    migrant_share: float = 0.0  # people living in another region than the one of their ID number
+    tenant_share: float = 0.0  # customers paying monthly rent to a private landlord account
+    tenants_per_landlord: int = 40
+    back_book_months: int = 0  # first months of the world hold ordinary business only (rings and theft after)
+    lookalike_ring_share: float = 0.0  # ordinary customers sharing a ring's employer or listing a ring member
+    phone_change_share: float = 0.0  # ordinary repeat applications from a new phone of the same person
+    new_card_share: float = 0.0  # ordinary repeat applications with a newly bound card
+    income_overstate_share: float = 0.0  # ordinary applications declaring 2–5 × the true income
+    multi_head_flow_share: float = 0.0  # multi-head borrowers whose account shows other lenders' loans / repayments
+    card_repayer_share: float = 0.0  # ordinary customers repaying one credit card / lender every month (look-alike)
+
+    @classmethod
+    def population(cls, name: str, **overrides: Any) -> SimConfig:
+        """The named population preset (:data:`POPULATIONS`) with ``overrides`` applied."""
+        if name not in POPULATIONS:
+            raise SimConfigError("population", f"unknown population {name!r}; known: {', '.join(POPULATIONS)}")
+        return cls(**{**POPULATIONS[name], **overrides})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able parameters (start as an ISO date)."""
@@ -131,6 +153,8 @@ class SimConfig:
             "complaint_rep_rotation": (0, 100_000), "complaint_wave_spread_days": (1, 60),
             "collection_agencies": (1, 50), "splitting_payments_min": (3, 20), "splitting_payments_max": (3, 20),
             "splitting_gap_hours_max": (1, 144), "splitting_days": (0, 6),
+            "household_size_max": (2, 12), "large_employer_staff": (20, 100_000),
+            "tenants_per_landlord": (2, 10_000), "back_book_months": (0, 33),
         }
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
@@ -147,7 +171,10 @@ class SimConfig:
                   "fund_misuse_other_share",
                   "entrusted_mismatch_share", "lookalike_refund_share", "lookalike_own_onward_share",
                   "lookalike_service_share", "lookalike_repeat_share", "splitting_share", "complaint_paraphrase",
-                  "genuine_rep_share", "genuine_illness_share", "misbehaving_loan_share")
+                  "genuine_rep_share", "genuine_illness_share", "misbehaving_loan_share", "household_share",
+                  "large_employer_share", "migrant_share", "tenant_share", "lookalike_ring_share",
+                  "phone_change_share", "new_card_share", "income_overstate_share", "multi_head_flow_share",
+                  "card_repayer_share")
         for name in shares:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:
@@ -193,7 +220,30 @@ class SimConfig:
             raise SimConfigError("start", f"must be a date, got {self.start!r}")
         if not isinstance(self.attacker_device_reuse, bool):
             raise SimConfigError("attacker_device_reuse", "must be true or false")
+        if self.months - self.back_book_months < 3:
+            raise SimConfigError("back_book_months", f"{self.back_book_months} leaves fewer than 3 of the "
+                                 f"{self.months} months for the planted patterns")
         if self.ring_size_min * 2 > 0.3 * self.customers:
             raise SimConfigError("ring_size_min", f"two rings of {self.ring_size_min} members do not fit in "
                                  f"30 % of {self.customers} customers")
         return self
+
+
+#: Named parameter sets. ``hard`` is a structurally different population (issue 17 item 5): households,
+#: large employers, migrants, landlords paid by many tenants, an eight-month back book before the planted
+#: patterns, and legitimate look-alikes of fraud (people sharing a ring's employer or a ring member's phone,
+#: changed phones, newly bound cards, overstated incomes); thieves pass liveness, rings rarely carry an
+#: intermediary code or forged statements. Fields not named keep their defaults.
+POPULATIONS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "hard": {
+        "months": 11, "back_book_months": 8, "household_share": 0.5, "household_size_max": 5,
+        "large_employer_share": 0.5, "large_employer_staff": 400, "migrant_share": 0.25, "tenant_share": 0.35,
+        "tenants_per_landlord": 40, "lookalike_ring_share": 0.01, "phone_change_share": 0.3,
+        "new_card_share": 0.3, "income_overstate_share": 0.1, "deepfake_pass_share": 0.9,
+        "ring_agent_code_share": 0.2, "ring_forged_share": 0.2, "ring_device_share": 0.4,
+        "purchases_per_month": 4.0,
+        "multi_head_flow_share": 1.0,
+        "card_repayer_share": 0.25,
+    },
+}

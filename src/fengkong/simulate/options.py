@@ -34,9 +34,10 @@ def parse_param(item: str) -> tuple[str, Any]:
         raise SimConfigError(name, f"cannot parse {raw!r}") from None
 
 
-def config_from_options(values: Mapping[str, Any], params: Iterable[str] = ()) -> SimConfig:
-    """A validated SimConfig: ``values`` (SimConfig fields; None and other keys ignored), then each
-    ``NAME=VALUE`` of ``params``; ``start`` may be an ISO string."""
+def config_from_options(values: Mapping[str, Any], params: Iterable[str] = (),
+                        population: str = "default") -> SimConfig:
+    """A validated SimConfig of the named population preset: ``values`` (SimConfig fields; None and other
+    keys ignored), then each ``NAME=VALUE`` of ``params``; ``start`` may be an ISO string."""
     fields = {f.name for f in dataclasses.fields(SimConfig)}
     chosen = {k: v for k, v in values.items() if k in fields and v is not None}
     for item in params:
@@ -47,4 +48,4 @@ def config_from_options(values: Mapping[str, Any], params: Iterable[str] = ()) -
             chosen["start"] = dt.date.fromisoformat(str(chosen["start"]))
         except ValueError:
             raise SimConfigError("start", f"not an ISO date: {chosen['start']!r}") from None
-    return SimConfig(**chosen).validate()
+    return SimConfig.population(population, **chosen).validate()

@@ -7,6 +7,7 @@ identities) can be regenerated from the config alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -149,6 +150,7 @@ class People:
     ips: list[str]
     ip_base: dict[str, int]
     employers: list[str]
+    structure: Any = None  # fengkong.simulate.structure.Structure when the population structure is on
 
 
 def _hex_ids(rng: np.random.Generator, n: int) -> list[str]:

@@ -14,7 +14,7 @@ import pyarrow as pa
 from fengkong.events import EVENT_TYPES, pii, schema_of
 from fengkong.events.files import write_events
 from fengkong.simulate import apps as A
-from fengkong.simulate import geo, texts
+from fengkong.simulate import geo, structure, texts
 from fengkong.simulate import merchants as M
 from fengkong.simulate.config import SimConfig
 from fengkong.simulate.credit import (
@@ -63,7 +63,10 @@ def _post_streams(seed: int) -> tuple[np.random.Generator, ...]:
 def _people(cfg: SimConfig) -> tuple[Plan, People, dict[str, np.random.Generator]]:
     r = _streams(cfg.seed)
     plan = make_plan(cfg, r["plan"])
-    return plan, build_people(cfg, plan, r["people"]), r
+    people = build_people(cfg, plan, r["people"])
+    if structure.active(cfg):
+        people.structure = structure.apply_people(cfg, plan, people)
+    return plan, people, r
 
 
 def plaintext_identities(config: SimConfig) -> dict[str, list[str]]:
@@ -197,11 +200,14 @@ class _World:
         self.own_accounts = acc[nr + nt + ni:]  # each person's other own account
         o, ol, of = A.ordinary(cfg, plan, P, self.r["apps"], self.start_us, self.total_days)
         self._splitting_apps(o)
+        if P.structure is not None:
+            structure.ordinary_lookalikes(cfg, P.structure, o)
         reg = np.full(plan.persons, np.iinfo(np.int64).max)
         np.minimum.at(reg, o["person"], o["ts"])
-        rg, rl, rf, self.rings_info = A.rings(cfg, plan, P, self.r["rings"], self.start_us, self.total_days,
-                                              self.agent_accounts)
-        th, tl, tf = A.theft(cfg, plan, P, self.r["theft"], self.start_us, self.total_days, reg)
+        bb = structure.back_book_days(cfg)  # rings and theft only after the back book
+        p_start, p_days = self.start_us + bb * DAY_US, self.total_days - bb
+        rg, rl, rf, self.rings_info = A.rings(cfg, plan, P, self.r["rings"], p_start, p_days, self.agent_accounts)
+        th, tl, tf = A.theft(cfg, plan, P, self.r["theft"], p_start, p_days, reg)
         rg["split"], th["split"] = np.zeros(len(rg["ts"]), np.int64), np.zeros(len(th["ts"]), np.int64)
         a = A.concat([o, rg, th])
         lens = np.concatenate([ol, rl, tl])
@@ -270,6 +276,10 @@ class _World:
         mh = a["mh"]
         self.label("multi_head", "application", self.app_ids.filter(mh))
         self.label("multi_head", "customer", self.cust(np.unique(pi[mh])))
+        if P.structure is not None:  # legitimate look-alikes: customers, never applications (they are good)
+            for det, persons in sorted(P.structure.lookalike.items()):
+                persons = np.intersect1d(persons, pi)
+                self.label("hard_negative", "customer", self.cust(persons), detail=pl.Series([det] * len(persons)))
 
     def _splitting_apps(self, o: dict[str, np.ndarray]) -> None:
         """Choose the splitting customers among those with exactly two ordinary cash-loan applications (changes
@@ -652,6 +662,9 @@ class _World:
         seg(np.full(m, -1), pts, amt, self.person_accounts[rng.integers(0, len(self.person_accounts), m)],
             np.full(m, "individual", object), np.full(m, "person", object), np.full(m, None, object),
             direction="in", app=fa[pp])
+        if self.P.structure is not None:
+            structure.money_segments(self, seg, persons, fa)
+            structure.lender_segments(self, seg)
         # fund misuse: prohibited categories within the configured delay (default 1–30 days)
         cfg = self.cfg
         mis = np.nonzero(self.misuse)[0]
