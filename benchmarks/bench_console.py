@@ -60,7 +60,7 @@ def fill_decisions(store, n: int, customers: int, seed: int = 1) -> float:
         rec = {"request_id": f"AP{i:09d}", "event_type": "application", "outcome": outcome, "outputs": {},
                "scores": {"score": round(rng.gauss(620, 60), 1), "pd": round(rng.random() * 0.3, 4)},
                "reason_codes": [CODES[h] for h in hits], "reasons": ["…" for _ in hits], "rules_hit": hits,
-               "features": feats, "strategy": "application_reference", "version": "1.2", "role": "champion",
+               "features": feats, "strategy": "application_reference", "version": "1.3", "role": "champion",
                "score_reasons": {}, "shadows": [], "customer_id": f"C{rng.randrange(customers):08d}",
                "event_ts": ts, "error": None, "latency_ms": round(rng.lognormvariate(-0.5, 0.6), 4),
                "decided_at": ts}
@@ -99,7 +99,7 @@ def fill_cases(store, n: int, customers: int, seed: int = 2) -> float:
               "features": {f: rng.randint(0, 5) for f in FEATURES}, "scores": {"score": 600.0},
               "elements": {"id_token": f"{rng.getrandbits(64):016x}", "phone_token": f"{rng.getrandbits(64):016x}",
                            "device_id": f"{rng.getrandbits(64):016x}"},
-              "strategy": "application_reference", "version": "1.2", "inputs": {}}
+              "strategy": "application_reference", "version": "1.3", "inputs": {}}
         q = queue_for(codes)
         rows.append({"id": i, "source": "engine", "ref": ev["request_id"], "queue": q, "kind": "review",
                      "title": f"application {ev['request_id']}: {', '.join(codes)}",
@@ -219,7 +219,7 @@ def main() -> None:
         ("monitoring dashboard (7 days)", ana, "/console/monitor"),
         ("monitoring dashboard (60 days, all events)", ana, "/console/monitor?event_type=&days=60"),
         ("strategies (versions, routing, live panel)", ana, "/console/strategy"),
-        ("strategy edit", ana, "/console/strategy/edit?name=application_reference&version=1.2"),
+        ("strategy edit", ana, "/console/strategy/edit?name=application_reference&version=1.3"),
         ("rings (warm)", inv, "/console/rings"),
         ("ring report + graph", inv, f"/console/rings/{ring_id}"),
         ("link graph, 2 hops", inv, f"/console/rings/graph?customer={member}&hops=2"),

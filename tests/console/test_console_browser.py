@@ -75,9 +75,9 @@ def test_analyst_edits_backtests_deploys_challenger_and_second_user_approves_cha
     _login(page, live_server, "analyst")
     page.goto(f"{live_server}/console/strategy")
     page.screenshot(path=str(shots / "console-strategy.png"), full_page=True)
-    page.goto(f"{live_server}/console/strategy/edit?name=application_reference&version=1.2")
+    page.goto(f"{live_server}/console/strategy/edit?name=application_reference&version=1.3")
     text = page.locator("#text").input_value()
-    broken = text.replace('version: "1.2"', 'version: "1.3"', 1).replace("liveness_score < 0.6",
+    broken = text.replace('version: "1.3"', 'version: "1.4"', 1).replace("liveness_score < 0.6",
                                                                           "liveness_scor < 0.6", 1)
     page.locator("#text").fill(broken)
     page.get_by_role("button", name="校验").click()
@@ -90,32 +90,32 @@ def test_analyst_edits_backtests_deploys_challenger_and_second_user_approves_cha
                                .replace("form_fill_seconds < 30", "form_fill_seconds < 25", 1))
     page.get_by_role("button", name="保存").click()
     assert page.locator("#strategy-ok").is_visible()
-    assert demo_store.versions.get("application_reference", "1.3") is not None
+    assert demo_store.versions.get("application_reference", "1.4") is not None
     page.goto(f"{live_server}/console/strategy")
-    row = page.locator("tr", has_text="application_reference@1.3")
+    row = page.locator("tr", has_text="application_reference@1.4")
     row.get_by_role("button", name="回测").click()
     page.wait_for_url("**/strategy/backtest")
     assert page.locator("#bt-mix").is_visible() and page.get_by_text("换入换出").first.is_visible()
     page.screenshot(path=str(shots / "console-backtest.png"), full_page=True)
     page.goto(f"{live_server}/console/strategy")
-    row = page.locator("tr", has_text="application_reference@1.3")
+    row = page.locator("tr", has_text="application_reference@1.4")
     row.get_by_label("部署为").select_option("challenger")
     row.get_by_role("button", name="部署").click()
     page.wait_for_load_state()
     cfg = demo_store.versions.routing("application")
-    assert ("application_reference", "1.3") in [(c["name"], c["version"]) for c in cfg.challengers]
-    row = page.locator("tr", has_text="application_reference@1.3")
+    assert ("application_reference", "1.4") in [(c["name"], c["version"]) for c in cfg.challengers]
+    row = page.locator("tr", has_text="application_reference@1.4")
     row.get_by_label("部署为").select_option("champion")
     row.get_by_role("button", name="部署").click()
     page.wait_for_load_state()
-    assert demo_store.versions.routing("application").champion == ("application_reference", "1.2")  # pending
+    assert demo_store.versions.routing("application").champion == ("application_reference", "1.3")  # pending
     dep = browser.new_page(viewport={"width": 1400, "height": 900})
     _login(dep, live_server, "deployer")
     dep.goto(f"{live_server}/console/strategy")
     dep.screenshot(path=str(shots / "console-strategy-approval.png"), full_page=True)
     dep.locator("#pending").get_by_role("button", name="批准为冠军").click()
     dep.wait_for_load_state()
-    assert demo_store.versions.routing("application").champion == ("application_reference", "1.3")
+    assert demo_store.versions.routing("application").champion == ("application_reference", "1.4")
     acts = [(e["actor"], e["action"]) for e in demo_store.admin.entries(limit=50)]
     assert ("analyst", "deploy.request") in acts and ("deployer", "deploy.approve") in acts
 

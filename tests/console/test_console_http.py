@@ -273,7 +273,7 @@ def test_ring_report_confirm_publish_and_graph(demo_app, demo_store):
 
 def test_strategy_edit_reports_line_and_column(demo_app):
     c = login(TestClient(demo_app), "analyst")
-    html = c.get("/console/strategy/edit?name=application_reference&version=1.2").text
+    html = c.get("/console/strategy/edit?name=application_reference&version=1.3").text
     import html as h
     import re
 
@@ -284,7 +284,7 @@ def test_strategy_edit_reports_line_and_column(demo_app):
     assert r.status_code == 422 and f'data-line="{line}"' in r.text
     r = c.post("/console/strategy/edit", data={"csrf": csrf_of(html), "text": text, "action": "validate"})
     assert r.status_code == 200 and 'id="strategy-ok"' in r.text
-    d = c.get("/console/strategy/diff?name=application_reference&a=1.2&b=1.2-demo").text
+    d = c.get("/console/strategy/diff?name=application_reference&a=1.3&b=1.3-demo").text
     assert "FORM_FAST" in d and "form_fill_seconds &lt; 20" in d
 
 

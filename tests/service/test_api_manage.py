@@ -52,7 +52,7 @@ def test_not_me_report_locks_and_marks_the_attackers_device(svc):
 def test_deploy_four_eyes_rollback_and_diff_over_http(make_svc):
     svc = make_svc(four_eyes=True)
     src = (SHIPPED / "application.yaml").read_text()
-    v2 = src.replace("version: \"1.2\"", "version: \"1.3\"").replace("version: '1.2'", "version: '1.3'")
+    v2 = src.replace("version: \"1.3\"", "version: \"1.4\"").replace("version: '1.3'", "version: '1.4'")
     assert v2 != src
     r = svc.post("/v1/strategies", {"source": v2, "activate": "champion"}, role="deployer")
     assert r.status_code == 201, r.text
@@ -61,18 +61,18 @@ def test_deploy_four_eyes_rollback_and_diff_over_http(make_svc):
     assert svc.post(f"/v1/deploy-requests/{rid}/approve", {}, role="deployer").status_code == 409  # same key
     other = svc.store.users.create_key("second", ["deployer"], "test")
     ok = svc.client.post(f"/v1/deploy-requests/{rid}/approve", headers={"Authorization": f"Bearer {other}"})
-    assert ok.status_code == 200 and ok.json()["routing"]["champion"][1] == "1.3"
+    assert ok.status_code == 200 and ok.json()["routing"]["champion"][1] == "1.4"
     name = ok.json()["routing"]["champion"][0]
     d = svc.post("/v1/decisions", mix(1, customers=1, seed=23)[0]).json()
-    assert d["version"] == "1.3"
-    diff = svc.get(f"/v1/strategies/diff?a={name}@1.2&b={name}@1.3", role="analyst").json()
+    assert d["version"] == "1.4"
+    diff = svc.get(f"/v1/strategies/diff?a={name}@1.3&b={name}@1.4", role="analyst").json()
     assert any(line.startswith("+") for line in diff["text"])
     back = svc.post("/v1/strategies/rollback", {"target": "application"}, role="deployer")
-    assert back.status_code == 200 and back.json()["routing"]["champion"][1] == "1.2"
-    assert svc.post("/v1/decisions", mix(2, customers=2, seed=24, purchase_share=0.0)[1]).json()["version"] == "1.2"
-    ch = svc.post(f"/v1/strategies/{name}/1.2/activate", {"role": "shadow"}, role="deployer")
+    assert back.status_code == 200 and back.json()["routing"]["champion"][1] == "1.3"
+    assert svc.post("/v1/decisions", mix(2, customers=2, seed=24, purchase_share=0.0)[1]).json()["version"] == "1.3"
+    ch = svc.post(f"/v1/strategies/{name}/1.3/activate", {"role": "shadow"}, role="deployer")
     assert ch.status_code == 200, ch.text
-    assert ch.json()["routing"]["shadows"] == [[name, "1.2"]]
+    assert ch.json()["routing"]["shadows"] == [[name, "1.3"]]
     listing = svc.get("/v1/strategies", role="deployer").json()
     assert any("shadow of application" in a for v in listing["versions"] for a in v["active"])
     acts = [e["action"] for e in svc.store.admin.entries()]
