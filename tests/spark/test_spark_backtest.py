@@ -33,8 +33,10 @@ def world_frames(spark, spark_world):
     return events, provider, read_events(spark, str(spark_world)), spark.createDataFrame(provider.to_arrow())
 
 
+@pytest.mark.parametrize("target", ["columns", "arrow"])
 @pytest.mark.parametrize("path", REFERENCE, ids=lambda p: p.stem)
-def test_reference_strategy_decision_for_decision(spark, spark_world, world_frames, spark_world_features, path):
+def test_reference_strategy_decision_for_decision(spark, spark_world, world_frames, spark_world_features, path,
+                                                  target):
     from fengkong.spark import backtest as sbt
 
     events, _, sev, sprov = world_frames
@@ -52,7 +54,8 @@ def test_reference_strategy_decision_for_decision(spark, spark_world, world_fram
         frame = frame.join(sbt.prepare_frame(sev, against, features=feats, extra_features=sprov).select(
             "event_id", *[f"`{c}`" for c in extra]), "event_id", "left")
     ref = pbt.run(s, pframe, labels, against)
-    got = sbt.run(s, frame, sbt.load_labels(spark, str(spark_world / "outcomes.parquet")), against)
+    got = sbt.run(s, frame, sbt.load_labels(spark, str(spark_world / "outcomes.parquet")), against,
+                  target=target)
     dec = pl.from_arrow(got.decisions.toArrow())
     assert got.n == ref.n == dec.height > 0
     j = ref.decisions.join(dec, on="event_id", suffix="_s")
@@ -71,6 +74,12 @@ def test_reference_strategy_decision_for_decision(spark, spark_world, world_fram
     if against is not None:
         assert got.swap.equals(ref.swap)
     assert dec["outcome"].n_unique() > 1  # a real mix, not a constant
+    assert got.target == target
+    if target == "columns":  # Arrow UDFs only where the JVM's math differs from Polars (application's pd)
+        from fengkong.spark.stcode import udf_constructs
+
+        want = udf_constructs(s.spec) + (udf_constructs(against.spec) if against is not None else [])
+        assert set(got.udfs) == set(want) and set(got.udfs) <= {"scorecard app_score pd (2**x)"}
 
 
 def test_cli_backfill_and_backtest_on_spark(spark, spark_world, tmp_path):

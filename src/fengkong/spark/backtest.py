@@ -1,9 +1,11 @@
 """Backtest and batch decisions on Spark: a strategy over a Spark DataFrame of events.
 
-The decisions are computed where the data is: each partition's Arrow batches go through the compiled
-vectorised target (``fengkong.strategy.plcode``, the same code ``fengkong backtest`` runs), so Spark
-decisions equal the Polars and the online engine's decision for decision. The summaries (outcome mix,
-rule hits, bad rates, swap set) are Spark aggregations; only those small tables reach the driver.
+The decisions are computed where the data is, by one of two targets: ``columns`` (default) compiles the
+strategy to Spark column expressions (:mod:`fengkong.spark.stcode`) that Spark's optimiser plans with the
+rest of the job; ``arrow`` runs each partition's Arrow batches through the compiled Polars target
+(``fengkong.strategy.plcode``, the code ``fengkong backtest`` runs) in ``mapInArrow``. Both decide as the
+Polars backtest, decision for decision. The summaries (outcome mix, rule hits, bad rates, swap set) are
+Spark aggregations; only those small tables reach the driver.
 """
 
 from __future__ import annotations
@@ -34,13 +36,10 @@ def prepare_frame(events: Any, strategy: Strategy, fs: Any = None, features: Any
         return mine
     have = set(extra_features.columns) if extra_features is not None else set()
     if features is None and not set(used) <= have:
-        from fengkong.features import FeatureSet, load_features
         from fengkong.spark.backfill import backfill_all
 
-        fs = fs if fs is not None else load_features()
         need = {n for n in used if n not in have}
-        own = _closure(fs, need)
-        keep_fs = FeatureSet([f for f in fs.features if f.name in own])
+        keep_fs = feature_set(strategy, fs, need)
         features = backfill_all(events, keep_fs, names=need - set(keep_fs.names))
     tables = [t for t in (features, extra_features) if t is not None]
     found: set[str] = set()
@@ -53,6 +52,18 @@ def prepare_frame(events: Any, strategy: Strategy, fs: Any = None, features: Any
     if missing:
         raise ValueError(f"the feature backfill has no column(s) {', '.join(missing)}")
     return mine
+
+
+def feature_set(strategy: Strategy, fs: Any = None, names: set[str] | None = None) -> Any:
+    """The features of ``fs`` (default: the standard library) that ``strategy`` reads, with their inputs.
+
+    ``names``: only these of the strategy's features. Provider features are not in it (see ``backfill_all``).
+    """
+    from fengkong.features import FeatureSet, load_features
+
+    fs = fs if fs is not None else load_features()
+    own = _closure(fs, set(strategy.used_features) if names is None else names)
+    return FeatureSet([f for f in fs.features if f.name in own])
 
 
 def _closure(fs: Any, names: set[str]) -> set[str]:
@@ -70,14 +81,9 @@ def _arrow_target(schema: Any) -> Any:
     """The Arrow schema Spark accepts back: plain (not large) strings and lists."""
     import pyarrow as pa
 
-    def plain(t: Any) -> Any:
-        if pa.types.is_large_string(t) or pa.types.is_string_view(t):
-            return pa.string()
-        if pa.types.is_large_list(t) or pa.types.is_list(t):
-            return pa.list_(plain(t.value_type))
-        return t
+    from fengkong.spark.stexpr import plain_type
 
-    return pa.schema([pa.field(f.name, plain(f.type)) for f in schema])
+    return pa.schema([pa.field(f.name, plain_type(f.type)) for f in schema])
 
 
 _DOT = "__dot__"
@@ -89,8 +95,26 @@ def _safe(schema: Any) -> Any:
     return pa.schema([f.with_name(f.name.replace(".", _DOT)) for f in schema])
 
 
-def decide(frame: Any, strategy: Strategy, lists: Mapping[str, Any] | None = None) -> Any:
-    """Spark DataFrame of decisions (``evaluate_frame``'s columns) for every row of a prepared frame."""
+TARGETS = ("columns", "arrow")
+
+
+def decide(frame: Any, strategy: Strategy, lists: Mapping[str, Any] | None = None, target: str = "columns",
+           udfs: list[str] | None = None) -> Any:
+    """Spark DataFrame of decisions (``evaluate_frame``'s columns) for every row of a prepared frame.
+
+    ``target``: ``columns`` (Spark column expressions; ``udfs`` receives the constructs run as Arrow UDFs)
+    or ``arrow`` (the Polars target per Arrow batch).
+    """
+    if target == "columns":
+        from fengkong.spark.stcode import decide as decide_columns
+
+        return decide_columns(frame, strategy.spec, lists, udfs)
+    if target != "arrow":
+        raise ValueError(f"Spark backtest target {target!r} is not one of {', '.join(TARGETS)}")
+    return _decide_arrow(frame, strategy, lists)
+
+
+def _decide_arrow(frame: Any, strategy: Strategy, lists: Mapping[str, Any] | None) -> Any:
     import polars as pl
     import pyarrow as pa
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -123,23 +147,33 @@ class SparkBacktestResult(BacktestResult):
     """A :class:`BacktestResult` whose ``decisions`` is a Spark DataFrame (written, never collected)."""
 
     approved: int = 0
+    target: str = "columns"
+    udfs: tuple[str, ...] = ()
 
     @property
     def approval_rate(self) -> float:
         return self.approved / self.n if self.n else 0.0
 
+    def summary(self) -> dict[str, Any]:
+        """``BacktestResult.summary`` plus the decision target and the constructs it ran as Arrow UDFs."""
+        return {**super().summary(), "engine": "spark", "target": self.target, "arrow_udfs": list(self.udfs)}
+
 
 def run(strategy: Strategy, frame: Any, labels: Any = None, against: Strategy | None = None,
-        lists: Mapping[str, Any] | None = None) -> SparkBacktestResult:
-    """Spark twin of ``backtest.run`` over a prepared Spark frame; ``labels``: Spark DataFrame event_id + bad."""
+        lists: Mapping[str, Any] | None = None, target: str = "columns") -> SparkBacktestResult:
+    """Spark twin of ``backtest.run`` over a prepared Spark frame; ``labels``: Spark DataFrame event_id + bad.
+
+    ``target``: how the decisions are computed (see :func:`decide`).
+    """
     import polars as pl
     from pyspark.sql import functions as F
 
-    dec = decide(frame, strategy, lists)
+    udfs: list[str] = []
+    dec = decide(frame, strategy, lists, target, udfs)
     if labels is not None:
         dec = dec.join(labels.select("event_id", F.col("bad").cast("byte")), "event_id", "left")
     if against is not None:
-        other = decide(frame, against, lists).select("event_id", F.col("outcome").alias("outcome_b"))
+        other = decide(frame, against, lists, target, udfs).select("event_id", F.col("outcome").alias("outcome_b"))
         dec = dec.join(other, "event_id", "left")
     dec = dec.cache()
     rules = strategy.rules
@@ -161,7 +195,8 @@ def run(strategy: Strategy, frame: Any, labels: Any = None, against: Strategy | 
                         schema={"rule": pl.Utf8, "action": pl.Utf8, "reason_code": pl.Utf8, "hits": pl.Int64})
     hits = hits.with_columns((pl.col("hits") / max(n, 1)).alias("hit_rate"))
     approved = int(mix.filter(pl.col("outcome").is_in(list(APPROVING)))["n"].sum())
-    res = SparkBacktestResult(strategy.name, strategy.version, n, dec, mix, hits, approved=approved)
+    res = SparkBacktestResult(strategy.name, strategy.version, n, dec, mix, hits, approved=approved, target=target,
+                              udfs=tuple(dict.fromkeys(udfs)))
     if has_bad and int(tot["labelled"]):
         res.bad_by_outcome = _bad_by(dec, ["outcome"])
         if rules:

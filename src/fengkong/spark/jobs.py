@@ -37,8 +37,10 @@ def backfill_job(events: str, out: str, features: str | None = None, master: str
 
 def backtest_job(strategy: Any, events: str, labels: str | None = None, against: Any = None,
                  out: str | None = None, master: str | None = None, input_format: str = "auto",
-                 extra_features: str | None = None, lists: dict | None = None) -> Any:
-    """A Spark backtest of compiled strategies; decisions are written to ``out``/decisions by date."""
+                 extra_features: str | None = None, lists: dict | None = None, target: str = "columns") -> Any:
+    """A Spark backtest of compiled strategies; decisions are written to ``out``/decisions by date.
+
+    ``target``: ``columns`` (the strategy as Spark column expressions) or ``arrow`` (mapInArrow)."""
     from fengkong.spark import backtest as sbt
     from fengkong.spark.io import read_events, with_date, write_partitioned
     from fengkong.spark.session import get_session
@@ -52,7 +54,7 @@ def backtest_job(strategy: Any, events: str, labels: str | None = None, against:
             "event_id", *[f"`__f.{c}`" for c in set(against.used_features) - set(strategy.used_features)]),
             "event_id", "left")
     lab = sbt.load_labels(spark, labels) if labels else None
-    res = sbt.run(strategy, frame, lab, against, lists)
+    res = sbt.run(strategy, frame, lab, against, lists, target=target)
     if out:
         dates = frame.select("event_id", "date")
         write_partitioned(res.decisions.join(dates, "event_id", "left"), f"{out.rstrip('/')}/decisions")
@@ -94,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out")
     t.add_argument("--input-format", default="auto")
     t.add_argument("--extra-features")
+    t.add_argument("--target", choices=("columns", "arrow"), default="columns",
+                   help="decisions as Spark column expressions (default) or through mapInArrow")
     s = sub.add_parser("score")
     s.add_argument("--model", required=True)
     s.add_argument("--data", required=True)
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
         res = backtest_job(load_strategy(a.strategy), a.events, a.labels,
                            load_strategy(a.against) if a.against else None, a.out, None, a.input_format,
-                           a.extra_features)
+                           a.extra_features, target=a.target)
         info = res.summary()
     elif a.job == "score":
         from fengkong.modeling.scorecard import Scorecard
