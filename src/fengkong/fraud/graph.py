@@ -325,24 +325,10 @@ class AssociationGraph:
 
     def _prune(self, e: int, day: int) -> None:
         """Drop links of ``e`` older than the ego window ending at ``day`` (time only moves forward)."""
-        q, cnt = self._recent[e], self._recent_n[e]
-        while q and q[0][0] <= day - EGO_WINDOW_DAYS:
-            _, b = q.popleft()
-            c = cnt[b] - 1
-            if c:
-                cnt[b] = c
-            else:
-                del cnt[b]
+        _drop_before(self._recent[e], self._recent_n[e], day - EGO_WINDOW_DAYS)
 
     def _prune_window(self, day: int) -> None:
-        q, cnt = self._win, self._win_n
-        while q and q[0][0] <= day - EGO_WINDOW_DAYS:
-            _, b = q.popleft()
-            c = cnt[b] - 1
-            if c:
-                cnt[b] = c
-            else:
-                del cnt[b]
+        _drop_before(self._win, self._win_n, day - EGO_WINDOW_DAYS)
 
     def _ego(self, a: int | None, elems: list[tuple[int, int, bool]], day: int) -> dict[str, int]:
         """Ring evidence of one application from its elements (node, kind code, already linked to ``a``).
@@ -505,3 +491,14 @@ class AssociationGraph:
         """(degree, distinct neighbours) of a node."""
         i = self._idx[key]
         return self._deg[i], self._nbr[i]
+
+
+def _drop_before(q: Any, cnt: dict, cut: int) -> None:
+    """Pop the (day, item) entries of ``q`` at or before day ``cut`` and decrement their counts in ``cnt``."""
+    while q and q[0][0] <= cut:
+        _, b = q.popleft()
+        c = cnt[b] - 1
+        if c:
+            cnt[b] = c
+        else:
+            del cnt[b]
