@@ -32,18 +32,20 @@ test: $(STAMP) browser-deps
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests benchmarks
 
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 # every benchmark at small sizes (a few minutes); writes benchmarks/RESULTS-quick.md, not RESULTS.md
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) wrk
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run_all.py --quick
 
 # wrk (Debian package) drives benchmarks/bench_service.py
 wrk:
-	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 
 bench-service: $(STAMP) wrk
 	$(BIN)/python benchmarks/bench_service.py
