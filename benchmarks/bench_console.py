@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import re
 import statistics
@@ -130,7 +129,6 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--db", type=Path, default=None, help="reuse / keep the filled SQLite file here")
     args = ap.parse_args()
-    os.environ.setdefault("FENGKONG_PII_KEY", "00" * 32)
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
     from sqlalchemy import text

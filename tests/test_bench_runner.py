@@ -67,3 +67,18 @@ def test_only_names_an_unknown_section() -> None:
 
 def test_every_benchmark_script_is_a_section() -> None:
     assert {s.script for s in run_all.SECTIONS} == {p.name for p in BENCH.glob("bench_*.py")}
+
+
+def test_a_benchmark_has_a_tokenisation_key_on_a_fresh_machine(tmp_path: Path) -> None:
+    """`make bench` on a machine with no key set: every script imports _results, which sets the benchmark key."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGKONG_")}
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import _results\n"
+            "from fengkong.events.pii import load_key\n"
+            "assert load_key().hex() == _results.BENCH_PII_KEY\n")
+    res = subprocess.run([sys.executable, "-c", code, str(BENCH)], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert all("_results" in p.read_text() for p in BENCH.glob("bench_*.py"))
