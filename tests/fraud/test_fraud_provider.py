@@ -118,3 +118,29 @@ def test_graph_features_reach_fengkong_decide(tmp_path):
     # no burst, no bad element — one other applicant on a device is not unusual)
     assert outs[1]["features"]["graph_burst_multi_peers"] == 0 and outs[1]["features"]["graph_bad_elements"] == 0
     assert "tok_id_1" not in json.dumps(outs[1]["features"])
+
+
+def test_a_log_row_written_as_json_text_by_an_older_version_is_replayed(tmp_path):
+    import sqlite3
+
+    from fengkong.events import validate_event
+    from fengkong.fraud.provider import GRAPH_FIELDS, graph_log_path, open_online
+
+    ctx = ProviderContext(state=str(tmp_path / "state.db"))
+    open_online(ctx).close()  # creates the log file
+    old = validate_event(_ev("A1", "C1"))
+    payload = {k: v for k, v in old.items() if k in GRAPH_FIELDS and v is not None}
+    payload["ts"] = old["ts"].isoformat()
+    with sqlite3.connect(graph_log_path(ctx.state)) as db:  # the row as earlier versions wrote it
+        db.execute("INSERT INTO graph_event (event_id, payload) VALUES (?, ?)",
+                   ("A1", json.dumps(payload, ensure_ascii=False, default=str)))
+    f = open_online(ctx)
+    assert f.graph.n_applicants == 1
+    f.read_update(validate_event(_ev("B1", "C2", id_token="tok_id_B", phone_token="tok_ph_B")))
+    f.close()
+    g = open_online(ctx)  # both rows (old text, new) replay to the same graph
+    out = g.read(validate_event(_ev("C1", "C3", id_token="tok_id_C", phone_token="tok_ph_C")))
+    assert g.graph.n_applicants == 2 and out["graph_device_identities"] == 2
+    rows = sqlite3.connect(graph_log_path(ctx.state)).execute("SELECT typeof(payload) FROM graph_event").fetchall()
+    assert rows == [("text",), ("text",)]
+    g.close()

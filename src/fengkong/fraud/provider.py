@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from fengkong import walcheckpoint
 from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
@@ -149,6 +150,8 @@ class FraudFeatures:
 GRAPH_FIELDS = frozenset({"event_id", "event_type", "customer_id", "ts", "dpd", "direction", "counterparty_type",
                           *(lf.field for lf in LINK_FIELDS)})
 
+_GRAPH_ORDER = tuple(sorted(GRAPH_FIELDS))  # the fields a log row keeps, in one order
+
 _LOG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS graph_event (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
                                         payload TEXT NOT NULL);
@@ -191,7 +194,7 @@ class GraphLog:
         rows = self._db.execute("SELECT seq, payload FROM graph_event WHERE seq > ? ORDER BY seq",
                                 (self.last_seq,)).fetchall()
         for seq, payload in rows:
-            ev = json.loads(payload)
+            ev = orjson.loads(payload)
             ev["ts"] = dt.datetime.fromisoformat(ev["ts"]) if ev.get("ts") else None
             graph.update(ev)
             self.last_seq = seq
@@ -211,11 +214,11 @@ class GraphLog:
     def append(self, event: Mapping[str, Any]) -> None:
         if not _graph_relevant(event):
             return
+        payload = {k: v for k in _GRAPH_ORDER if (v := event.get(k)) is not None}
         ts = event.get("ts")
-        payload = {k: v for k, v in event.items() if k in GRAPH_FIELDS and v is not None}
         payload["ts"] = ts.isoformat() if isinstance(ts, dt.datetime) else ts
         cur = self._db.execute("INSERT OR IGNORE INTO graph_event (event_id, payload) VALUES (?, ?)",
-                               (event["event_id"], json.dumps(payload, ensure_ascii=False, default=str)))
+                               (event["event_id"], orjson.dumps(payload, default=str).decode()))
         if cur.rowcount == 1 and cur.lastrowid == self.last_seq + 1:
             # nobody else appended since our last catch-up: the caller applies this event itself,
             # so catch_up need not read it back
