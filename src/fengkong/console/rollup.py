@@ -21,7 +21,7 @@ WATERMARK = "rollup_seq"
 #: Month rows (value histograms for drift) are keyed ``M:YYYY-MM``; hour rows ``YYYY-MM-DDTHH`` sort below "M".
 MONTH = "M:"
 #: Features whose distribution is tracked for drift when the settings name none.
-DEFAULT_DRIFT_FEATURES = ("fr_dti", "fr_inquiries_30d", "app_cnt_id_30d", "graph_cluster_applicants")
+DEFAULT_DRIFT_FEATURES = ("fr_dti", "fr_inquiries_30d", "app_cnt_id_30d", "graph_bad_elements")
 _LAT_BASE, _LAT_STEP = 0.01, 1.25  # latency bucket k covers [base*step^k, base*step^(k+1)) ms
 
 
