@@ -41,6 +41,18 @@ TOY = {
         register_function("toy_double", py=lambda x: x * 2, pl=lambda x: x * 2, args=["num"], returns="num",
                           doc="twice x", replace=True)
         ''',
+    "toypack/nodes.py": '''
+        """Toy node type: ``band`` puts a number into the band of its cut points (0 below the first)."""
+
+        def band(node):
+            cuts = node.get("cuts")
+            if not isinstance(cuts, list) or not cuts or sorted(cuts) != cuts:
+                raise ValueError("cuts must be a non-empty ascending list of numbers")
+            rows = [{"x": {"lt": c}, node["output"]: i} for i, c in enumerate(cuts)]
+            rows.append({"x": "-", node["output"]: len(cuts)})
+            return {"id": node["id"], "type": "table", "hit_policy": "first", "inputs": {"x": node["input"]},
+                    "outputs": [node["output"]], "rows": rows}
+        ''',
     "toypack/evaluate.py": '''
         """Toy evaluator."""
         def evaluate_world(world):
@@ -83,7 +95,8 @@ TOY = {
         from fengkong.packs import DemoSection, Pack
 
         PACK = Pack(name="toy", description="a toy", features="toypack.provider",
-                    strategy_functions=("toypack.functions",), lists={"toy_list": "toys"},
+                    strategy_functions=("toypack.functions",), strategy_node_types={"band": "toypack.nodes:band"},
+                    lists={"toy_list": "toys"},
                     evaluator="toypack.evaluate", demo=(DemoSection("toypack.demo:stage_toy", order=45),),
                     console_pages=("toypack.pages",), cli=("toypack.cli",))
         ''',
@@ -139,6 +152,75 @@ def test_its_features_and_functions_reach_strategies(toy):
     assert s.evaluate(ev, {"toy_constant": 5}).outcome == "approve"
 
 
+BAND = """
+name: banded
+version: 1
+event_type: application
+nodes:
+  - id: amount_band
+    type: band
+    input: amount_fen / 100
+    cuts: [1000, 5000]
+    output: band
+  - id: r
+    type: ruleset
+    rules:
+      - {id: BIG, when: band >= 2, action: review}
+      - {id: SMALL, when: band == 0, action: flag}
+"""
+
+
+def test_its_node_type_is_validated_and_decided_on_both_paths(toy):
+    import datetime as dt
+
+    import polars as pl
+
+    from fengkong.events import TZ
+    from fengkong.strategy import strategy_from_text
+    from fengkong.strategy.errors import StrategyError
+    from fengkong.strategy.node_types import node_type_names
+
+    assert node_type_names()[-1] == "band" and "band" in packs.get("toy").contributions()["strategy_node_types"]
+    s = strategy_from_text(BAND, "band.yaml")
+    assert s.spec.nodes["amount_band"].type == "table"  # lowered to a core node
+    ts = dt.datetime(2026, 1, 1, tzinfo=TZ)
+    evs = [{"event_id": f"e{i}", "event_type": "application", "ts": ts, "customer_id": "c", "amount_fen": a}
+           for i, a in enumerate((50_000, 300_000, 900_000))]
+    assert [s.evaluate(e, {}).outcome for e in evs] == ["approve", "approve", "review"]
+    assert [s.evaluate(e, {}).rules_hit for e in evs] == [["SMALL"], [], ["BIG"]]
+    frame = s.evaluate_frame(pl.DataFrame(evs))
+    assert frame["outcome"].to_list() == ["approve", "approve", "review"]
+    assert frame["rules_hit"].to_list() == [["SMALL"], [], ["BIG"]]
+    with pytest.raises(StrategyError, match=r"band 'amount_band': cuts must be a non-empty ascending list") as e:
+        strategy_from_text(BAND.replace("[1000, 5000]", "[5000, 1000]"), "band.yaml")
+    assert e.value.line == 6  # where the node is written
+    with pytest.raises(StrategyError, match=r"unknown name 'amount_yuan'"):  # the lowered node is type-checked
+        strategy_from_text(BAND.replace("amount_fen / 100", "amount_yuan"), "band.yaml")
+    with pytest.raises(StrategyError, match=r"unknown type 'bands' \(one of ruleset, .*, assign, band\)"):
+        strategy_from_text(BAND.replace("type: band", "type: bands"), "band.yaml")
+
+
+def test_a_node_type_must_lower_to_a_core_node(toy):
+    from fengkong.strategy import strategy_from_text
+    from fengkong.strategy.node_types import pack_node_types
+
+    unregister = packs.register_pack(Pack(name="clash", strategy_node_types={"table": "toypack.nodes:band"}))
+    try:
+        with pytest.raises(PackError, match="'table' is a core node type"):
+            pack_node_types()
+    finally:
+        unregister()
+    from importlib import import_module
+
+    import_module("toypack.nodes").bad = lambda node: {"id": node["id"], "type": "band"}
+    unregister = packs.register_pack(Pack(name="bad", strategy_node_types={"bad": "toypack.nodes:bad"}))
+    try:
+        with pytest.raises(PackError, match="must return the mapping of a core node"):
+            strategy_from_text(BAND.replace("type: band", "type: bad"), "band.yaml")
+    finally:
+        unregister()
+
+
 def test_its_commands_appear_in_the_cli(toy):
     import fengkong.cli as cli
 
@@ -191,8 +273,10 @@ def test_its_console_page_is_mounted(toy):
 def test_an_unregistered_pack_is_gone(toy):
     from fengkong.features.providers import provider_modules
 
-    packs.register_pack(Pack(name="toy"))  # the same name replaces it: nothing contributed any more
+    unregister = packs.register_pack(Pack(name="toy"))  # the same name replaces it: nothing contributed any more
     assert "toypack.provider" not in [m.__name__ for m in provider_modules()]
+    unregister()  # (the fixture's own unregister removes only the pack it registered)
+    assert packs.get("toy") is None
 
 
 def test_entry_points_are_read_and_a_bad_one_is_an_error(monkeypatch):

@@ -28,11 +28,13 @@ def installed():
 
 
 def test_from_env_reads_every_variable_blank_is_unset():
-    env = {var: f"v-{name}" for name, var in ENV.items()} | {"FENGKONG_FOUR_EYES": "yes", "FENGKONG_DB": "  "}
+    env = {var: f"v-{name}" for name, var in ENV.items()} | {"FENGKONG_FOUR_EYES": "yes", "FENGKONG_DB": "  ",
+                                                              "FENGKONG_AUDIT_CHECKPOINT_EVERY": " 40 "}
     s = Settings.from_env(env)
     assert (
         s.db is None
         and s.four_eyes is True
+        and s.audit_checkpoint_every == 40
         and s.state == "v-state"
         and s.pricing_config == "v-pricing_config"
     )
@@ -95,10 +97,7 @@ def test_business_dates_are_shanghai_dates():
 
 
 #: Modules still spelling the zone themselves, each with its reason (remove the entry when it goes).
-TZ_LITERAL_ALLOWED = {
-    "simulate/world.py",  # the manifest's "timezone" field; the simulator is being changed on another branch
-    "store/audit_query.py",  # its +08:00 bound; the store is being changed on another branch
-}
+TZ_LITERAL_ALLOWED: set[str] = set()
 
 
 def test_the_business_time_zone_is_defined_once():
@@ -128,3 +127,73 @@ def test_the_business_time_zone_is_defined_once():
     assert sorted(set(found) - TZ_LITERAL_ALLOWED) == [], (
         "use fengkong.settings.BUSINESS_TZ / BUSINESS_TZ_NAME"
     )
+
+
+#: The edges that touch the process environment themselves, each with its reason.
+ENV_EDGES = {
+    "settings.py": "Settings.from_env: the one read of fengkong's variables",
+    "service/settings.py": "a uvicorn worker reads the settings `fengkong serve` validated (FENGKONG_SERVICE_SETTINGS)",
+    "service/cli.py": "`fengkong serve` writes FENGKONG_SERVICE_SETTINGS for its worker processes",
+    "spark/session.py": "sets PYSPARK_PYTHON for the Spark executors (a write, for Spark)",
+}
+
+
+def environment_uses(tree: ast.AST) -> list[int]:
+    """Lines of ``tree`` that touch the environment: ``os.environ``, ``os.getenv`` / ``putenv`` /
+    ``unsetenv``, or those names imported from ``os``."""
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("environ", "environb", "getenv", "getenvb", "putenv", "unsetenv")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
+            lines.append(node.lineno)
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+            a.name in ("environ", "environb", "getenv", "getenvb", "putenv", "unsetenv") for a in node.names
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_edges_read_the_environment():
+    found = {}
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        lines = environment_uses(ast.parse(path.read_text(encoding="utf-8")))
+        if lines and rel not in ENV_EDGES:
+            found[rel] = lines
+    assert found == {}, "read the value from fengkong.settings.Settings (built at the edge) and pass it down"
+    for rel in ENV_EDGES:  # a stale entry fails: remove it when the module stops touching the environment
+        assert environment_uses(ast.parse((SRC / rel).read_text(encoding="utf-8"))), rel
+
+
+def test_the_environment_check_finds_every_form():
+    for code in ("import os\nx = os.environ.get('A')", "import os\nos.getenv('A')",
+                 "from os import environ\nenviron['A']", "from os import getenv as g\n"):
+        assert environment_uses(ast.parse(code)), code
+    assert not environment_uses(ast.parse("import os\nos.path.join('a')"))
+
+
+def test_the_audit_settings_come_from_the_settings_object(installed, monkeypatch, tmp_path):
+    from fengkong.store import open_store
+    from fengkong.store.audit_key import AuditKeyError, audit_key, derive
+
+    monkeypatch.setenv("FENGKONG_AUDIT_KEY", "ab" * 32)
+    monkeypatch.setenv("FENGKONG_AUDIT_CHECKPOINT_EVERY", "7")
+    assert audit_key() == bytes.fromhex("ab" * 32)  # nothing installed: the environment (library use)
+    installed(Settings(audit_key="cd" * 32, audit_checkpoint_every=3))
+    assert audit_key() == bytes.fromhex("cd" * 32)  # installed by the edge: the environment is not read
+    assert audit_key(Settings(pii_key=KEY)) == derive(bytes.fromhex(KEY))  # passed down: wins
+    with pytest.raises(AuditKeyError, match="FENGKONG_AUDIT_KEY"):
+        audit_key(Settings(audit_key="12"))
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as st:
+        assert st.decisions.checkpoint_every == 3
+    with open_store(f"sqlite:///{tmp_path / 'b.db'}", settings=Settings(audit_checkpoint_every=0)) as st:
+        assert st.decisions.checkpoint_every == 0
+    with open_store(f"sqlite:///{tmp_path / 'c.db'}", settings=Settings()) as st:
+        assert st.decisions.checkpoint_every == 1000
+    assert Settings.from_env({"FENGKONG_AUDIT_CHECKPOINT_EVERY": "25"}).audit_checkpoint_every == 25
+    with pytest.raises(fs.ConfigurationError, match="FENGKONG_AUDIT_CHECKPOINT_EVERY must be a whole number"):
+        Settings.from_env({"FENGKONG_AUDIT_CHECKPOINT_EVERY": "often"})

@@ -7,14 +7,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from fengkong.errors import fail
+
 DB_HELP = "Store URL (SQLAlchemy); default $FENGKONG_DB or ./fengkong.db."
-
-
-def _fail(msg: str) -> None:
-    from rich.markup import escape
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]error:[/red] {escape(msg)}")
-    raise typer.Exit(2)
 
 
 def _store(db: str | None):
@@ -23,7 +18,7 @@ def _store(db: str | None):
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(open_error_line(exc))
+        fail(open_error_line(exc))
 
 
 def register(app: typer.Typer) -> None:
@@ -44,13 +39,13 @@ def register(app: typer.Typer) -> None:
         from fengkong.store.labels import SUBJECT_KINDS
 
         if kind != "all" and kind not in SUBJECT_KINDS:
-            _fail(f"--kind must be one of {', '.join(SUBJECT_KINDS)}, all; not {kind!r}")
+            fail(f"--kind must be one of {', '.join(SUBJECT_KINDS)}, all; not {kind!r}")
         check_out(out)
         st = _store(db)
         try:
             n = export_labels(st, out, None if kind == "all" else kind)
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         finally:
             st.close()
         Console(highlight=False).print(f"{n} labels written to {out}")

@@ -20,7 +20,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=False)
-err_console = Console(stderr=True)
 
 #: The platform's own command modules; every registered pack adds its own (``Pack.cli``, see fengkong.packs).
 #: Each defines ``register(app: typer.Typer) -> None`` and imports its heavy dependencies inside the
@@ -84,12 +83,12 @@ def main() -> None:
     previous = configure(Settings.from_env())  # the one read of the environment; every command uses these
     pii.install_log_redaction()
     _register_all()
-    from fengkong.errors import FengkongError, one_line
+    from fengkong.errors import FengkongError, one_line, print_error
 
     try:
         app(prog_name="fengkong")
     except FengkongError as exc:  # anything a command did not report itself: one line, its exit status
-        err_console.print(f"error: {pii.redact(one_line(exc))}", markup=False, highlight=False, soft_wrap=True)
+        print_error(pii.redact(one_line(exc)))
         raise SystemExit(exc.exit_code) from None
     finally:
         configure(previous)  # in-process callers (tests) get their own environment back

@@ -4,9 +4,12 @@ Every exception fengkong raises on purpose — bad input, a bad configuration, a
 is a :class:`FengkongError`. Each class also keeps its built-in base (``ValueError``, ``LookupError``,
 ``RuntimeError``…) so existing ``except`` clauses keep working. The CLI prints ``error: <message>`` on one
 line and exits with :attr:`FengkongError.exit_code`; the service answers :attr:`FengkongError.http_status`.
+A command that reports an error itself does it with :func:`fail`, the one output style of the CLI.
 """
 
 from __future__ import annotations
+
+from typing import NoReturn
 
 
 class FengkongError(Exception):
@@ -50,3 +53,18 @@ class UnavailableError(FengkongError):
 def one_line(exc: BaseException) -> str:
     """The message of an error as one line (newlines of wrapped driver messages folded)."""
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def print_error(message: str) -> None:
+    """Write ``error: <message>`` to stderr (``error:`` in red on a terminal): how the command line reports."""
+    import typer
+
+    typer.echo(f"{typer.style('error:', fg='red')} {message}", err=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """End the running command: :func:`print_error` ``message`` and exit with ``code``."""
+    import typer
+
+    print_error(message)
+    raise typer.Exit(code)

@@ -3,8 +3,8 @@
 A pack is a folder of its own (``fengkong/fraud``, or a separate distribution) with one ``pack.py`` holding
 ``PACK = Pack(...)``, registered once: an entry point in the ``fengkong.packs`` group
 (``fraud = "fengkong.fraud.pack:PACK"``) or, in-process, :func:`register_pack`. The platform reads the
-registry — the feature providers, the strategy functions, ``fengkong evaluate``, ``fengkong demo``, the
-console and the command line — so a new pack touches nothing outside its folder. Contributions are module
+registry — the feature providers, the strategy functions and node types, ``fengkong evaluate``,
+``fengkong demo``, the console and the command line — so a new pack touches nothing outside its folder. Contributions are module
 names imported on first use, so this module imports nothing of fengkong but its errors and sits in the
 base layer, below the features and strategy layers that read it.
 """
@@ -47,6 +47,8 @@ class Pack:
     - ``features``: module with ``FEATURE_KINDS``, ``open_online(ctx)`` and ``backfill(events, ctx)``
       (:mod:`fengkong.features.providers`);
     - ``strategy_functions``: modules that call ``register_function`` when imported;
+    - ``strategy_node_types``: node type name → ``"module:function"`` lowering a node of that type to a core
+      node (:mod:`fengkong.strategy.node_types`);
     - ``lists``: the decision-store lists the pack writes or reads, name → what is on it;
     - ``evaluator``: module with ``evaluate_world(world) -> dict`` and ``render_table(result) -> str``
       (:mod:`fengkong.evaluation`, ``fengkong evaluate``);
@@ -60,6 +62,7 @@ class Pack:
     description: str = ""
     features: str | None = None
     strategy_functions: tuple[str, ...] = ()
+    strategy_node_types: Mapping[str, str] = field(default_factory=dict)
     lists: Mapping[str, str] = field(default_factory=dict)
     evaluator: str | None = None
     demo: tuple[DemoSection, ...] = ()
@@ -73,6 +76,7 @@ class Pack:
             "description": self.description,
             "features": self.features,
             "strategy_functions": list(self.strategy_functions),
+            "strategy_node_types": dict(self.strategy_node_types),
             "lists": dict(self.lists),
             "evaluator": self.evaluator,
             "demo": [s.run for s in self.demo],

@@ -3,9 +3,10 @@
 The edge builds it — ``fengkong`` (:func:`fengkong.cli.main`), ``fengkong serve``, or a notebook through
 ``fk.configure`` — with :meth:`Settings.from_env` and installs it with :func:`configure`; the modules below take
 a ``settings`` argument and fall back to :func:`current`. Without an installed object :func:`current` reads the
-environment at the call (library use, tests). Outside this module only the store's audit key
-(``store/audit_key.py``), its WAL checkpoint interval (``store/decisions.py``) and the hand-over of the
-service settings to worker processes (``FENGKONG_SERVICE_SETTINGS``) still read the environment themselves.
+environment at the call (library use, tests). Outside this module only the edges read the environment:
+``fengkong serve`` hands its validated service settings to the worker processes through
+``FENGKONG_SERVICE_SETTINGS`` (``service/settings.py``, ``service/cli.py``), and a Spark session sets
+``PYSPARK_PYTHON`` for its executors (``spark/session.py``); ``tests/test_settings.py`` fails on any other read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from fengkong.errors import ConfigurationError
 
 #: The business calendar: every event time is stored, and every business date is taken, in this zone.
 BUSINESS_TZ_NAME = "Asia/Shanghai"
@@ -43,12 +46,24 @@ ENV: dict[str, str] = {
     "pii_key": "FENGKONG_PII_KEY",
     "pii_key_file": "FENGKONG_PII_KEY_FILE",
     "audit_key": "FENGKONG_AUDIT_KEY",
+    "audit_checkpoint_every": "FENGKONG_AUDIT_CHECKPOINT_EVERY",
     "pricing_config": "FENGKONG_PRICING_CONFIG",
     "service_config": "FENGKONG_CONFIG",
     "four_eyes": "FENGKONG_FOUR_EYES",
     "password": "FENGKONG_PASSWORD",
 }
 _TRUE = ("1", "true", "yes", "on")
+_INTEGERS = frozenset({"audit_checkpoint_every"})
+
+
+def _integer(var: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigurationError(f"{var} must be a whole number, not {raw.strip()!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{var} must be 0 or more, not {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class Settings:
     pii_key: str | None = dataclasses.field(default=None, repr=False)
     pii_key_file: str | None = None
     audit_key: str | None = dataclasses.field(default=None, repr=False)
+    audit_checkpoint_every: int | None = None
     pricing_config: str | None = None
     service_config: str | None = None
     four_eyes: bool = False
@@ -79,7 +95,12 @@ class Settings:
             raw = env.get(var)
             if raw is None or not raw.strip():
                 continue
-            values[name] = raw.strip().lower() in _TRUE if name == "four_eyes" else raw
+            if name == "four_eyes":
+                values[name] = raw.strip().lower() in _TRUE
+            elif name in _INTEGERS:
+                values[name] = _integer(var, raw)
+            else:
+                values[name] = raw
         return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Settings:

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from fengkong.errors import fail
 from fengkong.strategy import SHIPPED
 
 strategy_app = typer.Typer(help="Validate, deploy, activate and roll back strategies.", no_args_is_help=True)
@@ -26,20 +27,13 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def _fail(msg: str, code: int = 2) -> None:
-    from rich.markup import escape
-
-    _console(stderr=True).print(f"[red]error:[/red] {escape(msg)}", markup=True, highlight=False)
-    raise typer.Exit(code)
-
-
 def _store(db: str | None) -> Any:
     from fengkong.store import open_error_line, open_store
 
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(open_error_line(exc))
+        fail(open_error_line(exc))
 
 
 def _kinds() -> dict[str, str]:
@@ -64,10 +58,10 @@ def _load_ref(ref: str, db: str | None, features: Any = None) -> Any:
         name, _, version = ref.partition("@")
         sv = st.versions.get(name, version) if version else st.versions.latest(name)
         if sv is None:
-            _fail(f"{ref!r} is neither a file nor a deployed strategy")
+            fail(f"{ref!r} is neither a file nor a deployed strategy")
         return strategy_from_text(sv.source, f"{sv.name}@{sv.version}", features=features, artifacts=sv.artifacts)
     except StrategyError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 # ---------------------------------------------------------------- decide
@@ -81,7 +75,7 @@ def _read_events(source: str) -> Iterator[tuple[int, Any]]:
     try:
         first = next(records, None)  # the source as a whole is checked before the first record
     except EventSourceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if first is not None:
         yield first
         yield from records
@@ -153,7 +147,7 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
     try:
         held = None if no_features else claim_state(state)
     except StateInUseError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     st = _store(db)
     fixed = _load_ref(str(strategy), db) if strategy else None
     eng = Engine(st, _feature_engine(state, no_features, db), strategy=fixed)
@@ -192,7 +186,7 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
                     show(r.line, r.event, r.decision, r.error)
                 sys.stdout.flush()
         except StreamStoreError as exc:
-            _fail(str(exc), 3)
+            fail(str(exc), 3)
     finally:
         st.close()
         if held is not None:
@@ -221,7 +215,7 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
     try:
         checked = validate_strategies(files, events)
     except ValueError as exc:  # the --events directory
-        _fail(f"--events: {exc}")
+        fail(f"--events: {exc}")
     ok, results = checked["ok"], checked["results"]
     if json_out:
         typer.echo(json.dumps({"ok": ok, "results": results}))
@@ -278,7 +272,7 @@ def deploy(
             res = d.activate(sv.name, sv.version, role, _actor(), challenger or 0.0, split_key)
             con.print(_activation_text(res, f"{role} is now {sv.name} v{sv.version}"))
     except DeployError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         st.close()
 
@@ -321,7 +315,7 @@ def activate_cmd(
         _console().print(_activation_text(res, f"champion {cfg.champion}, challengers {cfg.challengers}, "
                                                f"shadows {cfg.shadows}" if cfg else ""))
     except DeployError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         st.close()
 
@@ -338,7 +332,7 @@ def rollback(target: str = typer.Argument(..., help="Route (event type[/product]
         _console().print(f"{route}: rolled back; champion is now {cfg.champion[0]} v{cfg.champion[1]}"
                          if cfg.champion else f"{route}: rolled back")
     except DeployError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         st.close()
 
@@ -488,7 +482,7 @@ def audit_query(
         _console().print(t)
         _console().print(f"{shown} decisions")
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         st.close()
 
@@ -523,7 +517,7 @@ def audit_seal(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
         try:
             seq = st.decisions.checkpoint()
         except RuntimeError as exc:  # no audit key
-            _fail(str(exc))
+            fail(str(exc))
     finally:
         st.close()
     _console().print(f"[green]sealed[/green]: {res.checked} decisions, signed checkpoint at seq {seq}")
@@ -542,7 +536,7 @@ def lists_add(name: str, value: str, kind: str = typer.Option("block", help="blo
     try:
         i = st.lists.add(name, value, kind, reason, source, exp)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     st.close()
     _console().print(f"added entry {i} to {name}")
 

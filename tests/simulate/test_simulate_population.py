@@ -11,7 +11,7 @@ import pytest
 from fengkong.events import TZ, pii
 from fengkong.simulate import SimConfig, SimConfigError, simulate_world
 from fengkong.simulate import structure as S
-from fengkong.simulate.world import _people
+from fengkong.simulate.state import draw_people
 
 KEY = pii.Tokenizer(b"population-test-key-0123456789abcd")
 
@@ -26,7 +26,7 @@ def hard(tmp_path_factory):
 def test_default_preset_is_the_default_config_and_structure_is_off():
     assert SimConfig.population("default") == SimConfig()
     assert not S.active(SimConfig())
-    _, people, _ = _people(SimConfig(customers=500, seed=3))
+    _, people, _ = draw_people(SimConfig(customers=500, seed=3))
     assert people.structure is None
     with pytest.raises(SimConfigError, match="population"):
         SimConfig.population("nope")
@@ -67,9 +67,9 @@ def test_large_employers_landlords_and_family_payees(hard):
 
 def test_migrants_keep_the_id_region(hard):
     _, _, cfg = hard
-    _, people, _ = _people(cfg)
+    _, people, _ = draw_people(cfg)
     base = dataclasses.replace(cfg, migrant_share=0.0)
-    _, p0, _ = _people(base)
+    _, p0, _ = draw_people(base)
     moved = people.region != p0.region
     assert 0.15 < moved.mean() < 0.6
     assert people.pii["id"] == p0.pii["id"]  # the ID numbers (region of birth) did not move

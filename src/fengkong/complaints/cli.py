@@ -6,12 +6,9 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
+
 complaints_app = typer.Typer(help="Organised complaints (groups → cases) and 'not me' claims.", no_args_is_help=True)
-
-
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def _events(world: Path):
@@ -19,11 +16,11 @@ def _events(world: Path):
     from fengkong.events.files import read_world
 
     if not world.is_dir():
-        _fail(f"{world}: not a directory of event files")
+        fail(f"{world}: not a directory of event files")
     try:
         return read_world(world)
     except EventValidationError as exc:
-        _fail(f"{world}: {exc}")
+        fail(f"{world}: {exc}")
 
 
 @complaints_app.command("groups")
@@ -66,7 +63,7 @@ def not_me(world: Path = typer.Argument(..., help="Directory of event files with
         try:
             r = open_not_me(st, locks, events, loan_ids=loan, customer_id=customer, ref=ref, lock=not no_lock)
         except NotMeError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         finally:
             locks.close()
     typer.echo(f"case {r['case_id']} ({'opened' if r['new'] else 'already open'}): loans frozen {r['loans']}, "

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
+
 events_app = typer.Typer(help="Inspect and validate event files.", no_args_is_help=True)
 
 
@@ -70,11 +72,11 @@ def convert(
         frame = eventio.events_in_time_order(source, wanted, limit, tokenizer=pii.optional_tokenizer(),
                                              on_bad_rows=_report_bad_rows)
     except eventio.EventTypeError as exc:
-        _fail(f"--types: {exc}")
+        fail(f"--types: {exc}")
     except EventValidationError as exc:
-        _fail(f"{source}: {exc}")
+        fail(f"{source}: {exc}")
     if out != "-" and not Path(out).parent.is_dir():
-        _fail(f"--out: folder {Path(out).parent} does not exist")
+        fail(f"--out: folder {Path(out).parent} does not exist")
     sink = sys.stdout.buffer if out == "-" else open(out, "wb")  # noqa: SIM115
     try:
         for line in eventio.iter_jsonl(frame):
@@ -89,11 +91,6 @@ def convert(
 def _report_bad_rows(path: Path, res: object) -> None:
     typer.echo(f"{path}: {res.quarantined_rows} bad rows quarantined to {res.quarantine_path} "  # type: ignore[attr-defined]
                f"(first: {res.errors[0]})", err=True)  # type: ignore[attr-defined]
-
-
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 @events_app.command("schema")

@@ -8,15 +8,9 @@ from typing import Any
 
 import typer
 
+from fengkong.errors import fail
+
 scorecard_app = typer.Typer(help="Build, apply and evaluate WOE scorecards.", no_args_is_help=True)
-
-
-def _fail(msg: str) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(msg)}", highlight=False)
-    raise typer.Exit(2)
 
 
 def _run(job: Any, *args: Any, **kwargs: Any) -> Any:
@@ -26,7 +20,7 @@ def _run(job: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return job(*args, **kwargs)
     except ModelDirError as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 @scorecard_app.command("fit")

@@ -9,16 +9,13 @@ from typing import Any
 
 import typer
 
+from fengkong.errors import fail
+
 postloan_app = typer.Typer(help="Post-loan: fund-flow tracing, alerts and cases, evidence packs, portfolio reports.",
                            no_args_is_help=True)
 _EVENTS = typer.Option(..., "--events", "--world", exists=True, file_okay=False,
                        help="World / event directory (<event_type>.parquet files).")
 _DB = typer.Option(None, "--db", help="Decision store URL (default $FENGKONG_DB or ./fengkong.db).")
-
-
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def _history(events_dir: Path) -> tuple[Any, Any]:
@@ -34,7 +31,7 @@ def _history(events_dir: Path) -> tuple[Any, Any]:
             events = read_world(events_dir)
             return events, decide_history(events)
         except (EventValidationError, TracingError) as exc:
-            _fail(f"{events_dir}: {exc}")
+            fail(f"{events_dir}: {exc}")
 
 
 @postloan_app.command("trace")
@@ -50,7 +47,7 @@ def trace_cmd(loan_id: str = typer.Argument(..., help="Loan id (disbursement loa
     try:
         v = loan_flows(res, loan_id)
     except KeyError:
-        _fail(f"loan {loan_id!r}: no disbursement with this loan_id in {events}")
+        fail(f"loan {loan_id!r}: no disbursement with this loan_id in {events}")
     if as_json:
         typer.echo(json.dumps({k: x for k, x in v.items() if k != "account"}, ensure_ascii=False))
         return
@@ -82,7 +79,7 @@ def alerts_cmd(events: Path = _EVENTS, db: str = _DB,
         try:
             ch = evidence_chain(res, chain)
         except KeyError as exc:
-            _fail(str(exc.args[0]))
+            fail(str(exc.args[0]))
         typer.echo(json.dumps(ch, ensure_ascii=False, default=str) if as_json else render_chain(ch))
         return
     summary = alert_summary(res, limit)
@@ -141,10 +138,10 @@ def action_cmd(case_id: int = typer.Argument(...), action: str = typer.Argument(
     try:
         c = st.cases.get(case_id, history=False)
         if c is None or c.source != "postloan":
-            _fail(f"case {case_id}: not a post-loan case")
+            fail(f"case {case_id}: not a post-loan case")
         record_action(st, case_id, actor, action, note, loan_id=c.ref.partition(":")[0], amount_fen=c.amount_fen)
     except (ValueError, CaseError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         st.close()
     typer.echo(f"case {case_id}: {action} recorded")
@@ -172,16 +169,16 @@ def evidence_cmd(events: Path = _EVENTS, out: Path = typer.Option(..., "--out"),
             try:
                 written += write_pack(loan_pack(res, lid, st), out, f"evidence_{lid}")
             except KeyError as exc:
-                _fail(str(exc.args[0]))
+                fail(str(exc.args[0]))
         if month:
             try:
                 start = dt.date.fromisoformat(month + "-01")
             except ValueError:
-                _fail(f"--month {month!r}: expected YYYY-MM")
+                fail(f"--month {month!r}: expected YYYY-MM")
             end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
             written += write_pack(period_pack(res, start, end, st), out, f"evidence_{month}")
         if not written:
-            _fail("give --loan and/or --month")
+            fail("give --loan and/or --month")
     finally:
         if st is not None:
             st.close()
@@ -206,7 +203,7 @@ def report_cmd(world: Path = typer.Option(..., "--world", "--events", exists=Tru
     try:
         events = read_world(world)
     except EventValidationError as exc:
-        _fail(f"{world}: {exc}")
+        fail(f"{world}: {exc}")
     with Console(stderr=True).status("vintage, roll rates, B card…"):
         rep = build(events, bcard=not no_bcard)
         paths = write_report(rep, out)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
 from fengkong.pricing.price_view import (
     price_json,
     price_terminal,
@@ -24,13 +25,6 @@ def _stderr():
     from rich.console import Console
 
     return Console(stderr=True, soft_wrap=True)
-
-
-def _fail(exc: Exception) -> None:
-    from rich.text import Text
-
-    _stderr().print(Text.assemble(("error:", "red"), " ", str(exc)), highlight=False)  # no markup in messages
-    raise typer.Exit(2)
 
 
 def _console():
@@ -100,7 +94,7 @@ def price(
                         product=product, lender_type=lender_type, channel=channel, pd=pd, score=score, lgd=lgd,
                         prepay_after=prepay_after, config=config)
     except PricingError as exc:
-        _fail(exc)
+        fail(str(exc))
         return
     if o.declined:
         risk_decline(o.product, o.quote, score, as_json)
@@ -160,7 +154,7 @@ def compliance(
 
             compliance_xlsx(rep, xlsx_out)
     except (PricingError, EventValidationError) as exc:
-        _fail(exc)
+        fail(str(exc))
         return
     if as_json:
         typer.echo(json.dumps(rep.to_dict(), ensure_ascii=False, default=str))
@@ -263,7 +257,7 @@ def subsidy_run(
 
             subsidy_xlsx(run, xlsx_out)
     except (PricingError, EventValidationError) as exc:
-        _fail(exc)
+        fail(str(exc))
         return
     if as_json:
         typer.echo(json.dumps(subsidy_summary(run, ledger), ensure_ascii=False))
@@ -299,7 +293,7 @@ def subsidy_report(
     try:
         claims, entries = ledger_claims(ledger)
     except PricingError as exc:
-        _fail(exc)
+        fail(str(exc))
         return
     if as_json:
         typer.echo(json.dumps({"claims": claims.to_dicts(), "ledger_entries": entries}, ensure_ascii=False))

@@ -125,3 +125,9 @@ def of_category(d: Directory, category: str) -> np.ndarray:
     """Indices of all non-merchant counterparties of a category."""
     idx = np.nonzero(d.category == category)[0]
     return idx[idx >= d.merchants]
+
+
+def payees(d: Directory, cp: np.ndarray) -> dict[str, np.ndarray]:
+    """The directory's columns (``ids``, ``type``, ``cat``, ``name``, ``region``) of the counterparties ``cp``."""
+    return {"ids": d.ids[cp], "type": d.cp_type[cp], "cat": d.category[cp], "name": d.name[cp],
+            "region": d.region[cp]}

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from fengkong.simulate import geo, identities
+from fengkong.simulate import merchants as M
 from fengkong.simulate.config import SimConfig
 from fengkong.simulate.credit import DAY_US, HOUR_US, month_index, month_start_day
 from fengkong.simulate.population import People, Plan
@@ -249,7 +250,7 @@ def lender_segments(w: Any, seg: Any) -> None:
     lenders = np.nonzero(w.dir.category == "lender")[0]
     if not len(lenders):
         return
-    p = w._payees(lenders)
+    p = M.payees(w.dir, lenders)
     mh = np.nonzero(a["mh"] & (rng.random(len(a["ts"])) < cfg.multi_head_flow_share))[0]
     for direction, lo, hi in (("in", 1, 21), ("out", 1, 31)):
         cnt = rng.integers(2, 6, len(mh))

@@ -8,10 +8,7 @@ from typing import Any
 
 import typer
 
-
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
+from fengkong.errors import fail
 
 
 def backfill_spark(events: Path, out: Path, features: Path | None, master: str | None, as_json: bool) -> None:
@@ -26,7 +23,7 @@ def backfill_spark(events: Path, out: Path, features: Path | None, master: str |
             info = backfill_job(str(events), str(out), str(features) if features else None, master,
                                 progress=lambda name: bar.update(task, description=f"spark backfill: {name}"))
     except (FeatureSpecError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(info))
     else:
@@ -47,7 +44,7 @@ def backtest_spark(strategy: Any, against: Any, events: Path, labels: Path | Non
                                str(out) if out else None, master, extra_features=str(extra) if extra else None,
                                lists=lists)
     except (SparkUnsupportedError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if out:
         out.mkdir(parents=True, exist_ok=True)
         for name, df in (("outcome_mix", res.outcome_mix), ("rule_hits", res.rule_hits),
@@ -67,5 +64,5 @@ def score_spark(model: Any, data: Path, out: Path, master: str | None, as_json: 
     try:
         info = score_job(model, str(data), str(out), master)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(json.dumps(info) if as_json else f"scored {data} with Spark SQL → {out}")

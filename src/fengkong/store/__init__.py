@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fengkong.settings import Settings
 from fengkong.store.admin_log import AdminLog
 from fengkong.store.cases import Case, CaseError, Cases
 from fengkong.store.decisions import DecisionLog, DuplicateRequest, VerifyResult
@@ -22,17 +23,17 @@ from fengkong.store.versions import Routing, StoredVersion, VersionError, Versio
 class Store:
     """Facade over the repositories of one database."""
 
-    def __init__(self, url: str | None = None, migrate: bool = True):
+    def __init__(self, url: str | None = None, migrate: bool = True, settings: Settings | None = None):
         from fengkong.store import migrate as _migrate
 
-        self.url = resolve_url(url)
+        self.url = resolve_url(url, settings=settings)
         #: The URL for messages (password hidden).
         self.name = safe_url(self.url)
         try:
             self.engine: Any = create(self.url)
             if migrate:
                 _migrate.upgrade(self.engine)
-            self.decisions = DecisionLog(self.engine)
+            self.decisions = DecisionLog(self.engine, settings)
         except (*STORE_ERRORS, OSError) as exc:
             from fengkong.store.errors import StoreOpenError, open_failure
 
@@ -55,9 +56,10 @@ class Store:
         self.close()
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open (and migrate) the store at ``url`` (default: $FENGKONG_DB or ./fengkong.db)."""
-    return Store(url)
+def open_store(url: str | None = None, settings: Settings | None = None) -> Store:
+    """Open (and migrate) the store at ``url`` (default: $FENGKONG_DB or ./fengkong.db); the URL, audit key and
+    checkpoint interval come from ``settings`` (default :func:`fengkong.settings.current`)."""
+    return Store(url, settings=settings)
 
 
 __all__ = [

@@ -1,14 +1,16 @@
-"""The audit-chain key: ``$FENGKONG_AUDIT_KEY``, else derived from the tokenisation key (never stored in the DB)."""
+"""The audit-chain key: ``$FENGKONG_AUDIT_KEY``, else derived from the tokenisation key (never stored in the DB).
+
+Both come from the one settings object (:mod:`fengkong.settings`), built at the edge and passed down."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 
 from fengkong.errors import ConfigurationError
+from fengkong.settings import ENV, Settings, current
 
-KEY_ENV = "FENGKONG_AUDIT_KEY"
+KEY_ENV = ENV["audit_key"]
 #: HMAC label deriving the audit key from the tokenisation key (a different key for a different purpose).
 DERIVE_LABEL = b"fengkong/audit-chain/v1"
 
@@ -22,9 +24,11 @@ def derive(tokenisation_key: bytes) -> bytes:
     return hmac.new(tokenisation_key, DERIVE_LABEL, hashlib.sha256).digest()
 
 
-def audit_key() -> bytes:
-    """The key: ``$FENGKONG_AUDIT_KEY`` (64+ hex digits), else :func:`derive` of the tokenisation key."""
-    env = os.environ.get(KEY_ENV)
+def audit_key(settings: Settings | None = None) -> bytes:
+    """The key: ``$FENGKONG_AUDIT_KEY`` (64+ hex digits), else :func:`derive` of the tokenisation key, both
+    from ``settings`` (default :func:`fengkong.settings.current`)."""
+    cfg = settings or current()
+    env = cfg.audit_key
     if env is not None and env.strip():
         from fengkong.events.pii import PiiKeyError, parse_hex_key
 
@@ -35,7 +39,7 @@ def audit_key() -> bytes:
     from fengkong.events.pii import PiiKeyError, load_key
 
     try:
-        base = load_key()
+        base = load_key(settings=cfg)
     except PiiKeyError as exc:
         raise AuditKeyError(f"no audit key: set {KEY_ENV} (64 hex digits) or a tokenisation key ({exc})") from None
     return derive(base)

@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from fengkong.settings import BUSINESS_OFFSET
 from fengkong.store.schema import decisions
 
 #: Columns of an exported row (the record's lists and maps are JSON text in CSV).
 EXPORT_COLUMNS = ("seq", "request_id", "event_type", "event_ts", "customer_id", "strategy", "version", "role",
                   "outcome", "reason_codes", "rules_hit", "scores", "outputs", "features", "error", "latency_ms",
                   "created_at", "hash")
-_SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 def _bound(value: dt.date | dt.datetime | str | None, end: bool) -> str | None:
@@ -32,10 +32,10 @@ def _bound(value: dt.date | dt.datetime | str | None, end: bool) -> str | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError(f"{'--until' if end else '--since'}: a timestamp needs its offset (or give a date)")
-        return value.astimezone(_SHANGHAI).isoformat()
+        return value.astimezone(BUSINESS_OFFSET).isoformat()
     # a date: the whole day in the business calendar (until is inclusive)
     day = value + dt.timedelta(days=1) if end else value
-    return dt.datetime(day.year, day.month, day.day, tzinfo=_SHANGHAI).isoformat()
+    return dt.datetime(day.year, day.month, day.day, tzinfo=BUSINESS_OFFSET).isoformat()
 
 
 def query(store: Any, request_id: str | None = None, customer_id: str | None = None,

@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import orjson
 
 from fengkong.errors import ConflictError
+from fengkong.settings import ENV, Settings, current
 
 GENESIS = "0" * 64
 #: Columns covered by the hash, in this order (``record`` is hashed as its stored text).
@@ -35,7 +35,9 @@ _RECORD_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASST
 CHAIN = "decisions"
 #: Hash versions: 1 = unkeyed sha256 (stores written before the key), 2 = HMAC-SHA256 under the audit key.
 UNKEYED, KEYED = 1, 2
-CHECKPOINT_ENV = "FENGKONG_AUDIT_CHECKPOINT_EVERY"
+CHECKPOINT_ENV = ENV["audit_checkpoint_every"]
+#: Records between checkpoints when ``$FENGKONG_AUDIT_CHECKPOINT_EVERY`` is not set.
+CHECKPOINT_EVERY = 1000
 
 
 _META = tuple(k for k in HASHED if k != "record")
@@ -79,8 +81,9 @@ class VerifyResult:
 class DecisionLog:
     """Append and read decisions. Uses one DBAPI connection of the engine for the hot path."""
 
-    def __init__(self, engine: Any):
+    def __init__(self, engine: Any, settings: Settings | None = None):
         self.engine = engine
+        self._settings = settings  # None: the installed settings (fengkong.settings.current) when used
         self.dialect = engine.dialect.name
         self._proxy: Any = None
         self._raw: Any = None
@@ -95,7 +98,8 @@ class DecisionLog:
         self._key: bytes | None = None
         self._kid = ""
         self._since_checkpoint = 0  # records this process appended after its last checkpoint
-        self.checkpoint_every = int(os.environ.get(CHECKPOINT_ENV) or 1000)
+        every = (settings or current()).audit_checkpoint_every
+        self.checkpoint_every = CHECKPOINT_EVERY if every is None else every
         self._group: _Group | None = None  # an open group commit (see :meth:`group`)
         self._cp_insert = (f"INSERT INTO fk_audit_checkpoints (chain, seq, head_hash, at, key_id, mac) "
                            f"VALUES ({', '.join([self._ph] * 6)})")
@@ -111,7 +115,7 @@ class DecisionLog:
         if self._key is None:
             from fengkong.store.audit_key import audit_key, key_id
 
-            self._key = audit_key()
+            self._key = audit_key(self._settings)
             self._kid = key_id(self._key)
         return self._key
 

@@ -1,7 +1,8 @@
 """Strategy files: parse the YAML into typed node specs and type-check every expression.
 
 A strategy is one YAML file per event type (and optionally product) with ``name`` and
-``version``, a list of ``nodes`` (ruleset, table, scorecard, model, assign) and a ``flow``
+``version``, a list of ``nodes`` (ruleset, table, scorecard, model, assign, or a type a pack contributes,
+:mod:`fengkong.strategy.node_types`) and a ``flow``
 (step order with optional ``when`` branches, the outcome policy and the outputs).
 """
 
@@ -15,6 +16,7 @@ from fengkong.strategy.errors import StrategyError
 from fengkong.strategy.expr import Node, Sym, compile_expr
 from fengkong.strategy.located import LDict, Loc, load_located
 from fengkong.strategy.node_build import build_node
+from fengkong.strategy.node_types import lower
 from fengkong.strategy.nodes import (
     ACTION_RANK,
     ACTIONS,
@@ -108,8 +110,9 @@ def parse_spec(text: str, file: str = "<strategy>", features: Mapping[str, str] 
             raise cx.err("a node must be a mapping", loc)
         nid = cx.ident(cx.need(nd, "id", str, "node"), nd.locs["id"], "node id")
         ntype = cx.need(nd, "type", str, f"node {nid!r}")
-        if ntype not in NODE_TYPES:
-            raise cx.err(f"node {nid!r}: unknown type {ntype!r} (one of {', '.join(NODE_TYPES)})", nd.locs["type"])
+        if ntype not in NODE_TYPES:  # a pack's node type: the core node it lowers to (node_types.py)
+            nd = lower(cx, nd, ntype, nid)
+            ntype = nd["type"]
         if nid in raw_by_id:
             raise cx.err(f"duplicate node id {nid!r}", nd.locs["id"])
         raw_by_id[nid] = nd
