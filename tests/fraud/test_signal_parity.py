@@ -18,8 +18,7 @@ from fengkong.fraud.provider import FEATURE_KINDS, FraudFeatures, row_signals
 from fengkong.fraud.signal_compile import (
     GRAPH_KINDS,
     SignalDeclarationError,
-    _check,
-    _scope,
+    check_signal,
     checked,
     offline_signals,
     online_kinds,
@@ -170,4 +169,4 @@ def test_offline_only_signals_are_not_features_and_strategies_cannot_read_them()
 ])
 def test_a_bad_declaration_is_refused(sig, msg):
     with pytest.raises(SignalDeclarationError, match=msg):
-        _check(sig, _scope())
+        check_signal(sig)

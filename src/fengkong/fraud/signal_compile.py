@@ -69,6 +69,11 @@ def _check(sig: Signal, scope: Mapping[str, Sym]) -> tuple[Node, dict[str, Sym]]
     return node, ck.used
 
 
+def check_signal(sig: Signal) -> Node:
+    """``sig``'s checked expression; raises :class:`SignalDeclarationError` naming it when it is invalid."""
+    return _check(sig, _scope())[0]
+
+
 @functools.cache
 def checked() -> tuple[tuple[Signal, Node, dict[str, Sym]], ...]:
     """Every declaration with its checked expression and the symbols it reads (checked once per process)."""
