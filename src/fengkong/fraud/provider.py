@@ -19,57 +19,24 @@ from typing import Any
 import orjson
 
 from fengkong import walcheckpoint
-from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.graph import AssociationGraph
 from fengkong.fraud.links import DEFAULT_DPD, LINK_FIELDS
 from fengkong.fraud.locks import IdentityLocks
-from fengkong.fraud.signal_defs import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
+from fengkong.fraud.signal_compile import GRAPH_KINDS, online_function, online_kinds
 
 #: The reference application strategy that carries the fraud rules (what ``fengkong decide`` runs).
 STRATEGY = Path(__file__).parents[1] / "strategies" / "application.yaml"
 
-SIGNAL_KINDS: dict[str, str] = {
-    "fr_liveness_fail": "bool", "fr_device_tampered": "bool", "fr_phone_not_owner": "bool", "fr_phone_new": "bool",
-    "fr_night": "bool", "fr_ip_far": "bool", "fr_fast_form": "bool", "fr_device_shared": "bool",
-    "fr_phone_new_to_applicant": "bool", "fr_device_new_to_applicant": "bool", "idt_signal_count": "int", "idt_core_count": "int", "fr_packaged_docs": "bool",
-    "fr_thin_file_high_income": "bool", "fr_inquiries_7d": "int", "fr_inquiries_30d": "int",
-    "fr_nonbank_loans": "int", "fr_dti": "float", "identity_locked": "bool",
-}
-_GRAPH_KINDS = {k: ("bool" if k in ("graph_applicant_known", "graph_device_new_to_applicant",
-                                    "graph_phone_new_to_applicant", "graph_element_risky") else "int")
-                for k in GRAPH_FEATURES}
+#: Kind of every signal the provider serves: the declared online signals and counts, and the identity lock.
+SIGNAL_KINDS: dict[str, str] = {**online_kinds(), "identity_locked": "bool"}
 #: Every feature name the fraud rules may use, with its kind (for the strategy type checker).
-FRAUD_FEATURE_KINDS: dict[str, str] = {**_GRAPH_KINDS, **SIGNAL_KINDS}
-
-def _lt(v: Any, x: float) -> bool:
-    return v is not None and v < x
+FRAUD_FEATURE_KINDS: dict[str, str] = {**GRAPH_KINDS, **SIGNAL_KINDS}
 
 
 def row_signals(ev: Mapping[str, Any], graph: Mapping[str, Any]) -> dict[str, Any]:
-    """The per-application signals of one event (the scalar twin of ``signals.application_signals``)."""
-    hour = ev["ts"].hour
-    income = ev.get("declared_income_fen")
-    out = {
-        "fr_liveness_fail": _lt(ev.get("liveness_score"), 0.6) or _lt(ev.get("face_match_score"), 0.6),
-        "fr_device_tampered": bool(ev.get("is_emulator")) or bool(ev.get("is_rooted")),
-        "fr_phone_not_owner": ev.get("phone_name_match") is False,
-        "fr_phone_new": _lt(ev.get("phone_tenure_months"), 3),
-        "fr_night": 0 <= hour < 6,
-        "fr_ip_far": bool(ev.get("ip_province") and ev.get("province") and ev["ip_province"] != ev["province"]),
-        "fr_fast_form": _lt(ev.get("form_fill_seconds"), 60),
-        "fr_device_shared": graph["graph_device_identities"] >= 1,
-        "fr_phone_new_to_applicant": bool(graph["graph_phone_new_to_applicant"] and graph["graph_applicant_known"]),
-        "fr_device_new_to_applicant": bool(graph["graph_device_new_to_applicant"] and graph["graph_applicant_known"]),
-        "fr_packaged_docs": bool(ev.get("doc_statement_edited")) or (ev.get("housing_fund_backpaid_months") or 0) >= 3,
-        "fr_thin_file_high_income": bool(ev.get("bureau_thin_file")) and (income or 0) >= HIGH_INCOME_FEN,
-        "fr_inquiries_7d": ev.get("bureau_hard_inquiries_7d") or 0,
-        "fr_inquiries_30d": ev.get("bureau_hard_inquiries_30d") or 0,
-        "fr_nonbank_loans": ev.get("bureau_nonbank_loans") or 0,
-        "fr_dti": (ev.get("monthly_debt_payment_fen") or 0) / income if income else None,
-    }
-    out["idt_signal_count"] = sum(int(out[k]) for k in IDT_SIGNALS)
-    out["idt_core_count"] = sum(int(out[k]) for k in IDT_CORE)
-    return out
+    """The declared online signals of one application (``signal_defs.SIGNALS``, compiled by ``signal_compile``;
+    the offline twin is ``signal_compile.offline_signals``)."""
+    return online_function()(ev, graph)
 
 
 class FraudFeatures:
@@ -82,6 +49,7 @@ class FraudFeatures:
         self.log = log
         self.locked = frozenset(locked)
         self._flags: list[tuple[str, str]] = []  # applied to a rebuilt graph too
+        self._signals = online_function()
         if locks is not None:
             for n in locks.risky_elements():
                 self.flag(n, "risky")
@@ -124,7 +92,7 @@ class FraudFeatures:
         if self.log is not None:
             self.log.catch_up(self.graph)  # links another process appended since
         g = self.graph.read(event)
-        out = {**g, **row_signals(event, g)}
+        out = {**g, **self._signals(event, g)}
         tok = event.get("id_token")
         out["identity_locked"] = bool(tok in self.locked or (self.locks is not None and self.locks.is_locked(tok)))
         return out

@@ -1,7 +1,9 @@
 """Fraud signals over a world frame (DOMAIN.md §4.1–4.4), point-in-time and vectorised where the data allows.
 
 Graph features come from replaying the online :class:`~fengkong.fraud.graph.AssociationGraph` over the
-stream (the same code the decision path runs); everything else is Polars over the whole frame. Each
+stream (the same code the decision path runs); the per-application signals are the declarations of
+:mod:`~fengkong.fraud.signal_defs` compiled to Polars (the same expressions the provider compiles to Python);
+the rest is Polars over the whole frame. Each
 value for an event uses only events strictly before it, except the merchant batch scores, which are a
 batch job's view of the history up to its run time.
 """
@@ -14,7 +16,8 @@ import polars as pl
 
 from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.graph import AssociationGraph
-from fengkong.fraud.signal_defs import HIGH_INCOME_FEN, IDT_CORE, IDT_SIGNALS
+from fengkong.fraud.signal_compile import offline_signals
+from fengkong.fraud.signal_defs import COUNTS, SIGNALS
 
 #: Purchases whose amount is a whole multiple of this many fen (100 yuan) and at least ROUND_MIN are "round".
 ROUND_UNIT_FEN = 10_000
@@ -57,57 +60,18 @@ def graph_features(events: pl.DataFrame, caps: dict[str, int] | None = None, ris
     return pl.DataFrame({"event_id": ids, **out}, schema={"event_id": pl.Utf8, **schema})
 
 
-def application_signals(events: pl.DataFrame) -> pl.DataFrame:
-    """Per application: identity, packaging and multi-head signals that are plain columns (``fr_*``)."""
-    apps = events.filter(pl.col("event_type") == "application")
-    inflow = _inflow_90d(events, apps)
-    hour = pl.col("ts").dt.hour()
-    income = pl.col("declared_income_fen").cast(pl.Float64)
-    return apps.join(inflow, on="event_id", how="left").select(
-        "event_id", "customer_id", "ts",
-        # §4.1 identity theft
-        ((pl.col("liveness_score") < 0.6) | (pl.col("face_match_score") < 0.6)).fill_null(False)
-        .alias("fr_liveness_fail"),
-        (pl.col("is_emulator").fill_null(False) | pl.col("is_rooted").fill_null(False)).alias("fr_device_tampered"),
-        (pl.col("phone_name_match") == False).fill_null(False).alias("fr_phone_not_owner"),  # noqa: E712
-        (pl.col("phone_tenure_months") < 3).fill_null(False).alias("fr_phone_new"),
-        ((hour >= 0) & (hour < 6)).alias("fr_night"),
-        (pl.col("ip_province").is_not_null() & pl.col("province").is_not_null()
-         & (pl.col("ip_province") != pl.col("province"))).alias("fr_ip_far"),
-        (pl.col("form_fill_seconds") < 60).fill_null(False).alias("fr_fast_form"),
-        # §4.2 packaging
-        (pl.col("doc_statement_edited").fill_null(False)
-         | (pl.col("housing_fund_backpaid_months").fill_null(0) >= 3)).alias("fr_packaged_docs"),
-        pl.when(pl.col("inflow_monthly_fen") > 0).then(income / pl.col("inflow_monthly_fen"))
-        .alias("fr_income_to_inflow"),
-        (pl.col("bureau_thin_file").fill_null(False) & (income.fill_null(0) >= HIGH_INCOME_FEN))
-        .alias("fr_thin_file_high_income"),
-        # §4.3 multi-head
-        pl.col("bureau_hard_inquiries_7d").fill_null(0).alias("fr_inquiries_7d"),
-        pl.col("bureau_hard_inquiries_30d").fill_null(0).alias("fr_inquiries_30d"),
-        pl.col("bureau_nonbank_loans").fill_null(0).alias("fr_nonbank_loans"),
-        pl.when(income > 0).then(pl.col("monthly_debt_payment_fen").fill_null(0).cast(pl.Float64) / income)
-        .alias("fr_dti"),
-    )
-
-
 def application_features(events: pl.DataFrame, caps: dict[str, int] | None = None, risky: Iterable[str] = (),
                          locked: Iterable[str] = (),
                          progress: Callable[[int, int], None] | None = None,
                          blacklisted: Iterable[str] = ()) -> pl.DataFrame:
-    """Every fraud feature of every application (the vectorised twin of ``provider.FraudFeatures``)."""
-    sig = application_signals(events)
+    """Every fraud feature of every application (the vectorised twin of ``provider.FraudFeatures``): the graph
+    replayed, then the declared signals (``signal_defs.SIGNALS``, offline-only ones included) compiled to Polars."""
+    apps = events.filter(pl.col("event_type") == "application")
     gf = graph_features(events, caps=caps, risky=risky, progress=progress, blacklisted=blacklisted)
-    locked = list(locked)
-    apps = events.filter(pl.col("event_type") == "application").select("event_id", "id_token")
-    f = sig.join(gf, on="event_id", how="left").join(apps, on="event_id", how="left").with_columns(
-        (pl.col("graph_device_identities") >= 1).alias("fr_device_shared"),
-        (pl.col("graph_phone_new_to_applicant") & pl.col("graph_applicant_known")).alias("fr_phone_new_to_applicant"),
-        (pl.col("graph_device_new_to_applicant") & pl.col("graph_applicant_known")).alias("fr_device_new_to_applicant"),
-        pl.col("id_token").is_in(locked).fill_null(False).alias("identity_locked"))
-    return f.with_columns(pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_SIGNALS]).alias("idt_signal_count"),
-                          pl.sum_horizontal([pl.col(c).cast(pl.Int64) for c in IDT_CORE]).alias("idt_core_count"),
-                          ).drop("id_token")
+    frame = apps.join(_inflow_90d(events, apps), on="event_id", how="left").join(gf, on="event_id", how="left")
+    f = offline_signals(frame)
+    return f.select("event_id", "customer_id", "ts", *(s.name for s in SIGNALS), *GRAPH_FEATURES, *COUNTS,
+                    pl.col("id_token").is_in(list(locked)).fill_null(False).alias("identity_locked"))
 
 
 def _inflow_90d(events: pl.DataFrame, apps: pl.DataFrame) -> pl.DataFrame:
