@@ -224,3 +224,27 @@ def test_a_group_whose_transaction_cannot_begin_is_answered_503(svc, monkeypatch
             f.result(5)
     monkeypatch.undo()
     assert all(svc.store.decisions.get(r["event_id"]) is None for r in reqs)
+
+
+def test_requests_read_in_one_loop_pass_start_one_group_after_the_pass(svc, monkeypatch):
+    import asyncio
+
+    service = svc.client.app.state.service
+    reqs = mix(3, customers=2, seed=28)
+    starts: list[int] = []
+    real = service._schedule_drain
+
+    def spy() -> None:
+        starts.append(len(service._queued))
+        real()
+
+    monkeypatch.setattr(service, "_schedule_drain", spy)
+
+    async def run():
+        futs = [service.decide_soon(*service.prepare(r)) for r in reqs]
+        assert starts == []  # the engine thread is not woken in the middle of the pass
+        await asyncio.sleep(0)
+        assert starts == [3]  # once, with the three of them queued
+        return await asyncio.gather(*futs)
+
+    assert [o.record["request_id"] for o in asyncio.run(run())] == [r["event_id"] for r in reqs]

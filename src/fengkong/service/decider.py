@@ -209,8 +209,8 @@ class DecisionService:
         if self.inline or not hasattr(self.store.decisions, "group"):
             return self.submit(self.decide_clean, clean, dg)
         fut: cf.Future[Outcome] = cf.Future()
-        self._enqueue(clean, dg, fut)
         fut.add_done_callback(self._done)
+        self._enqueue(clean, dg, fut, start_now=True)
         return fut
 
     def decide_soon(self, clean: dict[str, Any], dg: str) -> asyncio.Future[Outcome]:
@@ -222,18 +222,23 @@ class DecisionService:
         if self.inline or not hasattr(self.store.decisions, "group"):
             return asyncio.wrap_future(self.submit(self.decide_clean, clean, dg), loop=loop)
         fut: asyncio.Future[Outcome] = loop.create_future()
-        self._enqueue(clean, dg, LoopWaiter(fut, loop))
+        if self._enqueue(clean, dg, LoopWaiter(fut, loop)):
+            # the engine thread starts once this loop pass is over, so the requests the loop has read in
+            # the same pass join this group instead of waking the engine thread one by one
+            loop.call_soon(self._schedule_drain)
         return fut
 
-    def _enqueue(self, clean: dict[str, Any], dg: str, fut: Any) -> None:
+    def _enqueue(self, clean: dict[str, Any], dg: str, fut: Any, start_now: bool = False) -> bool:
+        """Queue one request; True when the caller must start the engine thread's drain (nothing is draining)."""
         with self._plock:
             if self._pending >= self.max_pending:
                 raise Overloaded(f"{self._pending} requests are waiting for the engine; retry shortly")
             self._pending += 1
             self._queued.append((clean, dg, fut))
             start, self._draining = not self._draining, True
-        if start:
+        if start and start_now:
             self._schedule_drain()
+        return start and not start_now
 
     def _schedule_drain(self) -> None:
         try:
