@@ -24,6 +24,16 @@ def _blocked(service):
     return gate
 
 
+def _settled(service) -> bool:
+    """Whether nothing is pending for the engine thread any more (it finishes a group after answering it)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while service._pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return service._pending == 0
+
+
 def test_queued_decisions_commit_together_and_are_answered_after_the_commit(svc, monkeypatch, caplog):
     service = svc.client.app.state.service
     log = svc.store.decisions
@@ -147,3 +157,94 @@ def test_the_fast_path_answers_like_the_route(svc, monkeypatch):
     text = svc.client.get("/metrics").text
     assert 'fengkong_http_request_seconds_count{method="POST",route="/v1/decisions",status="200"} 2.0' in text
     assert 'fengkong_http_request_seconds_count{method="POST",route="/v1/decisions",status="409"} 1.0' in text
+
+
+def test_loop_futures_of_a_group_are_answered_together_after_the_commit(svc):
+    import asyncio
+
+    service = svc.client.app.state.service
+    reqs = mix(6, customers=2, seed=25)
+
+    async def run():
+        gate = _blocked(service)
+        futs = [service.decide_soon(*service.prepare(r)) for r in reqs]
+        await asyncio.sleep(0.05)
+        assert not any(f.done() for f in futs)
+        gate.set()
+        return await asyncio.gather(*futs)
+
+    outs = asyncio.run(run())
+    assert [o.record["request_id"] for o in outs] == [r["event_id"] for r in reqs]
+    assert all(svc.store.decisions.get(r["event_id"]) is not None for r in reqs)
+    assert _settled(service)
+
+
+def test_a_request_whose_time_bound_passed_before_its_group_started_is_not_decided(svc):
+    import asyncio
+
+    from fengkong.service.decider import Unavailable
+    from fengkong.service.respond import wait_decided
+
+    service = svc.client.app.state.service
+    late, on_time = mix(2, customers=1, seed=26)
+
+    async def run():
+        gate = _blocked(service)
+        with pytest.raises(Unavailable, match="same request_id"):
+            await wait_decided(service.decide_soon(*service.prepare(late)), 0.05)
+        fut = service.decide_soon(*service.prepare(on_time))
+        gate.set()
+        return await wait_decided(fut, 30)
+
+    assert asyncio.run(run()).record["request_id"] == on_time["event_id"]
+    assert svc.store.decisions.get(late["event_id"]) is None
+    assert _settled(service)
+
+
+def test_a_group_whose_transaction_cannot_begin_is_answered_503(svc, monkeypatch):
+    import contextlib
+
+    from fengkong.service.decider import Unavailable
+    from fengkong.store import StoreError
+
+    service = svc.client.app.state.service
+    reqs = mix(3, customers=2, seed=27)
+
+    @contextlib.contextmanager
+    def broken():
+        raise StoreError("sqlite:///x", "beginning the group", OSError("store unreachable"))
+        yield
+
+    gate = _blocked(service)
+    monkeypatch.setattr(service.engine, "batch", broken)
+    futs = [service.decide_async(*service.prepare(r)) for r in reqs]
+    gate.set()
+    for f in futs:
+        with pytest.raises(Unavailable, match="send it again"):
+            f.result(5)
+    monkeypatch.undo()
+    assert all(svc.store.decisions.get(r["event_id"]) is None for r in reqs)
+
+
+def test_requests_read_in_one_loop_pass_start_one_group_after_the_pass(svc, monkeypatch):
+    import asyncio
+
+    service = svc.client.app.state.service
+    reqs = mix(3, customers=2, seed=28)
+    starts: list[int] = []
+    real = service._schedule_drain
+
+    def spy() -> None:
+        starts.append(len(service._queued))
+        real()
+
+    monkeypatch.setattr(service, "_schedule_drain", spy)
+
+    async def run():
+        futs = [service.decide_soon(*service.prepare(r)) for r in reqs]
+        assert starts == []  # the engine thread is not woken in the middle of the pass
+        await asyncio.sleep(0)
+        assert starts == [3]  # once, with the three of them queued
+        return await asyncio.gather(*futs)
+
+    assert [o.record["request_id"] for o in asyncio.run(run())] == [r["event_id"] for r in reqs]

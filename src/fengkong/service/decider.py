@@ -8,6 +8,7 @@ concurrently within a process; other processes share state through PostgreSQL an
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import logging
 import os
@@ -19,13 +20,16 @@ from typing import Any, TypeVar
 from fengkong.errors import ConflictError, NotFoundError, UnavailableError
 from fengkong.events import validate_event
 from fengkong.service.boundary import digest, jsonable, tokenise_event
+from fengkong.service.handoff import LoopWaiter, deliver
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: Most decisions committed to the audit log in one transaction (group commit).
 GROUP_MAX = 256
-#: Review cases of recorded decisions opened in one transaction while decisions keep arriving (sooner when idle).
+#: Review cases of recorded decisions opened in one transaction once this many have gathered ...
 CASE_BATCH = 64
+#: ... or once the first of them has waited this long (seconds): one case alone costs ~7x its share of a batch.
+CASE_DELAY_S = 0.2
 
 
 class Conflict(ConflictError):
@@ -75,9 +79,10 @@ class DecisionService:
         self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fengkong-engine")
         self._pending = 0
         self._plock = threading.Lock()
-        self._queued: list[tuple[dict[str, Any], str, cf.Future[Outcome]]] = []  # waiting for a group commit
+        self._queued: list[tuple[dict[str, Any], str, Any]] = []  # waiting for a group commit (cf.Future / LoopWaiter)
         self._draining = False  # a _drain job is queued or running on the engine thread
         self._cases: list[tuple[Any, dict[str, Any]]] = []  # review decisions of groups, their cases not yet open
+        self._case_timer: threading.Timer | None = None  # opens the gathered cases CASE_DELAY_S after the first
         self.worker = f"{os.uname().nodename}:{os.getpid()}"
         if callable(engine):
             self.engine = engine() if inline else self._pool.submit(engine).result()
@@ -204,16 +209,36 @@ class DecisionService:
         if self.inline or not hasattr(self.store.decisions, "group"):
             return self.submit(self.decide_clean, clean, dg)
         fut: cf.Future[Outcome] = cf.Future()
+        fut.add_done_callback(self._done)
+        self._enqueue(clean, dg, fut, start_now=True)
+        return fut
+
+    def decide_soon(self, clean: dict[str, Any], dg: str) -> asyncio.Future[Outcome]:
+        """:meth:`decide_async` for a caller on a running event loop: an asyncio future of that loop, which
+        the engine thread resolves together with the rest of its group (one loop wake-up per group). A
+        caller that gives up cancels it (or sets its exception); if the group has not started, that request
+        is then not decided."""
+        loop = asyncio.get_running_loop()
+        if self.inline or not hasattr(self.store.decisions, "group"):
+            return asyncio.wrap_future(self.submit(self.decide_clean, clean, dg), loop=loop)
+        fut: asyncio.Future[Outcome] = loop.create_future()
+        if self._enqueue(clean, dg, LoopWaiter(fut, loop)):
+            # the engine thread starts once this loop pass is over, so the requests the loop has read in
+            # the same pass join this group instead of waking the engine thread one by one
+            loop.call_soon(self._schedule_drain)
+        return fut
+
+    def _enqueue(self, clean: dict[str, Any], dg: str, fut: Any, start_now: bool = False) -> bool:
+        """Queue one request; True when the caller must start the engine thread's drain (nothing is draining)."""
         with self._plock:
             if self._pending >= self.max_pending:
                 raise Overloaded(f"{self._pending} requests are waiting for the engine; retry shortly")
             self._pending += 1
             self._queued.append((clean, dg, fut))
             start, self._draining = not self._draining, True
-        fut.add_done_callback(self._done)
-        if start:
+        if start and start_now:
             self._schedule_drain()
-        return fut
+        return start and not start_now
 
     def _schedule_drain(self) -> None:
         try:
@@ -224,6 +249,7 @@ class DecisionService:
             for _c, _d, fut in batch:
                 if fut.set_running_or_notify_cancel():
                     fut.set_exception(Unavailable("the service is shutting down; send it again"))
+            self._answered(batch)
 
     def _drain(self) -> None:
         """One group: take what is queued (up to ``GROUP_MAX``), decide, commit, answer; then queue itself
@@ -233,20 +259,43 @@ class DecisionService:
         try:
             self._decide_group(batch)
         finally:
+            self._answered(batch)
             with self._plock:
                 more = bool(self._queued)
                 self._draining = more
-            if self._cases and (not more or len(self._cases) >= CASE_BATCH):
+            if len(self._cases) >= CASE_BATCH:
                 self._open_gathered_cases()
+            elif self._cases and self._case_timer is None:
+                self._case_timer = threading.Timer(CASE_DELAY_S, self._cases_due)
+                self._case_timer.daemon = True
+                self._case_timer.start()
             if more:
                 self._schedule_drain()
 
+    def _answered(self, batch: list[tuple[dict[str, Any], str, Any]]) -> None:
+        """The loop waiters of a finished group: the rest delivered to their loops, none pending any more."""
+        waiters = [f for _c, _d, f in batch if type(f) is LoopWaiter]
+        if waiters:
+            deliver(waiters)
+            with self._plock:
+                self._pending -= len(waiters)
+
+    def _cases_due(self) -> None:
+        """Timer thread: the gathered cases have waited ``CASE_DELAY_S``; open them as the engine's next job."""
+        try:
+            self.submit(self._open_gathered_cases)
+        except (Overloaded, RuntimeError):  # queue full: the next group opens them; shutting down: close() does
+            self._case_timer = None
+
     def _open_gathered_cases(self) -> None:
+        timer, self._case_timer = self._case_timer, None
+        if timer is not None:
+            timer.cancel()
         pairs, self._cases = self._cases, []
         if pairs:
             self._open_cases(pairs)
 
-    def _decide_group(self, batch: list[tuple[dict[str, Any], str, cf.Future[Outcome]]]) -> None:
+    def _decide_group(self, batch: list[tuple[dict[str, Any], str, Any]]) -> None:
         from fengkong.store import STORE_ERRORS, DuplicateRequest, StoreError
 
         # a request whose caller gave up (time bound) before it started is not decided at all
@@ -273,8 +322,9 @@ class DecisionService:
             self._count_store_error("recording the decisions")
             err = Unavailable(f"store {getattr(self.store, 'name', '?')}: recording the decisions: "
                               f"{type(exc).__name__}; send it again with the same request_id")
-            for fut, _out, _d, own in done:
-                fut.set_exception(own or err)
+            own_errors = {id(fut): own for fut, _out, _d, own in done}
+            for _c, _dg, fut in items:  # also when the group's transaction could not even begin
+                fut.set_exception(own_errors.get(id(fut)) or err)
             return
         except BaseException as exc:
             for _c, _d, fut in items:
@@ -286,13 +336,14 @@ class DecisionService:
                 fut.set_exception(own)
             else:
                 fut.set_result(out)
+        deliver(f for _c, _dg, f in items)
         review = []
         for (clean, _dg, _f), (_fut, _out, d, _own) in zip(items, done, strict=True):
             if d is not None and self.metrics is not None:
                 self.metrics.observe(d, clean)
             if d is not None and d.outcome == "review":
                 review.append((d, clean))
-        self._cases.extend(review)  # opened together once nothing waits, or once CASE_BATCH have gathered
+        self._cases.extend(review)  # opened together once CASE_BATCH have gathered or after CASE_DELAY_S
 
     def _queue_case(self, d: Any, clean: dict[str, Any]) -> None:
         """Open the case of a review decision as the engine thread's next job, so the answer (already

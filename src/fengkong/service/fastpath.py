@@ -58,7 +58,7 @@ class FastDecide:
     async def __call__(self, scope: dict, headers: dict[bytes, bytes], obj: Any, send: Any) -> bool:
         """Answer the request and return True, or return False having done nothing (the route answers)."""
         from fengkong.service.models import EVENT_MODELS, event_dict
-        from fengkong.service.respond import wait_engine
+        from fengkong.service.respond import wait_decided
 
         if not isinstance(obj, dict) or self._principal(headers) is None:
             return False
@@ -69,16 +69,16 @@ class FastDecide:
         svc = state.service
         try:
             clean, dg = svc.prepare(event_dict(model.model_validate(obj)))
-            fut = svc.decide_async(clean, dg)
+            fut = svc.decide_soon(clean, dg)
         except (ValidationError, EventValidationError, Overloaded):  # nothing queued: the route answers it
             return False
         scope["route"] = ROUTE
-        from starlette.requests import Request
-
-        request = Request(scope)
         try:
-            out = await wait_engine(request, fut)
+            out = await wait_decided(fut, state.settings.request_timeout_s)
         except Exception as exc:
+            from starlette.requests import Request
+
+            request = Request(scope)
             handler = next((h for c in type(exc).__mro__ if (h := self.app.exception_handlers.get(c)) is not None
                             and c is not Exception), None)
             if handler is None:

@@ -23,7 +23,26 @@ async def run_engine(request: Request, fn: Any, *args: Any) -> Any:
 
 async def decide_durably(request: Request, clean: dict[str, Any], dg: str) -> Any:
     """Decide a prepared event in the engine thread's next group commit; returns once it is durable."""
-    return await wait_engine(request, request.app.state.service.decide_async(clean, dg))
+    app = request.app
+    return await wait_decided(app.state.service.decide_soon(clean, dg), app.state.settings.request_timeout_s)
+
+
+def _expire(fut: asyncio.Future, timeout: float) -> None:
+    from fengkong.service.decider import Unavailable
+
+    if not fut.done():  # a group that has not started yet will not decide it
+        fut.set_exception(Unavailable(f"not decided within {timeout:g} s; send it again with the same request_id "
+                                      f"(it is decided at most once)"))
+
+
+async def wait_decided(fut: asyncio.Future, timeout: float) -> Any:
+    """Wait for a future of :meth:`~fengkong.service.decider.DecisionService.decide_soon`, bounded by
+    ``timeout`` seconds (a 503 after that; one timer, no extra task or future as ``asyncio.wait_for`` has)."""
+    timer = asyncio.get_running_loop().call_later(timeout, _expire, fut, timeout)
+    try:
+        return await fut
+    finally:
+        timer.cancel()
 
 
 async def wait_engine(request: Request, fut: Any) -> Any:
