@@ -11,6 +11,27 @@ import pytest
 from fengkong.service.loadgen import mix
 
 
+def _arun(make):
+    """Run the coroutine ``make()`` to completion on a new event loop in its own thread (pytest's thread may
+    already run a loop, e.g. left by a browser test in the same worker; ``asyncio.run`` refuses then)."""
+    import asyncio
+
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["out"] = asyncio.run(make())
+        except BaseException as exc:  # re-raised in the test's thread
+            box["exc"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "exc" in box:
+        raise box["exc"]
+    return box["out"]
+
+
 def _blocked(service):
     """Hold the engine thread until the returned event is set."""
     gate, running = threading.Event(), threading.Event()
@@ -173,14 +194,13 @@ def test_loop_futures_of_a_group_are_answered_together_after_the_commit(svc):
         gate.set()
         return await asyncio.gather(*futs)
 
-    outs = asyncio.run(run())
+    outs = _arun(run)
     assert [o.record["request_id"] for o in outs] == [r["event_id"] for r in reqs]
     assert all(svc.store.decisions.get(r["event_id"]) is not None for r in reqs)
     assert _settled(service)
 
 
 def test_a_request_whose_time_bound_passed_before_its_group_started_is_not_decided(svc):
-    import asyncio
 
     from fengkong.service.decider import Unavailable
     from fengkong.service.respond import wait_decided
@@ -196,7 +216,7 @@ def test_a_request_whose_time_bound_passed_before_its_group_started_is_not_decid
         gate.set()
         return await wait_decided(fut, 30)
 
-    assert asyncio.run(run()).record["request_id"] == on_time["event_id"]
+    assert _arun(run).record["request_id"] == on_time["event_id"]
     assert svc.store.decisions.get(late["event_id"]) is None
     assert _settled(service)
 
@@ -247,4 +267,4 @@ def test_requests_read_in_one_loop_pass_start_one_group_after_the_pass(svc, monk
         assert starts == [3]  # once, with the three of them queued
         return await asyncio.gather(*futs)
 
-    assert [o.record["request_id"] for o in asyncio.run(run())] == [r["event_id"] for r in reqs]
+    assert [o.record["request_id"] for o in _arun(run)] == [r["event_id"] for r in reqs]
