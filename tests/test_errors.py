@@ -62,14 +62,6 @@ def test_the_walk_reaches_every_package():
 
 
 SRC = Path(fengkong.__file__).parent
-#: Command modules that still print their own errors (same ``error: <message>`` text as errors.fail), each
-#: with its reason; an entry is removed when its module uses fengkong.errors.fail.
-OWN_FAIL = {
-    "fraud/cli.py": "the fraud pack is being changed on another branch",
-    "service/cli.py": "the service is being changed on another branch",
-}
-
-
 def _exits(fn: ast.FunctionDef) -> bool:
     """Whether a function raises typer.Exit / SystemExit (an error printer of its own)."""
     return any(isinstance(n, ast.Raise) and n.exc is not None and "Exit" in ast.unparse(n.exc).split("(")[0]
@@ -83,8 +75,15 @@ def test_the_command_line_has_one_error_helper():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef) and node.name in ("_fail", "fail", "_die", "_error") and _exits(node):
                 own.setdefault(rel, []).append(node.name)
-    assert set(own) - set(OWN_FAIL) == {"errors.py"}, own
-    assert set(OWN_FAIL) <= set(own), "a stale OWN_FAIL entry: remove it"
+    assert set(own) == {"errors.py"}, own
+
+
+def test_no_command_writes_its_own_error_line():
+    """``error: …`` is written by fengkong.errors only: a literal elsewhere is a second output style."""
+    own = [f"{p.relative_to(SRC).as_posix()}:{i}" for p in sorted(SRC.rglob("*.py")) if p.name != "errors.py"
+           for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+           if '"error: ' in line or "[red]error:" in line]
+    assert not own, own
 
 
 def test_fail_prints_one_error_line_and_exits_with_the_code():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
+
 
 def evaluate(
     world: Path = typer.Option(
@@ -31,8 +33,7 @@ def evaluate(
             world, pack or None, [f.strip() for f in drop.split(",") if f.strip()] if drop else None
         )
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"{exc}")
     typer.echo(json.dumps(merged, ensure_ascii=False) if as_json else "\n\n".join(texts))
 
 

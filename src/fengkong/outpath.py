@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+from fengkong.errors import fail
 
 
 def out_problem(path: Path, kind: str = "file") -> str | None:
@@ -28,5 +28,4 @@ def check_out(path: Path | None, option: str = "--out", kind: str = "file") -> N
         return
     problem = out_problem(path, kind)
     if problem is not None:
-        typer.echo(f"error: {option} {path}: {problem}", err=True)
-        raise typer.Exit(2)
+        fail(f"{option} {path}: {problem}")

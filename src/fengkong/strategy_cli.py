@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from fengkong.errors import fail
+from fengkong.errors import fail, print_error
 from fengkong.strategy import SHIPPED
 
 strategy_app = typer.Typer(help="Validate, deploy, activate and roll back strategies.", no_args_is_help=True)
@@ -163,7 +163,7 @@ def _run(source: str, strategy: Path | None, db: str | None, state: str | None, 
         nonlocal failures, ingested
         if error is not None:
             failures += 1
-            err.print(f"[red]error:[/red] {error}", markup=True)
+            print_error(error)
             return
         if d is None:
             ingested += 1
@@ -230,7 +230,7 @@ def validate(files: list[Path] = typer.Argument(..., help="Strategy YAML files."
                 if "inputs" in r:
                     _print_coverage(con, r["inputs"])
             else:
-                _console(stderr=True).print(f"[red]error:[/red] {r['error']}", markup=True)
+                print_error(r["error"])
     raise typer.Exit(0 if ok else 2)
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
+
 collections_app = typer.Typer(help="Collection contact policy: the violation report.", no_args_is_help=True)
 
 
@@ -24,13 +26,11 @@ def report(world: Path = typer.Argument(..., help="Directory of event files with
 
     path = collectors or world / "collectors.parquet"
     if not path.exists():
-        typer.echo(f"error: {path}: no collector registry (needed to check caller numbers)", err=True)
-        raise typer.Exit(2)
+        fail(f"{path}: no collector registry (needed to check caller numbers)")
     try:
         events = read_world(world)
     except EventValidationError as exc:
-        typer.echo(f"error: {world}: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"{world}: {exc}")
     aud = audit_contacts(events, registry_from_frame(pl.read_parquet(path)))
     Console().print(f"{int(aud['violation'].sum())} of {aud.height} contacts broke the policy")
     Console().print(violation_report(aud).head(top))

@@ -33,8 +33,7 @@ def validate(
         res = eventio.read_events(path, event_type=event_type, quarantine=quarantine,
                                   tokenizer=pii.optional_tokenizer())
     except EventValidationError as exc:
-        console.print(f"[red]error:[/red] {path}: {exc}")
-        raise typer.Exit(2) from None
+        fail(f"{path}: {exc}")
     for e in res.errors[:50]:
         console.print(f"[yellow]{path}:[/yellow] {e}")
     if len(res.errors) > 50:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
+
 features_app = typer.Typer(help="Compute features offline and check online/offline parity.", no_args_is_help=True)
 
 
@@ -19,8 +21,7 @@ def _load(events: Path, features: Path | None) -> tuple:
         fs = load_features(features)
         df = read_world(events)
     except (FeatureSpecError, EventValidationError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"{exc}")
     return fs, df
 
 
@@ -50,8 +51,7 @@ def backfill_cmd(
         backfill_spark(events, out, features, master, as_json)
         return
     if engine != "polars":
-        typer.echo(f"error: --engine {engine!r} is not polars or spark", err=True)
-        raise typer.Exit(2)
+        fail(f"--engine {engine!r} is not polars or spark")
 
     from fengkong.features.offline import backfill
 
@@ -95,8 +95,7 @@ def check_cmd(
             task = bar.add_task("online replay", total=df.height)
             report = parity.check_with_store(df, fs, store, store_url, tick=lambda k: bar.update(task, advance=k))
     except (StoreUnavailableError, parity.StoreKindError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"{exc}")
     if as_json:
         typer.echo(json.dumps({"events": report.events, "features": report.features,
                                "mismatches": len(report.mismatches),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
+
 fraud_app = typer.Typer(help="Anti-fraud: rings, identity locks, 'not me' reports.", no_args_is_help=True)
 
 _DB = typer.Option(None, "--db", help="Decision store URL (SQLAlchemy), the same as `fengkong decide --db`; "
@@ -14,11 +16,6 @@ _DB = typer.Option(None, "--db", help="Decision store URL (SQLAlchemy), the same
                    "audit trail live beside it (see --registry).")
 _REGISTRY = typer.Option(None, "--registry", help="Lock registry + audit trail (SQLite file). Default: "
                          "<store file>.fraud.sqlite beside a SQLite store, .fengkong/fraud.sqlite otherwise.")
-
-
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def registry_path(db: str | None, registry: Path | None = None) -> Path:
@@ -34,14 +31,14 @@ def registry_path(db: str | None, registry: Path | None = None) -> Path:
     try:
         u = make_url(url)
     except ArgumentError:
-        _fail(f"--db {url!r}: not a database URL (use e.g. sqlite:///path/to/fengkong.db, as for `fengkong decide`)")
+        fail(f"--db {url!r}: not a database URL (use e.g. sqlite:///path/to/fengkong.db, as for `fengkong decide`)")
     if registry is not None:
         if "://" in str(registry):
-            _fail(f"--registry {registry}: a file path, not a URL")
+            fail(f"--registry {registry}: a file path, not a URL")
         return registry
     if u.get_backend_name() == "sqlite":
         if not u.database or u.database == ":memory:":
-            _fail(f"--db {url!r}: an in-memory store cannot hold identity locks")
+            fail(f"--db {url!r}: an in-memory store cannot hold identity locks")
         p = Path(u.database)
         return p.with_name(p.name + ".fraud.sqlite")
     return default_path()
@@ -55,7 +52,7 @@ def _locks(db: str | None, registry: Path | None = None, lists: bool = True):
     try:
         st = open_store(db) if lists else None
     except Exception as exc:
-        _fail(f"--db: {open_error_line(exc)}")
+        fail(f"--db: {open_error_line(exc)}")
     return IdentityLocks(path, lists=st.lists if st is not None else None)
 
 
@@ -63,17 +60,14 @@ def _token(id_token: str | None, id_number: str | None) -> str:
     from fengkong.events import pii
 
     if bool(id_token) == bool(id_number):
-        typer.echo("error: give exactly one of --id-token or --id-number", err=True)
-        raise typer.Exit(2)
+        fail("give exactly one of --id-token or --id-number")
     if id_number:
         if (problem := pii.id_no_problem(id_number)) is not None:
-            typer.echo(f"error: --id-number: {problem}", err=True)
-            raise typer.Exit(2)
+            fail(f"--id-number: {problem}")
         try:
             return pii.tokenizer().token("id", id_number)  # type: ignore[return-value]
         except pii.PiiKeyError as exc:
-            typer.echo(f"error: --id-number needs the PII key: {exc}", err=True)
-            raise typer.Exit(2) from None
+            fail(f"--id-number needs the PII key: {exc}")
     return id_token  # type: ignore[return-value]
 
 
@@ -84,8 +78,7 @@ def _world(world: Path):
     try:
         return read_world(world)
     except EventValidationError as exc:
-        typer.echo(f"error: --world {world}: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"--world {world}: {exc}")
 
 
 @fraud_app.command("rings")
@@ -111,8 +104,7 @@ def rings(
         published = publish_rings(Store(store_db).lists, events, table, members)
     reports = ring_report(events, table, members, ring_id=ring_id, top=top)
     if ring_id and not reports:
-        typer.echo(f"error: --ring {ring_id}: no such ring (found {table.height})", err=True)
-        raise typer.Exit(2)
+        fail(f"--ring {ring_id}: no such ring (found {table.height})")
     if as_json:
         typer.echo(json.dumps({"rings_found": table.height, "members": members.height, "published": published,
                                "rings": [r.to_dict() for r in reports]}, ensure_ascii=False))
@@ -141,8 +133,7 @@ def lock(
     try:
         changed = _locks(db, registry).lock(tok, actor, reason)
     except LockError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"{exc}")
     typer.echo(f"identity {pii.mask_token(tok)} {'locked' if changed else 'was already locked'}")
 
 
@@ -163,8 +154,7 @@ def unlock(
     try:
         changed = _locks(db, registry).unlock(tok, actor, reason)
     except LockError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"{exc}")
     typer.echo(f"identity {pii.mask_token(tok)} {'unlocked' if changed else 'was not locked'}")
 
 
@@ -190,8 +180,7 @@ def not_me(
         out = _locks(db, registry).report_not_me(tok, application, events, actor=actor, reason=reason,
                                               lock=not no_lock)
     except LockError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"{exc}")
     if as_json:
         typer.echo(json.dumps(out))
         return

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from fengkong.errors import fail, print_error
 from fengkong.settings import current
 
 keys_app = typer.Typer(help="API keys of the decision service (stored hashed).", no_args_is_help=True)
@@ -20,11 +21,6 @@ deploys_app = typer.Typer(help="Champion changes waiting for a second deployer (
 _DB = typer.Option(None, "--db", help="Store URL; default $FENGKONG_DB or ./fengkong.db.")
 
 
-def _fail(msg: str, code: int = 2) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
-
-
 def _settings(config: Path | None, **kw: Any) -> Any:
     from fengkong.service.settings import SettingsError, load_settings
 
@@ -32,7 +28,7 @@ def _settings(config: Path | None, **kw: Any) -> Any:
         return load_settings(config, **kw)
     except SettingsError as exc:
         for p in exc.problems:
-            typer.echo(f"error: {p}", err=True)
+            print_error(p)
         raise typer.Exit(2) from None
 
 
@@ -145,7 +141,7 @@ def _store(db: str | None) -> Any:
     try:
         return open_store(db)
     except Exception as exc:
-        _fail(open_error_line(exc))
+        fail(open_error_line(exc))
 
 
 @keys_app.command("create")
@@ -157,7 +153,7 @@ def keys_create(name: str, roles: str = typer.Option(..., help="Comma-separated 
     try:
         key = st.users.create_key(name, roles, _actor())
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     st.admin.append(_actor(), "key.create", key.split("_", 2)[1], {"name": name, "roles": roles})
     st.close()
     typer.echo(key)
@@ -182,7 +178,7 @@ def keys_revoke(key_id: str, db: str = _DB) -> None:
     try:
         st.users.revoke_key(key_id)
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     st.admin.append(_actor(), "key.revoke", key_id, {})
     st.close()
     typer.echo(f"revoked {key_id}")
@@ -199,7 +195,7 @@ def users_add(username: str, roles: str = typer.Option(..., help="Comma-separate
     try:
         st.users.add(username, pw, roles, display_name)
     except UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     st.admin.append(_actor(), "user.add", username, {"roles": roles})
     st.close()
     typer.echo(f"added {username}")
@@ -209,7 +205,7 @@ def _approver(st: Any, user: str) -> Any:
     pw = current().password or getpass.getpass(f"password of {user}: ")
     u = st.users.authenticate(user, pw)
     if u is None:
-        _fail(f"{user}: wrong user or password", 1)
+        fail(f"{user}: wrong user or password", 1)
     return u
 
 
@@ -235,7 +231,7 @@ def deploys_approve(request_id: int, user: str = typer.Option(..., "--user", hel
     try:
         res = Deployments(st).approve(request_id, u.username, u.roles)
     except DeployError as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     st.close()
     typer.echo(json.dumps(res.to_dict()))
 
@@ -251,7 +247,7 @@ def deploys_reject(request_id: int, user: str = typer.Option(..., "--user"), not
     try:
         res = Deployments(st).reject(request_id, u.username, u.roles, note)
     except DeployError as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     st.close()
     typer.echo(json.dumps(res.to_dict()))
 

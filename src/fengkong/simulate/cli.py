@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from fengkong.errors import fail
+
 
 def simulate(
     out: Path = typer.Option(..., "--out", help="Output directory (created if missing)."),
@@ -57,8 +59,7 @@ def simulate(
         cfg = config_from_options(locals(), param, population=population)
         tok = pii.tokenizer()  # never a fresh key: tokens of the same person must not change
     except (SimConfigError, pii.PiiKeyError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     with Progress(TextColumn("[bold]simulate[/bold] {task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=as_json) as bar:
         task = bar.add_task("people", total=9)
