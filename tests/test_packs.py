@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import textwrap
 import types
+from pathlib import Path
 
 import pytest
 import typer
@@ -90,6 +91,22 @@ TOY = {
             def toy_page():
                 return PlainTextResponse("toy page")
         ''',
+    "toypack/engine.py": '''
+        """Toy execution engine: each task writes what it was handed."""
+        import json
+
+        def backfill(events, out, features, master, as_json):
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "task.json").write_text(json.dumps({"task": "backfill", "events": str(events), "master": master}))
+
+        def score(model, data, out, master, as_json):
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "task.json").write_text(json.dumps({"task": "score", "data": str(data)}))
+
+        def backtest(strategy, against, events, labels, out, master, extra, lists, as_json, console):
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "task.json").write_text(json.dumps({"task": "backtest", "strategy": strategy.name}))
+        ''',
     "toypack/pack.py": '''
         """The toy pack's one registration."""
         from fengkong.packs import DemoSection, Pack
@@ -98,7 +115,8 @@ TOY = {
                     strategy_functions=("toypack.functions",), strategy_node_types={"band": "toypack.nodes:band"},
                     lists={"toy_list": "toys"},
                     evaluator="toypack.evaluate", demo=(DemoSection("toypack.demo:stage_toy", order=45),),
-                    console_pages=("toypack.pages",), cli=("toypack.cli",))
+                    console_pages=("toypack.pages",), cli=("toypack.cli",),
+                    engines={"toy": {t: f"toypack.engine:{t}" for t in ("backfill", "score", "backtest")}})
         ''',
 }
 
@@ -232,6 +250,40 @@ def test_its_commands_appear_in_the_cli(toy):
     assert r.exit_code == 0 and r.output.strip() == "hello from the toy pack"
     r = CliRunner().invoke(app, ["packs"])
     assert r.exit_code == 0 and "toy: a toy" in r.output and "lists: toy_list" in r.output
+
+
+def test_its_engine_runs_backfill_score_and_backtest(toy, tmp_path):
+    import json
+
+    import numpy as np
+    import polars as pl
+
+    import fengkong.cli as cli
+
+    app = typer.Typer()
+    for name in cli.command_modules():
+        __import__(name, fromlist=["register"]).register(app)
+    events = tmp_path / "w"
+    events.mkdir()
+    x = np.random.default_rng(0).normal(size=400)
+    pl.DataFrame({"x": x, "bad": (x + np.random.default_rng(1).normal(size=400) > 1).astype(int)}).write_csv(
+        tmp_path / "d.csv")
+    run = CliRunner()
+    fit = run.invoke(app, ["scorecard", "fit", "--data", str(tmp_path / "d.csv"), "--target", "bad",
+                           "--out", str(tmp_path / "m")])
+    assert fit.exit_code == 0, fit.output
+    cmds = {"backfill": ["features", "backfill", "--events", str(events), "--out", str(tmp_path / "o1"),
+                         "--engine", "toy", "--master", "local[1]"],
+            "score": ["scorecard", "score", "--model", str(tmp_path / "m"), "--data", str(tmp_path / "d.csv"),
+                      "--out", str(tmp_path / "o2"), "--engine", "toy"],
+            "backtest": ["backtest", str(Path(packs.__file__).parent / "strategies" / "application.yaml"), "--events", str(events),
+                         "--out", str(tmp_path / "o3"), "--engine", "toy"]}
+    for i, (task, argv) in enumerate(cmds.items(), 1):
+        r = run.invoke(app, argv)
+        assert r.exit_code == 0, (task, r.output)
+        assert json.loads((tmp_path / f"o{i}" / "task.json").read_text())["task"] == task
+    r = run.invoke(app, ["features", "backfill", "--events", str(events), "--out", str(tmp_path / "o4"), "--engine", "dask"])
+    assert r.exit_code == 2 and "--engine 'dask': not one of polars, " in r.output and "toy" in r.output
 
 
 def test_it_is_evaluated_by_fengkong_evaluate(toy, tmp_path):

@@ -55,7 +55,9 @@ class Pack:
     - ``demo``: sections of ``fengkong demo``;
     - ``console_pages``: modules with ``add_routes(router, console)`` (and optionally ``warm(console)``);
       they use the ``console`` object handed to them and do not import ``fengkong.console``;
-    - ``cli``: modules with ``register(app: typer.Typer)`` adding the pack's commands.
+    - ``cli``: modules with ``register(app: typer.Typer)`` adding the pack's commands;
+    - ``engines``: execution engine name → task (``backfill``, ``score``, ``backtest``) → ``"module:function"``
+      running that command's work on the engine (``--engine NAME``; :func:`engine_task`).
     """
 
     name: str
@@ -68,6 +70,7 @@ class Pack:
     demo: tuple[DemoSection, ...] = ()
     console_pages: tuple[str, ...] = ()
     cli: tuple[str, ...] = ()
+    engines: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def contributions(self) -> dict[str, Any]:
         """What the pack adds, as plain data (``fengkong packs --json``)."""
@@ -82,6 +85,7 @@ class Pack:
             "demo": [s.run for s in self.demo],
             "console_pages": list(self.console_pages),
             "cli": list(self.cli),
+            "engines": {name: dict(tasks) for name, tasks in self.engines.items()},
         }
 
 
@@ -179,3 +183,15 @@ def load(ref: str) -> Any:
         return getattr(m, attr)
     except AttributeError:
         raise PackError(f"{ref}: module {mod} has no {attr}") from None
+
+
+def engine_task(engine: str, task: str) -> Callable[..., Any]:
+    """The function a pack registered for ``task`` on execution engine ``engine`` (``--engine``); an
+    :class:`~fengkong.errors.InputError` naming the engines there are when none has it."""
+    from fengkong.errors import InputError
+
+    have = {name: tasks for p in packs() for name, tasks in p.engines.items()}
+    if engine not in have or task not in have[engine]:
+        known = sorted(["polars", *(n for n, t in have.items() if task in t)])
+        raise InputError(f"--engine {engine!r}: not one of {', '.join(known)}")
+    return load(have[engine][task])

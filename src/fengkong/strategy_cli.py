@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from fengkong.errors import fail, print_error
+from fengkong.errors import InputError, fail, print_error
 from fengkong.strategy import SHIPPED
 
 strategy_app = typer.Typer(help="Validate, deploy, activate and roll back strategies.", no_args_is_help=True)
@@ -415,9 +415,13 @@ def backtest(
     from fengkong.outpath import check_out
 
     check_out(out, kind="dir")
-    if engine == "spark":
-        from fengkong.spark.cli import backtest_spark
+    if engine != "polars":
+        from fengkong.packs import engine_task
 
+        try:
+            backtest_spark = engine_task(engine, "backtest")
+        except InputError as exc:
+            fail(str(exc))
         s, other = _load_ref(strategy, db), (_load_ref(against, db) if against else None)
         lists = _store(db).lists.snapshot() if db else {}
         backtest_spark(s, other, events, labels, out, master, extra_features, lists, json_out, _console(stderr=json_out))

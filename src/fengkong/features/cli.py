@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fengkong.errors import fail
+from fengkong.errors import InputError, fail
 
 features_app = typer.Typer(help="Compute features offline and check online/offline parity.", no_args_is_help=True)
 
@@ -44,14 +44,16 @@ def backfill_cmd(
 
     from fengkong.outpath import check_out
 
-    check_out(out, kind="dir" if engine == "spark" else "file")
-    if engine == "spark":
-        from fengkong.spark.cli import backfill_spark
-
-        backfill_spark(events, out, features, master, as_json)
-        return
+    check_out(out, kind="file" if engine == "polars" else "dir")
     if engine != "polars":
-        fail(f"--engine {engine!r} is not polars or spark")
+        from fengkong.packs import engine_task
+
+        try:
+            run = engine_task(engine, "backfill")
+        except InputError as exc:
+            fail(str(exc))
+        run(events, out, features, master, as_json)
+        return
 
     from fengkong.features.offline import backfill
 

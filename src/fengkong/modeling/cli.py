@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from fengkong.errors import fail
+from fengkong.errors import InputError, fail
 
 scorecard_app = typer.Typer(help="Build, apply and evaluate WOE scorecards.", no_args_is_help=True)
 
@@ -87,11 +87,15 @@ def score_cmd(
     """Add `score` (higher = less risky) and `pd` columns (and reason codes) to every row."""
     from fengkong.modeling.model_dir import check_parent, load_model, score_table
 
-    if engine == "spark":
-        from fengkong.spark.cli import score_spark
+    if engine != "polars":
+        from fengkong.packs import engine_task
 
+        try:
+            run = engine_task(engine, "score")
+        except InputError as exc:
+            fail(str(exc))
         _run(check_parent, out, "--out", "dir")
-        score_spark(_run(load_model, model), data, out, master, as_json)
+        run(_run(load_model, model), data, out, master, as_json)
         return
     info = _run(score_table, model, data, out, reasons)
     typer.echo(json.dumps(info) if as_json else f"scored {info['rows']} rows → {out}")
