@@ -239,7 +239,8 @@ def bench_online(world: Path, limit: int, freeze: bool = True) -> dict:
     from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
-    from fengkong.features.stores import MemoryStore, SQLiteStore
+    from fengkong.features.store_sqlite import SQLiteStore
+    from fengkong.features.stores import MemoryStore
     from fengkong.store import open_store
     from fengkong.strategy import load_strategy
 
@@ -328,7 +329,7 @@ def bench_breakdown(world: Path, limit: int) -> dict:
     t = time.process_time()
     feats = [of.read_update(e) for e in clean]
     out["features read+update (memory)"] = (time.process_time() - t) / n * 1e6
-    from fengkong.features.stores import SQLiteStore
+    from fengkong.features.store_sqlite import SQLiteStore
 
     with tempfile.TemporaryDirectory() as td:
         of2 = open_features(OnlineFeatures(fs, SQLiteStore(Path(td) / "state.db")),

@@ -270,7 +270,9 @@ def online(world: Path, n_events: int, redis_url: str) -> tuple[list[dict], dict
     from fengkong.events.files import read_world
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
-    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore, StoreUnavailableError
+    from fengkong.features.store_redis import RedisStore
+    from fengkong.features.store_sqlite import SQLiteStore
+    from fengkong.features.stores import MemoryStore, StoreUnavailableError
 
     fs = load_features()
     df = read_world(world).head(n_events)

@@ -22,7 +22,8 @@ from fengkong.events.files import read_world
 from fengkong.features import load_features
 from fengkong.features.online import OnlineFeatures
 from fengkong.features.providers import ProviderContext, combined_kinds, open_features
-from fengkong.features.stores import MemoryStore, SQLiteStore
+from fengkong.features.store_sqlite import SQLiteStore
+from fengkong.features.stores import MemoryStore
 from fengkong.store import open_store
 from fengkong.strategy import load_strategy
 

@@ -65,7 +65,9 @@ def open_feature_state(state: str | None = None, db: str | None = None, redis_pr
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
     from fengkong.features.providers import ProviderContext, open_features
-    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
+    from fengkong.features.store_redis import RedisStore
+    from fengkong.features.store_sqlite import SQLiteStore
+    from fengkong.features.stores import MemoryStore
 
     state = resolve_state(state)
     if state == "memory":

@@ -166,7 +166,7 @@ def test_no_active_strategy_is_a_clear_error(tmp_path):
 def test_real_online_features_are_not_double_counted(tmp_path):
     from fengkong.features import load_features
     from fengkong.features.online import OnlineFeatures
-    from fengkong.features.stores import SQLiteStore
+    from fengkong.features.store_sqlite import SQLiteStore
 
     fs = load_features()
     text = """name: vel

@@ -13,7 +13,9 @@ import orjson
 from fengkong.events import UNION_FIELDS
 from fengkong.features import load_features
 from fengkong.features.online import OnlineFeatures
-from fengkong.features.stores import RedisStore, SQLiteStore, decode_event
+from fengkong.features.store_redis import RedisStore
+from fengkong.features.store_sqlite import SQLiteStore
+from fengkong.features.stores import decode_event
 
 DATETIMES = frozenset(k for k, f in UNION_FIELDS.items() if f.kind == "datetime")
 DATES = frozenset(k for k, f in UNION_FIELDS.items() if f.kind == "date")

@@ -12,7 +12,9 @@ from fk_feature_streams import random_events
 
 from fengkong.features import from_dicts, load_features
 from fengkong.features.online import LateEventError, OnlineFeatures, ts_us
-from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore, StoreUnavailableError
+from fengkong.features.store_redis import RedisStore
+from fengkong.features.store_sqlite import SQLiteStore
+from fengkong.features.stores import MemoryStore, StoreUnavailableError
 
 FS = load_features()
 T = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)

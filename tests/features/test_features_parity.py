@@ -16,7 +16,9 @@ from fengkong.features import from_dicts, load_features
 from fengkong.features.offline import affected_by_late, backfill
 from fengkong.features.online import OnlineFeatures
 from fengkong.features.parity import compare
-from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
+from fengkong.features.store_redis import RedisStore
+from fengkong.features.store_sqlite import SQLiteStore
+from fengkong.features.stores import MemoryStore
 
 STANDARD = load_features()
 #: Every aggregation, lifetime and windowed, composite keys, float values, filters with nulls.

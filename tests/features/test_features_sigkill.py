@@ -19,7 +19,8 @@ from fk_feature_streams import random_events
 from fengkong.features import load_features
 from fengkong.features.online import OnlineFeatures
 from fengkong.features.parity import same
-from fengkong.features.stores import MemoryStore, RedisStore
+from fengkong.features.store_redis import RedisStore
+from fengkong.features.stores import MemoryStore
 
 CHILD = Path(__file__).with_name("fk_live_child.py")
 FS = load_features()

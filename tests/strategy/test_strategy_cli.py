@@ -315,7 +315,7 @@ def test_a_store_failure_in_a_group_records_none_of_it(tmp_path, monkeypatch):
     assert r.exit_code == 3
     assert [json.loads(x)["request_id"] for x in r.stdout.splitlines()] == ["S0", "S1", "S2", "S3"]
     assert "line 5: store" in r.output and "this event and the ones after it were not decided" in r.output
-    from fengkong.features.stores import SQLiteStore
+    from fengkong.features.store_sqlite import SQLiteStore
     from fengkong.store import open_store
 
     st = open_store(db)

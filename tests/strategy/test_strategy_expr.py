@@ -8,7 +8,9 @@ import polars as pl
 import pytest
 
 from fengkong.events import TZ
-from fengkong.strategy.expr import PlGen, PyGen, Sym, compile_expr
+from fengkong.strategy.expr import Sym, compile_expr
+from fengkong.strategy.expr_pl import PlGen
+from fengkong.strategy.expr_py import PyGen
 
 SCOPE = {
     "a": Sym("a", "int", True, "v_a", "a", "event"),

@@ -101,7 +101,9 @@ def check_with_store(events: pl.DataFrame, fs: FeatureSet, store: str = "memory"
     import uuid
     from pathlib import Path
 
-    from fengkong.features.stores import MemoryStore, RedisStore, SQLiteStore
+    from fengkong.features.store_redis import RedisStore
+    from fengkong.features.store_sqlite import SQLiteStore
+    from fengkong.features.stores import MemoryStore
 
     if store not in STORE_KINDS:
         raise StoreKindError(f"--store {store!r} is not memory, sqlite or redis")

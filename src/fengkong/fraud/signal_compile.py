@@ -17,7 +17,9 @@ import polars as pl
 from fengkong.fraud.graph import FEATURES as GRAPH_FEATURES
 from fengkong.fraud.signal_defs import CONSTANTS, COUNTS, OFFLINE_INPUTS, SIGNALS, Signal, counted
 from fengkong.strategy.errors import StrategyError
-from fengkong.strategy.expr import Checker, ExprSyntaxError, Node, PlGen, PyGen, Sym, parse
+from fengkong.strategy.expr import Checker, ExprSyntaxError, Node, Sym, parse
+from fengkong.strategy.expr_pl import PlGen
+from fengkong.strategy.expr_py import PyGen
 from fengkong.strategy.symbols import event_symbols
 
 _PL = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "str": pl.Utf8}

@@ -34,7 +34,8 @@ from fengkong.spark.stexpr import (
     polars_udf,
     reduce_all,
 )
-from fengkong.strategy.expr import Node, PlGen
+from fengkong.strategy.expr import Node
+from fengkong.strategy.expr_pl import PlGen
 from fengkong.strategy.pycode import ACTION_BY_RANK
 from fengkong.strategy.spec import ACTION_RANK, Assign, Cell, Model, RuleSet, Scorecard, StrategySpec, Table
 

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fengkong.spark.errors import SparkUnsupportedError
-from fengkong.strategy.expr import Node, PlGen, Sym, _lit_type
+from fengkong.strategy.expr import Node, Sym, _lit_type
+from fengkong.strategy.expr_pl import PlGen
 from fengkong.strategy.valuetypes import NUMERIC
 
 #: Spark SQL type of each value type of the strategy language.
@@ -102,7 +103,7 @@ def least_greatest(which: str, parts: list[Any]) -> Any:
 
 
 def isin(x: Any, values: list, in_type: str) -> Any:
-    """Spark twin of ``fengkong.strategy.expr.isin`` (ints and floats compare numerically; null gives null)."""
+    """Spark twin of ``fengkong.strategy.expr_pl.isin`` (ints and floats compare numerically; null gives null)."""
     from pyspark.sql import functions as F
 
     kinds = {_lit_type(v) for v in values}

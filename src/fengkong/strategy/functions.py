@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from fengkong.strategy.valuetypes import NUMERIC, unify
 
 if TYPE_CHECKING:  # the expression's nodes and code generators: annotations only (expr imports this module)
-    from fengkong.strategy.expr import Node, PlGen, PyGen
+    from fengkong.strategy.expr import Node
+    from fengkong.strategy.expr_pl import PlGen
+    from fengkong.strategy.expr_py import PyGen
 
 TYPES = ("int", "float", "bool", "str", "datetime", "date", "list")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from fengkong.strategy.expr import PlGen, isin
+from fengkong.strategy.expr_pl import PlGen, isin
 from fengkong.strategy.nodes import ACTION_RANK, Assign, Cell, Model, RuleSet, Scorecard, StrategySpec, Table
 from fengkong.strategy.pycode import ACTION_BY_RANK
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fengkong.strategy.errors import NodeError
-from fengkong.strategy.expr import PyGen
+from fengkong.strategy.expr_py import PyGen
 from fengkong.strategy.nodes import (
     ACTION_RANK,
     Assign,
