@@ -138,7 +138,7 @@ def online(ev: pl.DataFrame, samples: int) -> dict:
         strategy.evaluate(e, f)
         anchor.append(time.perf_counter() - t)
     lat_ms, anc_ms = np.array(lat) * 1000, np.array(anchor) * 1000
-    return {"state_events": warm, "fold_us": warm_s / max(warm, 1) * 1e6, "pots": len(prov.pots),
+    return {"state_events": warm, "fold_us": warm_s / max(warm, 1) * 1e6, "pots": sum(len(v) for v in prov.pots.values()),
             "loans": len(prov.loans), "decided": len(lat),
             "p50": float(np.percentile(lat_ms, 50)), "p99": float(np.percentile(lat_ms, 99)),
             "anchor_p50": float(np.percentile(anc_ms, 50)), "anchor_p99": float(np.percentile(anc_ms, 99))}

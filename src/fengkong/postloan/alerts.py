@@ -53,8 +53,12 @@ class Alerts:
             self.row(None)
             self._credits = {}
             for r in self._index.values():
-                if (r["pl_attributed_fen"] or 0) > 0 and r["counterparty_type"] in DEFAULT.followed_types:
-                    self._credits.setdefault((r["counterparty_id"], r["pl_loan_id"]), []).append(r)
+                if r["counterparty_type"] not in DEFAULT.followed_types:
+                    continue
+                # every loan whose money the transfer moved, with that loan's part (not only the reporting loan)
+                for part in r["loan_parts"] or ():
+                    self._credits.setdefault((r["counterparty_id"], part["loan_id"]), []).append(
+                        {**r, "pl_loan_id": part["loan_id"], "pl_attributed_fen": part["fen"], "pl_hop": part["hop"]})
             for v in self._credits.values():
                 v.sort(key=lambda r: r["seq"])
         return [r for r in self._credits.get((account, loan_id), []) if r["seq"] < before_seq]
@@ -64,7 +68,7 @@ class Alerts:
         if self._index is None:
             cols = ["event_id", "seq", "ts", "amount_fen", "card_token", "counterparty_id", "counterparty_type",
                     "counterparty_name", "pl_class", "pl_loan_id", "pl_hop", "pl_attributed_fen", "pl_source_event",
-                    "pl_days_since_disb", "pl_principal_fen"]
+                    "pl_days_since_disb", "pl_principal_fen", "loan_parts"]
             t = self.trace.filter(pl.col("pl_traced") | pl.col("event_id").is_in(self.alerts["event_id"].implode()))
             self._index = {r["event_id"]: r for r in t.select(cols).iter_rows(named=True)}
         return self._index.get(event_id) if event_id else None
@@ -138,7 +142,9 @@ def loan_flows(res: Alerts, loan_id: str) -> dict[str, Any]:
     loan = res.loans.get(loan_id)
     if loan is None:
         raise KeyError(loan_id)
-    tr = res.trace.filter(pl.col("pl_loan_id") == loan_id).sort("seq")
+    from fengkong.postloan.tracing import by_loan
+
+    tr = by_loan(res.trace).filter(pl.col("pl_loan_id") == loan_id)
     rows = [{"ts": str(r["ts"]), "hop": r["pl_hop"], "amount_fen": r["amount_fen"],
              "loan_money_fen": r["pl_attributed_fen"], "class": r["pl_class"], "from": mask_account(r["card_token"]),
              "to": r["counterparty_name"] or f"{r['counterparty_type']} {mask_account(r['counterparty_id'])}",
