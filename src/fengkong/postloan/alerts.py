@@ -242,6 +242,7 @@ def _split_payments(res: Alerts, event_id: str) -> list[dict[str, Any]]:
                  & (payee_key() == key) & (pl.col("ts") > since) & (pl.col("seq") <= me["seq"])).sort("seq")
     return [{"event_id": r["event_id"], "ts": str(r["ts"]), "amount_fen": int(r["amount_fen"]),
              "loan_id": r["pl_loan_id"], "loan_money_fen": r["pl_attributed_fen"],
+             "loan_parts": [{"loan_id": p["loan_id"], "fen": int(p["fen"])} for p in r["loan_parts"] or ()],
              "from": f"account {mask_account(r['card_token'])}",
              "to": _party(r["counterparty_type"], r["counterparty_id"], r["counterparty_name"])}
             for r in p.iter_rows(named=True)]
@@ -263,9 +264,10 @@ def render_chain(chain: dict[str, Any]) -> str:
         lines.append(f"  payments to this payee within the splitting window: {len(sp)}, ¥{total / 100:,.2f} "
                      f"(entrusted-payment threshold ¥{chain['entrusted_threshold_fen'] / 100:,.2f})")
         for x in sp:
-            lm = x.get("loan_money_fen")
-            lines.append(f"     {x['ts']}  ¥{x['amount_fen'] / 100:,.2f}, loan money "
-                         f"¥{(lm or 0) / 100:,.2f} of {x['loan_id'] or '-'}  {x['from']} → {x['to']}")
+            # every loan whose money the payment carried (one pot per loan and account), else the traced loan
+            parts = x.get("loan_parts") or [{"loan_id": x["loan_id"] or "-", "fen": x.get("loan_money_fen") or 0}]
+            money = " + ".join(f"¥{p['fen'] / 100:,.2f} of {p['loan_id']}" for p in parts)
+            lines.append(f"     {x['ts']}  ¥{x['amount_fen'] / 100:,.2f}, loan money {money}  {x['from']} → {x['to']}")
     return "\n".join(lines)
 
 
