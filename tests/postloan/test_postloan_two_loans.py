@@ -53,6 +53,8 @@ def test_draw_orders():
     assert draw([10, 20], 100, "pro_rata") == [10, 20]  # the rest is the holder's own funds
     with pytest.raises(ValueError):
         draw([1], 1, "lifo")
+    with pytest.raises(ValueError, match="pot_order"):
+        TraceConfig(pot_order="lifo")
 
 
 @pytest.mark.parametrize("order", ORDERS)

@@ -32,5 +32,11 @@ class TraceConfig:
     #: which loan's pot an outflow draws on when one account holds several loans' money (``pots.ORDERS``)
     pot_order: str = "newest_first"
 
+    def __post_init__(self) -> None:
+        from fengkong.postloan.pots import ORDERS
+
+        if self.pot_order not in ORDERS:
+            raise ValueError(f"pot_order {self.pot_order!r}: expected one of {', '.join(ORDERS)}")
+
 
 DEFAULT = TraceConfig()
