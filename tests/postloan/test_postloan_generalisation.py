@@ -22,14 +22,15 @@ VARIANTS = {
                                   "splitting_gap_hours_max": 71, "splitting_days": 3},
 }
 #: Variants known to miss a bar, run strictly as expected failures so a fix shows up. Late misuse with no splitting
-#: customers (every customer with two cash loans into one account is a misuse candidate): the latest-loan pot gives
-#: the older loan's remainder to the newer loan, and SECURITIES scores 0.878 / 0.878 at seed 9001 (docs/postloan.md,
-#: Limits). Oldest-loan-first (FIFO) and balance-proportional pots were tried and lose loan-to-repay-loan instead.
+#: customers (every customer with two cash loans into one account is a misuse candidate): each loan keeps its pot on
+#: the account, but an outflow names one loan, and with the default newest-loan-first order an older loan's late
+#: misuse is drawn from the newer loan's pot: SECURITIES 0.898 / 0.898 at seed 9001. Oldest first (0.959) and
+#: pro rata (0.939) lose loan-to-repay-loan in other variants instead (docs/postloan.md §1 and Limits).
 KNOWN_SHORT = {
     "late_t90_no_splitting": {**VARIANTS["late_t90"], "splitting_share": 0.0},
 }
 CASES = [*sorted(VARIANTS), *(pytest.param(n, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                                       reason="latest-loan pot, docs/postloan.md Limits"))
+                                                                       reason="one loan per outflow, docs/postloan.md Limits"))
                               for n in sorted(KNOWN_SHORT))]
 
 

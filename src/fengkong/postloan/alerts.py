@@ -53,8 +53,12 @@ class Alerts:
             self.row(None)
             self._credits = {}
             for r in self._index.values():
-                if (r["pl_attributed_fen"] or 0) > 0 and r["counterparty_type"] in DEFAULT.followed_types:
-                    self._credits.setdefault((r["counterparty_id"], r["pl_loan_id"]), []).append(r)
+                if r["counterparty_type"] not in DEFAULT.followed_types:
+                    continue
+                # every loan whose money the transfer moved, with that loan's part (not only the reporting loan)
+                for part in r["loan_parts"] or ():
+                    self._credits.setdefault((r["counterparty_id"], part["loan_id"]), []).append(
+                        {**r, "pl_loan_id": part["loan_id"], "pl_attributed_fen": part["fen"], "pl_hop": part["hop"]})
             for v in self._credits.values():
                 v.sort(key=lambda r: r["seq"])
         return [r for r in self._credits.get((account, loan_id), []) if r["seq"] < before_seq]
@@ -64,7 +68,7 @@ class Alerts:
         if self._index is None:
             cols = ["event_id", "seq", "ts", "amount_fen", "card_token", "counterparty_id", "counterparty_type",
                     "counterparty_name", "pl_class", "pl_loan_id", "pl_hop", "pl_attributed_fen", "pl_source_event",
-                    "pl_days_since_disb", "pl_principal_fen"]
+                    "pl_days_since_disb", "pl_principal_fen", "loan_parts"]
             t = self.trace.filter(pl.col("pl_traced") | pl.col("event_id").is_in(self.alerts["event_id"].implode()))
             self._index = {r["event_id"]: r for r in t.select(cols).iter_rows(named=True)}
         return self._index.get(event_id) if event_id else None
@@ -138,7 +142,9 @@ def loan_flows(res: Alerts, loan_id: str) -> dict[str, Any]:
     loan = res.loans.get(loan_id)
     if loan is None:
         raise KeyError(loan_id)
-    tr = res.trace.filter(pl.col("pl_loan_id") == loan_id).sort("seq")
+    from fengkong.postloan.tracing import by_loan
+
+    tr = by_loan(res.trace).filter(pl.col("pl_loan_id") == loan_id)
     rows = [{"ts": str(r["ts"]), "hop": r["pl_hop"], "amount_fen": r["amount_fen"],
              "loan_money_fen": r["pl_attributed_fen"], "class": r["pl_class"], "from": mask_account(r["card_token"]),
              "to": r["counterparty_name"] or f"{r['counterparty_type']} {mask_account(r['counterparty_id'])}",
@@ -236,6 +242,7 @@ def _split_payments(res: Alerts, event_id: str) -> list[dict[str, Any]]:
                  & (payee_key() == key) & (pl.col("ts") > since) & (pl.col("seq") <= me["seq"])).sort("seq")
     return [{"event_id": r["event_id"], "ts": str(r["ts"]), "amount_fen": int(r["amount_fen"]),
              "loan_id": r["pl_loan_id"], "loan_money_fen": r["pl_attributed_fen"],
+             "loan_parts": [{"loan_id": p["loan_id"], "fen": int(p["fen"])} for p in r["loan_parts"] or ()],
              "from": f"account {mask_account(r['card_token'])}",
              "to": _party(r["counterparty_type"], r["counterparty_id"], r["counterparty_name"])}
             for r in p.iter_rows(named=True)]
@@ -257,9 +264,10 @@ def render_chain(chain: dict[str, Any]) -> str:
         lines.append(f"  payments to this payee within the splitting window: {len(sp)}, ¥{total / 100:,.2f} "
                      f"(entrusted-payment threshold ¥{chain['entrusted_threshold_fen'] / 100:,.2f})")
         for x in sp:
-            lm = x.get("loan_money_fen")
-            lines.append(f"     {x['ts']}  ¥{x['amount_fen'] / 100:,.2f}, loan money "
-                         f"¥{(lm or 0) / 100:,.2f} of {x['loan_id'] or '-'}  {x['from']} → {x['to']}")
+            # every loan whose money the payment carried (one pot per loan and account), else the traced loan
+            parts = x.get("loan_parts") or [{"loan_id": x["loan_id"] or "-", "fen": x.get("loan_money_fen") or 0}]
+            money = " + ".join(f"¥{p['fen'] / 100:,.2f} of {p['loan_id']}" for p in parts)
+            lines.append(f"     {x['ts']}  ¥{x['amount_fen'] / 100:,.2f}, loan money {money}  {x['from']} → {x['to']}")
     return "\n".join(lines)
 
 

@@ -15,7 +15,7 @@ class TraceConfig:
     longest monitoring window of §3.3, T+90). ``max_hops``: how far money is followed through accounts
     the lender sees. ``entrusted_threshold_fen``: above it a consumption loan must be paid by entrusted
     payment (个人贷款管理办法: self payment only up to 300 000 yuan); splitting is checked against it.
-    The other windows are the feature windows the transfer strategy's rules use.
+    ``pot_order``: see :func:`fengkong.postloan.pots.draw`. The other windows are the feature windows the transfer strategy's rules use.
     """
 
     horizon_days: int = 90
@@ -29,6 +29,14 @@ class TraceConfig:
     followed_types: tuple[str, ...] = ("own_account",)
     #: classes that do not count as money "passing through" in the in-and-out rule
     in_out_exempt: tuple[str, ...] = ("CONSUMPTION", "OWN_ACCOUNT")
+    #: which loan's pot an outflow draws on when one account holds several loans' money (``pots.ORDERS``)
+    pot_order: str = "newest_first"
+
+    def __post_init__(self) -> None:
+        from fengkong.postloan.pots import ORDERS
+
+        if self.pot_order not in ORDERS:
+            raise ValueError(f"pot_order {self.pot_order!r}: expected one of {', '.join(ORDERS)}")
 
 
 DEFAULT = TraceConfig()

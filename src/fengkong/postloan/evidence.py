@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from fengkong.postloan.alerts import Alerts, evidence_chain, mask_account, render_chain
+from fengkong.postloan.tracing import by_loan
 
 
 def _actions(store: Any, loan_ids: set[str] | None) -> pl.DataFrame:
@@ -39,7 +40,7 @@ def loan_pack(res: Alerts, loan_id: str, store: Any = None) -> dict[str, Any]:
     loan = res.loans.get(loan_id)
     if loan is None:
         raise KeyError(f"loan {loan_id!r} is not in the events")
-    tr = res.trace.filter(pl.col("pl_loan_id") == loan_id).sort("seq")
+    tr = by_loan(res.trace).filter(pl.col("pl_loan_id") == loan_id)
     flows = tr.select("event_id", "ts", "pl_hop", "amount_fen", "pl_attributed_fen", "pl_class",
                       pl.col("counterparty_type"), pl.col("counterparty_id").map_elements(mask_account, return_dtype=pl.Utf8)
                       .alias("counterparty"), "counterparty_name")

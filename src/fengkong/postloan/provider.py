@@ -1,7 +1,7 @@
 """The post-loan feature provider (``Pack.features`` of ``fengkong/postloan/pack.py``): online tracing state.
 
 ``open_online(ctx)`` gives a :class:`PostloanFeatures` that folds disbursements and transfers into pots of
-loan money per account (the rule of :mod:`fengkong.postloan.tracing`, whose :func:`~fengkong.postloan.tracing.trace`
+loan money, one per loan and account (the rule of :mod:`fengkong.postloan.tracing`, whose :func:`~fengkong.postloan.tracing.trace`
 is the offline twin, ``backfill``) and returns the ``pl_*`` features of each transfer, and of each disbursement
 the entrusted-payee checks of :mod:`fengkong.postloan.payee`. With a SQLite state
 path the folded events are logged beside it (``<state>.postloan.sqlite``) and replayed at open, so
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fengkong.postloan import payee
+from fengkong.postloan import payee, pots
 from fengkong.postloan.config import DAY_US, DEFAULT, TraceConfig
 from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
 from fengkong.postloan.tracing import FEATURE_KINDS as _KINDS
@@ -39,6 +39,7 @@ class _Loan:
     disb_us: int
     principal: int
     self_payment: bool
+    order: int
     pro: int = 0
     out: int = 0
     debt: int = 0
@@ -86,7 +87,8 @@ class PostloanFeatures:
         self.cfg = config
         self.prohibited = frozenset(self.tax.prohibited)
         self.loans: dict[str, _Loan] = {}
-        self.pots: dict[str, _Pot] = {}
+        #: account → its pots, one per loan whose money it received, oldest loan first
+        self.pots: dict[str, list[_Pot]] = {}
         self.payees: dict[tuple[str, str], deque[tuple[int, int]]] = {}
         self.seen: set[str] = set()
         self.log = log
@@ -126,17 +128,21 @@ class PostloanFeatures:
                 q.popleft()
             q.append((t, amount))
         card = ev.get("card_token")
-        pot = self.pots.get(card) if card else None
-        loan = self.loans.get(pot.loan_id) if pot is not None else None
-        if pot is None or loan is None or t - loan.disb_us > cfg.horizon_days * DAY_US:
+        live = [(p, self.loans[p.loan_id]) for p in self.pots.get(card, ())
+                if t - self.loans[p.loan_id].disb_us <= cfg.horizon_days * DAY_US] if card else []
+        if not live:
             return out
+        parts = pots.draw([p.credit - p.used for p, _ in live], amount, cfg.pot_order)
+        i = pots.primary(parts)
+        pot, loan = live[i if i >= 0 else -1]
+        att = parts[i] if i >= 0 else 0
+        acc = {}
+        for (p, ln), x in zip(live, parts, strict=True):
+            if x > 0 or p is pot:
+                acc[p.loan_id] = self._windows(ln, t, x, cls, out["pl_prohibited"])
         since = t - loan.disb_us
-        att = max(0, min(amount, pot.credit - pot.used))
-        w_pro, w_out, w_debt = (since <= cfg.cumulative_days * DAY_US, since <= cfg.in_out_hours * DAY_US // 24,
-                                since <= cfg.debt_days * DAY_US)
-        pro = loan.pro + (att if out["pl_prohibited"] and w_pro else 0)
-        through = loan.out + (att if cls not in cfg.in_out_exempt and w_out else 0)
-        debt = loan.debt + (att if cls == "DEBT_REPAYMENT" and w_debt else 0)
+        pro, through, debt = acc[pot.loan_id]
+        w_pro, w_out, w_debt = self._inside(since)
         p = loan.principal
         out.update(pl_traced=True, pl_loan_id=pot.loan_id, pl_hop=pot.hop, pl_days_since_disb=since / DAY_US,
                    pl_secs_since_disb=since // 1_000_000, pl_attributed_fen=att, pl_principal_fen=p,
@@ -146,27 +152,44 @@ class PostloanFeatures:
                    pl_prohibited_30d_share=pro / p if w_pro else None, pl_out_24h_share=through / p if w_out else None,
                    pl_debt_7d_share=debt / p if w_debt else None)
         if commit:
-            pot.used += att
-            loan.pro, loan.out, loan.debt = pro, through, debt
             cp = ev.get("counterparty_id")
-            if att > 0 and cp and ev.get("counterparty_type") in cfg.followed_types and pot.hop < cfg.max_hops:
-                self._credit(cp, pot.loan_id, pot.hop + 1, att, ev["event_id"])
+            follow = cp and ev.get("counterparty_type") in cfg.followed_types
+            for (p, ln), x in zip(live, parts, strict=True):
+                p.used += x
+                if p.loan_id in acc:
+                    ln.pro, ln.out, ln.debt = acc[p.loan_id]
+                if x > 0 and follow and p.hop < cfg.max_hops:
+                    self._credit(cp, p.loan_id, p.hop + 1, x, ev["event_id"])
         return out
 
+    def _inside(self, since: int) -> tuple[bool, bool, bool]:
+        cfg = self.cfg
+        return (since <= cfg.cumulative_days * DAY_US, since <= cfg.in_out_hours * DAY_US // 24,
+                since <= cfg.debt_days * DAY_US)
+
+    def _windows(self, loan: _Loan, t: int, x: int, cls: str, prohibited: bool) -> tuple[int, int, int]:
+        """The loan's prohibited / passing-through / to-lender loan money with ``x`` more of it in this outflow."""
+        w_pro, w_out, w_debt = self._inside(t - loan.disb_us)
+        return (loan.pro + (x if prohibited and w_pro else 0),
+                loan.out + (x if cls not in self.cfg.in_out_exempt and w_out else 0),
+                loan.debt + (x if cls == "DEBT_REPAYMENT" and w_debt else 0))
+
     def _credit(self, account: str, loan_id: str, hop: int, amount: int, src: str) -> None:
-        p = self.pots.get(account)
-        if p is not None and p.loan_id == loan_id:
-            p.credit += amount
-            p.src = src
-        else:
-            self.pots[account] = _Pot(loan_id, hop, amount, 0, src)
+        held = self.pots.setdefault(account, [])
+        for p in held:
+            if p.loan_id == loan_id:
+                p.credit += amount
+                p.src = src
+                return
+        held.append(_Pot(loan_id, hop, amount, 0, src))
+        held.sort(key=lambda p: self.loans[p.loan_id].order)
 
     def _disburse(self, ev: Mapping[str, Any]) -> None:
         lid = ev.get("loan_id")
         if not lid or lid in self.loans:
             return
         self_pay = ev.get("payment_mode") == "self"
-        self.loans[lid] = _Loan(_us(ev["ts"]), int(ev["amount_fen"]), self_pay)
+        self.loans[lid] = _Loan(_us(ev["ts"]), int(ev["amount_fen"]), self_pay, len(self.loans))
         card = ev.get("card_token")
         if self_pay and card:
             self._credit(card, lid, 1, int(ev["amount_fen"]), ev["event_id"])
@@ -200,11 +223,10 @@ class PostloanFeatures:
         self.update(event)
         return out
 
-    def pot(self, account: str) -> dict[str, Any] | None:
-        """The pot of loan money an account holds (loan, hop, credited, used), or None."""
-        p = self.pots.get(account)
-        return None if p is None else {"loan_id": p.loan_id, "hop": p.hop, "credit_fen": p.credit,
-                                       "used_fen": p.used, "source_event": p.src}
+    def pots_of(self, account: str) -> list[dict[str, Any]]:
+        """The pots of loan money an account holds, oldest loan first (loan, hop, credited, used)."""
+        return [{"loan_id": p.loan_id, "hop": p.hop, "credit_fen": p.credit, "used_fen": p.used,
+                 "source_event": p.src} for p in self.pots.get(account, ())]
 
     def close(self) -> None:
         if self.log is not None:

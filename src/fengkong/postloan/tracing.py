@@ -2,15 +2,17 @@
 
 Attribution rule — **loan money leaves first** (贷款资金优先): an account that received loan money holds a
 "pot" of that loan; each later outflow from the account is loan money up to what is left in the pot, the
-rest is the holder's own funds. Own inflows (salary, family, refunds) never refill the pot. A pot belongs
-to the latest loan credited to the account (a new loan's money replaces an older pot); credits of the same
-loan add up. Money is followed into accounts the lender sees (``TraceConfig.followed_types``: the
+rest is the holder's own funds. Own inflows (salary, family, refunds) never refill the pot. An account
+keeps one pot per loan credited to it (credits of the same loan add up); when several loans' pots are within
+the horizon, an outflow draws on them in ``TraceConfig.pot_order`` (:mod:`fengkong.postloan.pots`; default
+the newest loan's money first) and is reported under the pot that gave most. Money is followed into accounts the lender sees (``TraceConfig.followed_types``: the
 borrower's own accounts) up to ``max_hops``; outflows later than ``horizon_days`` after the disbursement
 are not traced. :mod:`fengkong.postloan.provider` is the online twin, event for event.
 
 With the pot's credits ``C`` and the outflows ``a`` in order, the attributed cumulative amount obeys
 ``A_i = min(A_{i-1} + a_i, C_i)``, whose closed form ``A_i = S_i + min(0, cummin_j(C_j - S_j))``
-(``S`` the cumulative outflow) is what makes the rule vectorisable.
+(``S`` the cumulative outflow) is what makes the rule vectorisable on the accounts credited by one loan; the
+few accounts holding several loans' pots are stepped through in order (:mod:`fengkong.postloan.shared_accounts`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import polars as pl
 
 from fengkong.errors import InputError
 from fengkong.postloan.config import DAY_US, DEFAULT, TraceConfig
+from fengkong.postloan.shared_accounts import ATT_COLS, attribute_shared
 from fengkong.postloan.taxonomy import Taxonomy, load_taxonomy
 
 #: The features of a transfer event (online: ``provider.PostloanFeatures``; offline: :func:`trace`).
@@ -84,8 +87,32 @@ def _loans(d: pl.DataFrame) -> pl.DataFrame:
                     pl.col("seq").alias("disb_seq"), pl.col("card_token").alias("disb_account")))
 
 
-def _attribute(outs: pl.DataFrame, credits: pl.DataFrame, loans: pl.DataFrame, cfg: TraceConfig) -> pl.DataFrame:
-    """Each outflow with its pot (segment of same-loan credits at its account) and the loan money in it.
+def _attribute(outs: pl.DataFrame, credits: pl.DataFrame, loans: pl.DataFrame,
+               cfg: TraceConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(each outflow with the pot it is reported under and that pot's loan money in it, every part: the loan
+    money each pot gives to each outflow). Accounts credited by one loan only take the closed form; accounts
+    holding several loans' pots are stepped through in order with :func:`fengkong.postloan.pots.draw`."""
+    multi = (credits.group_by("account").agg(pl.col("loan_id").n_unique().alias("_n"))
+             .filter(pl.col("_n") > 1).select(pl.col("account").alias("card_token")))
+    one = _attribute_single(outs.join(multi, on="card_token", how="anti"),
+                            credits.join(multi.rename({"card_token": "account"}), on="account", how="anti"), loans, cfg)
+    o = one.select(*outs.columns, *ATT_COLS)
+    parts = one.filter(pl.col("traced")).select("seq", "card_token", pl.col("pot_loan").alias("loan_id"),
+                                                pl.col("attributed").alias("amount"), pl.col("seg_hop").alias("hop"),
+                                                pl.lit(True).alias("primary"))
+    if multi.height:
+        mo, mp = attribute_shared(outs.join(multi, on="card_token", how="semi"),
+                                  credits.join(multi.rename({"card_token": "account"}), on="account", how="semi"),
+                                  loans, cfg)
+        o, parts = pl.concat([o, mo], how="vertical_relaxed"), pl.concat([parts, mp], how="vertical_relaxed")
+    o = o.join(loans.select(pl.col("loan_id").alias("pot_loan"), "disb_ts", "principal", "self_payment"),
+               on="pot_loan", how="left")
+    return o.sort("seq"), parts
+
+
+def _attribute_single(outs: pl.DataFrame, credits: pl.DataFrame, loans: pl.DataFrame,
+                      cfg: TraceConfig) -> pl.DataFrame:
+    """Each outflow of an account credited by one loan with its pot and the loan money in it.
 
     Per-segment sums use the sorted order (a running total minus its value where the segment starts) rather
     than window functions; only the running minimum needs one."""
@@ -138,44 +165,57 @@ def trace(events: pl.DataFrame, taxonomy: Taxonomy | None = None, config: TraceC
     outs = t.filter((pl.col("direction") == "out") & pl.col("card_token").is_not_null()).select(
         "event_id", "seq", "ts", "card_token", "amount_fen", "counterparty_id", "counterparty_type", "pl_class",
         "pl_prohibited")
-    att = _attribute(outs, base, loans, cfg)
-    first = att
+    att, parts = _attribute(outs, base, loans, cfg)
+    first, first_parts = att, parts
     last: tuple[int, int] | None = None
+    follow = outs.select("seq", "event_id", "counterparty_id", "counterparty_type")
     for _ in range(cfg.max_hops + 2):
-        new = att.filter((pl.col("attributed") > 0) & pl.col("counterparty_type").is_in(list(cfg.followed_types))
-                         & (pl.col("seg_hop") < cfg.max_hops) & pl.col("counterparty_id").is_not_null()).select(
-            pl.col("counterparty_id").alias("account"), "seq", pl.col("pot_loan").alias("loan_id"),
-            pl.col("attributed").alias("amount"), (pl.col("seg_hop") + 1).alias("hop"), pl.col("event_id").alias("src"))
+        new = parts.join(follow, on="seq").filter(
+            (pl.col("amount") > 0) & pl.col("counterparty_type").is_in(list(cfg.followed_types))
+            & (pl.col("hop") < cfg.max_hops) & pl.col("counterparty_id").is_not_null()).select(
+            pl.col("counterparty_id").alias("account"), "seq", "loan_id", "amount", (pl.col("hop") + 1).alias("hop"),
+            pl.col("event_id").alias("src"))
         key = (new.height, int(new["amount"].sum()) if new.height else 0)
         if key == last:  # the hop credits did not change: attribution is at its fixed point
             break
         last = key
         # only accounts that receive hop credits change; the others keep the first pass's attribution
         hop_accts = new.select(pl.col("account").alias("card_token")).unique()
-        sub = _attribute(outs.join(hop_accts, on="card_token", how="semi"),
-                         pl.concat([base, new]).join(hop_accts.rename({"card_token": "account"}), on="account",
-                                                     how="semi"), loans, cfg)
+        sub, sub_parts = _attribute(outs.join(hop_accts, on="card_token", how="semi"),
+                                    pl.concat([base, new]).join(hop_accts.rename({"card_token": "account"}),
+                                                                on="account", how="semi"), loans, cfg)
         att = pl.concat([first.join(hop_accts, on="card_token", how="anti"), sub], how="vertical_relaxed").sort("seq")
-    att = _windows(att, tax, cfg)
+        parts = pl.concat([first_parts.join(hop_accts, on="card_token", how="anti"), sub_parts],
+                          how="vertical_relaxed")
+    att = _windows(att, parts, loans, tax, cfg)
     feats = att.select("seq", *(k for k in FEATURE_KINDS if k in att.columns and k not in ("pl_class", "pl_prohibited")))
+    feats = feats.join(parts.filter(pl.col("amount") > 0).sort("seq", "loan_id").group_by("seq").agg(
+        pl.struct(pl.col("loan_id"), pl.col("amount").alias("fen"), "hop").alias("loan_parts")), on="seq", how="left")
     out = t.join(feats, on="seq", how="left").with_columns(pl.col("pl_traced").fill_null(False))
     out = out.join(_same_payee(t, cfg), on="seq", how="left")
     return out.with_columns(pl.lit(cfg.entrusted_threshold_fen, dtype=pl.Int64).alias("pl_entrusted_threshold_fen")
                             ).sort("seq")
 
 
-def _windows(att: pl.DataFrame, tax: Taxonomy, cfg: TraceConfig) -> pl.DataFrame:
+def _windows(att: pl.DataFrame, parts: pl.DataFrame, loans: pl.DataFrame, tax: Taxonomy,
+             cfg: TraceConfig) -> pl.DataFrame:
+    """The windowed features of each traced outflow for the loan it is reported under: every part of every
+    outflow adds to its own loan's windows; an outflow shows its reporting loan's sums."""
     us = (pl.col("ts") - pl.col("disb_ts")).dt.total_microseconds()
-    a = att.with_columns(us.alias("_us")).sort(["pot_loan", "seq"], nulls_last=True)
-    tr = pl.col("traced")
     debt = [c for c in tax.prohibited if c == "DEBT_REPAYMENT"]
     # windows compare integer microseconds and sums are integer fen, so online and offline agree exactly
     windows = (("pl_prohibited_30d", pl.col("pl_prohibited"), cfg.cumulative_days * DAY_US),
                ("pl_out_24h", ~pl.col("pl_class").is_in(list(cfg.in_out_exempt)), cfg.in_out_hours * DAY_US // 24),
                ("pl_debt_7d", pl.col("pl_class").is_in(debt), cfg.debt_days * DAY_US))
+    p = (parts.join(att.select("seq", "ts", "pl_class", "pl_prohibited"), on="seq")
+         .join(loans.select("loan_id", "disb_ts"), on="loan_id").with_columns(us.alias("_us"))
+         .sort(["loan_id", "seq"]))
+    p = p.with_columns([pl.when((pl.col("_us") <= w) & c).then(pl.col("amount")).otherwise(0).cum_sum()
+                        .over("loan_id").cast(pl.Int64).alias(f"_{n}") for n, c, w in windows])
+    a = att.join(p.filter(pl.col("primary")).select("seq", *(f"_{n}" for n, _, _ in windows)), on="seq", how="left")
+    a = a.with_columns(us.alias("_us"))
+    tr = pl.col("traced")
     inside = {n: tr & (pl.col("_us") <= w) for n, _, w in windows}
-    a = a.with_columns([pl.when(inside[n] & c).then(pl.col("attributed")).otherwise(0).cum_sum().over("pot_loan")
-                        .cast(pl.Int64).alias(f"_{n}") for n, c, _ in windows])
     a = a.with_columns([pl.when(inside[n]).then(pl.col(f"_{n}")).alias(f"{n}_fen") for n, _, _ in windows]
                        + [pl.when(inside[n]).then(pl.col(f"_{n}") / pl.col("principal")).alias(f"{n}_share")
                           for n, _, _ in windows])
@@ -223,6 +263,17 @@ def feature_frame(events: pl.DataFrame, taxonomy: Taxonomy | None = None,
     """``event_id`` + the :data:`FEATURE_KINDS` columns of every transfer (the provider's offline twin)."""
     tr = trace(events, taxonomy, config)
     return tr.select("event_id", *FEATURE_KINDS)
+
+
+def by_loan(tr: pl.DataFrame) -> pl.DataFrame:
+    """The traced outflows of a :func:`trace` once per loan whose money they carry (``loan_parts``): with
+    ``pl_loan_id``, ``pl_attributed_fen`` and ``pl_hop`` of that loan's part; one with no loan money in it
+    stays under the loan it is reported under."""
+    part = pl.col("loan_parts")
+    carried = tr.filter(part.is_not_null()).explode("loan_parts").with_columns(
+        part.struct.field("loan_id").alias("pl_loan_id"), part.struct.field("fen").alias("pl_attributed_fen"),
+        part.struct.field("hop").alias("pl_hop")).drop("loan_parts")
+    return pl.concat([carried, tr.filter(pl.col("pl_traced") & part.is_null()).drop("loan_parts")]).sort("seq")
 
 
 def loans_of(events: pl.DataFrame) -> pl.DataFrame:
