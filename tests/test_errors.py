@@ -123,3 +123,28 @@ def test_the_service_answers_each_error_with_its_status():
     assert {k: r.status_code for k, r in got.items()} == {k: c.http_status for k, c in kinds.items()}
     assert got["input"].json() == {"detail": "input went wrong"}
     assert got["down"].headers["Retry-After"] == "1"
+
+
+def test_the_service_never_echoes_identity_data_in_an_error():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from fengkong.service.app import _error_handlers
+    from fengkong.service.decider import Conflict, NotFound
+
+    app = FastAPI()
+    _error_handlers(app)
+
+    @app.get("/c")
+    def conflict() -> None:
+        raise Conflict("request r1 was stored for 11010519900307803X, phone 13812345678")
+
+    @app.get("/n")
+    def missing() -> None:
+        raise NotFound("no customer 11010519900307803X")
+
+    client = TestClient(app)
+    for path, status in (("/c", 409), ("/n", 404)):
+        r = client.get(path)
+        assert r.status_code == status
+        assert "11010519900307803X" not in r.text and "13812345678" not in r.text, r.text

@@ -48,7 +48,7 @@ def _error_handlers(app: FastAPI) -> None:
 
     def simple(status: int, headers: dict[str, str] | None = None) -> Any:
         async def h(request: Request, exc: Exception) -> Response:
-            return json_response({"detail": str(exc)}, status, headers)
+            return json_response({"detail": redact(str(exc))}, status, headers)  # a message may quote input
         return h
 
     app.add_exception_handler(Conflict, simple(409))
