@@ -78,3 +78,13 @@ def test_auto_picks_the_monotonic_direction():
 def test_unknown_trend_is_an_error():
     with pytest.raises(ValueError, match="monotonic trend"):
         optimal_groups(np.ones(3), np.ones(3), 3, 3, min_count=1, trend="sideways")
+
+
+@pytest.mark.parametrize(("rows_per_prebin", "expected"), [(60, "descending"), (6000, "valley")])
+def test_a_bend_must_beat_the_monotone_shape_by_the_schwarz_criterion(rows_per_prebin, expected):
+    # the same mild valley: on 360 rows it is within noise of a descending trend, on 36 000 it is real
+    rate = np.array([0.30, 0.22, 0.18, 0.14, 0.18, 0.24])
+    b = rate * rows_per_prebin
+    g = rows_per_prebin - b
+    _, used = optimal_groups(b, g, b.sum(), g.sum(), min_count=1, trend="auto")
+    assert used == expected

@@ -9,6 +9,22 @@ import numpy as np
 
 SMOOTH = 0.5
 TRENDS = ("ascending", "descending", "peak", "valley", "auto", "none", "cv", "auto-cv")
+#: a bent shape must earn this factor of the best monotone IV ...
+BEND_IV_RATIO = 1.15
+#: ... and beat it by the Schwarz (BIC) criterion: 2 × log-likelihood gain > BEND_BIC × ln(rows), the bend's
+#: turning point counted as one extra parameter (weights count as rows). Measured in docs/modeling.md §13.
+BEND_BIC = 1.0
+
+
+def _loglik(bad: np.ndarray, good: np.ndarray, cuts: list[int]) -> float:
+    """Bernoulli log-likelihood of the rows under their group's bad rate (grouping ``cuts`` of the pre-bins)."""
+    cb = np.concatenate([[0.0], np.cumsum(bad)])[cuts]
+    cg = np.concatenate([[0.0], np.cumsum(good)])[cuts]
+    b, g = np.diff(cb), np.diff(cg)
+    n = b + g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(b > 0, b * np.log(b / n), 0.0) + np.where(g > 0, g * np.log(g / n), 0.0)
+    return float(t.sum())
 
 
 def woe_values(bad: np.ndarray, good: np.ndarray, total_bad: float, total_good: float) -> np.ndarray:
@@ -135,7 +151,11 @@ def optimal_groups(
         return results[trend][0], trend
     mono = max(("ascending", "descending"), key=lambda t: results[t][1])
     bend = max(("peak", "valley"), key=lambda t: results[t][1])
-    # a bent (U / inverted-U) shape must earn clearly more IV than the best monotonic one
-    if results[bend][1] > 1.15 * results[mono][1] + 1e-3:
+    # a bent (U / inverted-U) shape must earn clearly more IV than the best monotonic one, by more than noise
+    ok = results[bend][1] > BEND_IV_RATIO * results[mono][1] + 1e-3
+    if ok and BEND_BIC > 0:
+        gain = 2 * (_loglik(bad, good, results[bend][0]) - _loglik(bad, good, results[mono][0]))
+        ok = gain > BEND_BIC * np.log(total_bad + total_good)
+    if ok:
         return results[bend][0], bend
     return results[mono][0], mono
